@@ -1,0 +1,5 @@
+//! The Snow language: lexer, parser, diagnostics, compiler to bytecode, and
+//! the VM that runs it inside runtime processes.
+
+pub mod ast;
+pub mod diagnostic;

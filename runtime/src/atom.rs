@@ -1,0 +1,138 @@
+//! Atoms: interned names, compared as integers.
+//!
+//! The table is global and append-only: an atom, once made, lives as long as
+//! the program (as on the BEAM). The atoms the runtime itself needs are
+//! pre-interned at fixed indices so that hot code can name them as constants.
+
+use parking_lot::RwLock;
+use rustc_hash::FxHashMap;
+use std::sync::OnceLock;
+
+/// An interned name. Two atoms are equal exactly when their texts are.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Atom(u32);
+
+struct AtomTable {
+    names: Vec<&'static str>,
+    index: FxHashMap<&'static str, u32>,
+}
+
+/// Atoms with fixed indices, in the order of `PREDEFINED`.
+macro_rules! predefined_atoms {
+    ($($konst:ident = $text:literal),* $(,)?) => {
+        const PREDEFINED: &[&str] = &[$($text),*];
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[repr(u32)]
+        enum Predefined { $($konst),* }
+        impl Atom { $(pub const $konst: Atom = Atom(Predefined::$konst as u32);)* }
+    };
+}
+
+predefined_atoms! {
+    TRUE = "true", FALSE = "false", NIL = "nil", OK = "ok", ERROR = "error",
+    NORMAL = "normal", KILL = "kill", KILLED = "killed", NOPROC = "noproc",
+    NOCONNECTION = "noconnection", SHUTDOWN = "shutdown", DOWN = "down",
+    EXIT = "exit", NODEDOWN = "nodedown", NODEUP = "nodeup", PROCESS = "process",
+    BADARG = "badarg", BADARITH = "badarith", BADMATCH = "badmatch",
+    FUNCTION_CLAUSE = "function_clause", CASE_CLAUSE = "case_clause",
+    UNDEF = "undef", BADFUN = "badfun", BADARITY = "badarity",
+    SYSTEM_LIMIT = "system_limit", TRAP_EXIT = "trap_exit", FLUSH = "flush",
+    TIMEOUT = "timeout", NONODE = "nonode@nohost", STATUS = "status",
+    RUNNING = "running", RUNNABLE = "runnable", WAITING = "waiting",
+    EXITING = "exiting", MESSAGE_QUEUE_LEN = "message_queue_len", LINKS = "links",
+    MONITORS = "monitors", MONITORED_BY = "monitored_by",
+    REGISTERED_NAME = "registered_name", ALL = "all", INTERRUPTED = "interrupted",
+    COND_CLAUSE = "cond_clause", TRY_CLAUSE = "try_clause", INFO = "info",
+}
+
+fn table() -> &'static RwLock<AtomTable> {
+    static TABLE: OnceLock<RwLock<AtomTable>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = AtomTable { names: Vec::with_capacity(256), index: FxHashMap::default() };
+        for name in PREDEFINED {
+            let i = t.names.len() as u32;
+            t.names.push(name);
+            t.index.insert(name, i);
+        }
+        RwLock::new(t)
+    })
+}
+
+impl Atom {
+    /// The atom named `name`, interning it on first use.
+    pub fn new(name: &str) -> Atom {
+        if let Some(&i) = table().read().index.get(name) {
+            return Atom(i);
+        }
+        let mut t = table().write();
+        if let Some(&i) = t.index.get(name) {
+            return Atom(i);
+        }
+        // Leaked on purpose: atoms are never freed, like the BEAM's.
+        let text: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        let i = t.names.len() as u32;
+        t.names.push(text);
+        t.index.insert(text, i);
+        Atom(i)
+    }
+
+    /// The atom named `name` if it already exists (never interns: safe for
+    /// names a network peer controls).
+    pub fn existing(name: &str) -> Option<Atom> {
+        table().read().index.get(name).map(|&i| Atom(i))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        table().read().names[self.0 as usize]
+    }
+
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
+    pub fn from_bool(b: bool) -> Atom {
+        if b { Atom::TRUE } else { Atom::FALSE }
+    }
+
+    /// True when the atom prints bare after `:` (`:ok`) rather than quoted
+    /// (`:"a@127.0.0.1"`).
+    pub fn is_plain(self) -> bool {
+        let s = self.as_str();
+        let mut chars = s.chars();
+        match chars.next() {
+            Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+            _ => return false,
+        }
+        let body = s.trim_end_matches(['?', '!']);
+        body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && s.len() - body.len() <= 1
+    }
+}
+
+impl std::fmt::Debug for Atom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, ":{}", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_is_stable() {
+        assert_eq!(Atom::new("ok"), Atom::OK);
+        assert_eq!(Atom::new("brand_new_atom"), Atom::new("brand_new_atom"));
+        assert_eq!(Atom::new("brand_new_atom").as_str(), "brand_new_atom");
+        assert_eq!(Atom::existing("never_made_xyz"), None);
+    }
+
+    #[test]
+    fn plain_atoms() {
+        assert!(Atom::new("ok").is_plain());
+        assert!(Atom::new("alive?").is_plain());
+        assert!(!Atom::new("a@127.0.0.1").is_plain());
+        assert!(!Atom::new("").is_plain());
+        assert!(!Atom::new("Hello world").is_plain());
+    }
+}

@@ -1,0 +1,181 @@
+//! `inspect`: the printed form of a term, as language.md's value table fixes it.
+
+use crate::atom::Atom;
+use crate::term::Term;
+use std::fmt::Write;
+
+/// The string `inspect(term)` returns.
+pub fn inspect(term: &Term) -> String {
+    let mut out = String::new();
+    write_term(&mut out, term);
+    out
+}
+
+/// What `println` shows: a string's raw text, anything else as `inspect`.
+pub fn display(term: &Term) -> String {
+    match term {
+        Term::Str(s) => s.to_string(),
+        other => inspect(other),
+    }
+}
+
+pub fn write_term(out: &mut String, term: &Term) {
+    match term {
+        Term::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Term::Float(f) => write_float(out, *f),
+        Term::Atom(a) => write_atom(out, *a),
+        Term::Str(s) => write_string_literal(out, s),
+        Term::Nil => out.push_str("[]"),
+        Term::Cons(_) => {
+            out.push('[');
+            let mut cur = term;
+            let mut first = true;
+            loop {
+                match cur {
+                    Term::Cons(c) => {
+                        if !first {
+                            out.push_str(", ");
+                        }
+                        first = false;
+                        write_term(out, &c.head);
+                        cur = &c.tail;
+                    }
+                    Term::Nil => break,
+                    improper => {
+                        out.push_str(" | ");
+                        write_term(out, improper);
+                        break;
+                    }
+                }
+            }
+            out.push(']');
+        }
+        Term::Tuple(items) => {
+            out.push('(');
+            for (i, t) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_term(out, t);
+            }
+            if items.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
+        Term::Map(m) => {
+            out.push_str("%{");
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_term(out, k);
+                out.push_str(" => ");
+                write_term(out, v);
+            }
+            out.push('}');
+        }
+        Term::Pid(p) => {
+            let _ = write!(out, "#PID<{}.{}.{}>", p.node, p.id, p.serial);
+        }
+        Term::Ref(r) => {
+            let _ = write!(out, "#Reference<{}.{}.{}.{}>", r.node, r.words[2], r.words[1], r.words[0]);
+        }
+        Term::Fun(f) => {
+            let _ = write!(out, "#Function<{}>", f.code.describe());
+        }
+    }
+}
+
+/// A float always shows a `.`: `1.0`, `2.5`, `1.0e20`, `1.0e-7`.
+pub fn write_float(out: &mut String, f: f64) {
+    let s = format!("{f:?}");
+    match s.find('e') {
+        Some(e) if !s[..e].contains('.') => {
+            out.push_str(&s[..e]);
+            out.push_str(".0");
+            out.push_str(&s[e..]);
+        }
+        _ => out.push_str(&s),
+    }
+}
+
+pub fn write_atom(out: &mut String, a: Atom) {
+    if a == Atom::TRUE || a == Atom::FALSE || a == Atom::NIL {
+        out.push_str(a.as_str());
+    } else if a.is_plain() {
+        out.push(':');
+        out.push_str(a.as_str());
+    } else {
+        out.push(':');
+        write_string_literal(out, a.as_str());
+    }
+}
+
+/// A double-quoted literal that reads back as the same string.
+pub fn write_string_literal(out: &mut String, s: &str) {
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term::{MapObj, Pid};
+
+    #[test]
+    fn value_table_of_language_md() {
+        let cases: Vec<(Term, &str)> = vec![
+            (Term::Int(1), "1"),
+            (Term::Float(2.5), "2.5"),
+            (Term::Float(1.0), "1.0"),
+            (Term::Float(1e20), "1.0e20"),
+            (Term::str("hi"), "\"hi\""),
+            (Term::atom("ok"), ":ok"),
+            (Term::atom("a@127.0.0.1"), ":\"a@127.0.0.1\""),
+            (Term::TRUE, "true"),
+            (Term::NIL_ATOM, "nil"),
+            (Term::list(vec![1.into(), 2.into()]), "[1, 2]"),
+            (Term::list_with_tail(vec![1.into()], 2.into()), "[1 | 2]"),
+            (Term::tuple(vec![1.into(), Term::atom("a")]), "(1, :a)"),
+            (Term::tuple(vec![]), "()"),
+            (Term::tuple(vec![Term::atom("x")]), "(:x,)"),
+            (
+                Term::map([(Term::str("k"), 1.into()), (Term::atom("a"), 2.into())].into_iter().collect::<MapObj>()),
+                "%{\"k\" => 1, :a => 2}",
+            ),
+            (Term::Pid(Pid::local(42, 0)), "#PID<0.42.0>"),
+        ];
+        for (t, want) in cases {
+            assert_eq!(inspect(&t), want);
+        }
+    }
+
+    #[test]
+    fn println_shows_strings_raw() {
+        assert_eq!(display(&Term::str("a\"b")), "a\"b");
+        assert_eq!(display(&Term::atom("ok")), ":ok");
+    }
+
+    #[test]
+    fn string_escapes_round_trip_form() {
+        assert_eq!(inspect(&Term::str("a\n\"${x}\\")), "\"a\\n\\\"\\${x}\\\\\"");
+    }
+}

@@ -1,0 +1,1 @@
+//! Snow built-in modules.
