@@ -3,3 +3,8 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod syntax;
+pub mod bytecode;
+pub mod disasm;
+pub mod compiler;
+pub mod vm;

@@ -20,7 +20,11 @@ pub enum Slice {
     /// a run queue.
     Yield,
     /// Nothing to do until a signal arrives or, if given, the deadline passes.
-    /// A waiting process is on no run queue and costs no CPU.
+    /// A waiting process is on no run queue and costs no CPU. It is run again
+    /// when its mailbox grows (a message, a DOWN, a trapped exit), on
+    /// `Runtime::wake`, or once the deadline has passed (the behaviour checks
+    /// the deadline itself; the timer only wakes it). A past deadline acts as
+    /// `Yield`.
     Wait(Option<Instant>),
     /// The process ends with this reason.
     Exit(Term),
@@ -31,10 +35,28 @@ pub trait Behaviour: Send + 'static {
     fn run(&mut self, cx: &mut Cx<'_>) -> Slice;
 
     /// The process is being ended from outside (an exit signal) with
-    /// `reason`. Return `true` if it has last words to run first (on_exit
-    /// callbacks): `run` is then called, with exit signals no longer
-    /// delivered, until it returns `Slice::Exit`. The default has none.
+    /// `reason` (`:killed` for a kill). Return `true` if it has last words to
+    /// run first (on_exit callbacks): `run` is then called, with exit signals
+    /// no longer delivered, until it returns `Slice::Exit`; the process then
+    /// ends with `reason`, whatever that `Exit` carries. Other signals
+    /// (messages, links, monitors) keep arriving meanwhile. The default has
+    /// none: the process ends at once.
     fn begin_exit(&mut self, _reason: &Term) -> bool {
         false
     }
+}
+
+/// A behaviour made of a closure, called once per slice (tests, small
+/// runtime-internal processes).
+pub fn from_fn<F>(f: F) -> Box<dyn Behaviour>
+where
+    F: FnMut(&mut Cx<'_>) -> Slice + Send + 'static,
+{
+    struct FromFn<F>(F);
+    impl<F: FnMut(&mut Cx<'_>) -> Slice + Send + 'static> Behaviour for FromFn<F> {
+        fn run(&mut self, cx: &mut Cx<'_>) -> Slice {
+            (self.0)(cx)
+        }
+    }
+    Box::new(FromFn(f))
 }

@@ -1,2 +1,217 @@
-//! (being written) The process context.
-pub struct Cx<'a>(std::marker::PhantomData<&'a ()>);
+//! The process context: what a running process can do, handed to
+//! `Behaviour::run`.
+//!
+//! Everything here either changes the running process's own state (its
+//! mailbox, its link and monitor tables, trap_exit) or sends a signal
+//! (`signal.rs`); nothing locks or changes another process.
+
+use crate::atom::Atom;
+use crate::behaviour::Behaviour;
+use crate::mailbox::Mailbox;
+use crate::process::ProcState;
+use crate::runtime::{ProcessInfo, Runtime};
+use crate::signal::{down_message, exit_message, Signal, SignalError};
+use crate::term::{Pid, Ref, Term};
+use crate::timer::TimerDest;
+use std::time::Duration;
+
+/// Options of `Cx::spawn`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpawnOpts {
+    /// `spawn_link`: the link exists before the child runs.
+    pub link: bool,
+    /// `spawn_monitor`: the monitor exists before the child runs.
+    pub monitor: bool,
+}
+
+/// What `Cx::monitor` watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorTarget {
+    Pid(Pid),
+    /// A registered name, resolved now; the DOWN then carries `(name, node)`.
+    Name(Atom),
+}
+
+pub struct Cx<'a> {
+    rt: &'a Runtime,
+    pid: Pid,
+    st: &'a mut ProcState,
+}
+
+impl<'a> Cx<'a> {
+    pub(crate) fn new(rt: &'a Runtime, pid: Pid, st: &'a mut ProcState) -> Cx<'a> {
+        Cx { rt, pid, st }
+    }
+
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        self.rt
+    }
+
+    pub fn mailbox(&mut self) -> &mut Mailbox {
+        &mut self.st.mailbox
+    }
+
+    pub fn send(&mut self, to: Pid, msg: Term) {
+        self.rt.deliver(Some(self.pid), to, Signal::Message(msg));
+    }
+
+    /// Sends to a registered name; `Err(Badarg)` when nobody has it.
+    pub fn send_named(&mut self, name: Atom, msg: Term) -> Result<(), SignalError> {
+        let to = self.rt.whereis(name).ok_or(SignalError::Badarg)?;
+        self.send(to, msg);
+        Ok(())
+    }
+
+    /// Spawns a child; with `opts.link` / `opts.monitor` the link / monitor
+    /// is in both tables before the child runs (rule 1). Returns the
+    /// monitor's ref when one was asked for.
+    pub fn spawn(&mut self, b: Box<dyn Behaviour>, opts: SpawnOpts) -> (Pid, Option<Ref>) {
+        self.rt.spawn_child(b, self.pid, self.st, opts)
+    }
+
+    /// Links to `pid` (rule 4). Linking to oneself does nothing.
+    pub fn link(&mut self, pid: Pid) -> Result<(), SignalError> {
+        if pid == self.pid {
+            return Ok(());
+        }
+        match self.rt.try_deliver(Some(self.pid), pid, Signal::Link(self.pid)) {
+            Ok(()) => {
+                self.st.tables_mut().links.insert(pid);
+                Ok(())
+            }
+            Err(_) if self.st.trap_exit => {
+                self.st.mailbox.push(exit_message(pid, Term::Atom(Atom::NOPROC)));
+                Ok(())
+            }
+            Err(_) => Err(SignalError::NoProc),
+        }
+    }
+
+    /// Removes the link both ways; after this returns no exit signal from
+    /// that link is delivered (rule 4).
+    pub fn unlink(&mut self, pid: Pid) {
+        let had = self.st.tables.as_mut().is_some_and(|t| t.links.remove(&pid));
+        if had {
+            self.rt.deliver(Some(self.pid), pid, Signal::Unlink(self.pid));
+        }
+    }
+
+    /// Monitors a process (rule 8). A target already gone, or a name not
+    /// registered, puts `(:down, ref, pid_or_(name, node), :noproc)` in the
+    /// mailbox at once.
+    pub fn monitor(&mut self, target: MonitorTarget) -> Ref {
+        let r = self.rt.make_ref();
+        let (to, name) = match target {
+            MonitorTarget::Pid(p) => (Some(p), None),
+            MonitorTarget::Name(n) => (self.rt.whereis(n), Some(n)),
+        };
+        let sent = to.map(|to| {
+            let sig = Signal::Monitor { r, from: self.pid, name };
+            self.rt.try_deliver(Some(self.pid), to, sig).map(|()| to)
+        });
+        match sent {
+            Some(Ok(to)) => {
+                self.st.tables_mut().monitors.insert(r, to);
+            }
+            _ => {
+                let who = match (target, name) {
+                    (_, Some(n)) => self.rt.name_node(n),
+                    (MonitorTarget::Pid(p), None) => Term::Pid(p),
+                    (MonitorTarget::Name(n), None) => self.rt.name_node(n),
+                };
+                self.st.mailbox.push(down_message(r, who, Term::Atom(Atom::NOPROC)));
+            }
+        }
+        r
+    }
+
+    /// Drops monitor `r`; true if it was active. After this returns no DOWN
+    /// for `r` arrives; with `flush`, one already in the mailbox is removed.
+    pub fn demonitor(&mut self, r: Ref, flush: bool) -> bool {
+        let target = self.st.tables.as_mut().and_then(|t| t.monitors.remove(&r));
+        if let Some(to) = target {
+            self.rt.deliver(Some(self.pid), to, Signal::Demonitor { r, from: self.pid });
+        }
+        if flush {
+            self.st.mailbox.remove_first(|m| is_down_for(m, r));
+        }
+        target.is_some()
+    }
+
+    /// `Process.exit(to, reason)` (rule 6). To oneself, it takes effect
+    /// before the next slice: the caller should yield right after.
+    pub fn exit(&mut self, to: Pid, reason: Term) {
+        self.rt.deliver(Some(self.pid), to, Signal::Exit { from: self.pid, reason, via_link: false });
+    }
+
+    pub fn trap_exit(&self) -> bool {
+        self.st.trap_exit
+    }
+
+    /// Returns the previous value (rule 7).
+    pub fn set_trap_exit(&mut self, on: bool) -> bool {
+        std::mem::replace(&mut self.st.trap_exit, on)
+    }
+
+    pub fn register(&mut self, name: Atom, pid: Pid) -> Result<(), SignalError> {
+        self.rt.register(name, pid)
+    }
+
+    pub fn unregister(&mut self, name: Atom) -> Result<(), SignalError> {
+        self.rt.unregister(name)
+    }
+
+    /// Delivers `msg` to `dest` after `ms` milliseconds (a name is looked up
+    /// then). The ref identifies the timer for `cancel_timer`.
+    pub fn send_after(&mut self, dest: TimerDest, msg: Term, ms: u64) -> Ref {
+        self.rt.send_after(dest, msg, ms)
+    }
+
+    /// Cancels a `send_after` timer: the milliseconds it had left, or `None`
+    /// if it already fired or never existed.
+    pub fn cancel_timer(&mut self, r: Ref) -> Option<u64> {
+        self.rt.cancel_timer(r)
+    }
+
+    pub fn make_ref(&mut self) -> Ref {
+        self.rt.make_ref()
+    }
+
+    /// Runs `f`, which may block this thread for a long time (reading
+    /// stdin, a blocking system call), without holding up other processes:
+    /// the processes queued on this scheduler thread are handed to the
+    /// others first. A behaviour must never block outside this.
+    pub fn blocking<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.rt.blocking(f)
+    }
+
+    /// `Process.info(pid)`; about oneself it reads one's own state directly
+    /// (`Runtime::info` cannot, while this process is running).
+    pub fn info(&self, pid: Pid) -> Option<ProcessInfo> {
+        if pid != self.pid {
+            return self.rt.info(pid);
+        }
+        let mut info = self.rt.info_of_state(pid, self.st);
+        info.status = Atom::RUNNING;
+        Some(info)
+    }
+}
+
+pub(crate) fn ceil_ms(d: Duration) -> u64 {
+    d.as_nanos().div_ceil(1_000_000) as u64
+}
+
+fn is_down_for(m: &Term, r: Ref) -> bool {
+    match m {
+        Term::Tuple(items) => {
+            items.len() == 4
+                && matches!(items[0], Term::Atom(a) if a == Atom::DOWN)
+                && matches!(items[1], Term::Ref(x) if x == r)
+        }
+        _ => false,
+    }
+}

@@ -1,1 +1,68 @@
-//! Snow built-in modules.
+//! Snow's built-in modules (`Process`, `List`, `Map`, `String`, ...), bound
+//! to the runtime. `init` builds the table once: the native built-ins, then
+//! the prelude (the Snow-written half) compiled against them.
+
+mod args;
+mod collections;
+mod kernel;
+mod process;
+mod system;
+
+pub use system::set_argv;
+
+use snow_lang::compiler::{compile, Mode};
+use snow_lang::vm::{self, Arity, Builtin, BuiltinImpl, BuiltinTable};
+use std::sync::Arc;
+
+const PRELUDE: &str = include_str!("prelude.snow");
+
+/// Builds and installs the built-in table (idempotent).
+pub fn init() -> &'static BuiltinTable {
+    static ONCE: std::sync::OnceLock<&'static BuiltinTable> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let mut t = BuiltinTable::new();
+        kernel::register(&mut t);
+        process::register(&mut t);
+        collections::register(&mut t);
+        system::register(&mut t);
+        load_prelude(&mut t);
+        vm::install_builtins(t)
+    })
+}
+
+/// Compiles the prelude and adds each `module__name` function as
+/// `Module.name`.
+fn load_prelude(t: &mut BuiltinTable) {
+    let parsed = snow_lang::syntax::parse(PRELUDE);
+    assert!(parsed.diagnostics.is_empty(), "the prelude must parse: {:?}", parsed.diagnostics);
+    let unit = match compile(&parsed.program, Arc::from(PRELUDE), Arc::from("prelude.snow"), t, Mode::Script) {
+        Ok(u) => u,
+        Err(d) => panic!("the prelude must compile: {d:?}"),
+    };
+    for (name, arity, proto) in unit.functions {
+        let Some((module, fun)) = name.split_once("__") else { continue };
+        let module = capitalize(module);
+        let module: &'static str = Box::leak(module.into_boxed_str());
+        let fun: &'static str = Box::leak(fun.to_string().into_boxed_str());
+        t.add(Builtin { module, name: fun, arity: Arity::Exact(arity), imp: BuiltinImpl::Snow(proto) });
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_prelude_loads() {
+        let t = super::init();
+        assert!(t.lookup("List", "map", 2).is_some());
+        assert!(t.lookup("Process", "sleep", 1).is_some());
+        assert!(t.lookup("", "spawn", 3).is_some());
+    }
+}

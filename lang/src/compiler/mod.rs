@@ -1,0 +1,266 @@
+//! The compiler: turns a parsed program into a loaded module of bytecode.
+//!
+//! A file becomes one module: function 0 is the top level (its expressions in
+//! order, then `main()` if the file defines `main/0`), then one function per
+//! named function (all of its clauses), then one per lambda. Named functions
+//! are visible throughout their file. At the REPL every entry is a module of
+//! its own; named functions go to the session's namespace and are called
+//! late-bound, so an entry may call a function defined by a later one.
+
+mod captures;
+mod expr;
+mod function;
+mod pattern;
+
+use crate::ast::{Item, Program, Span};
+use crate::bytecode::{Module, Op, Proto};
+use crate::diagnostic::Diagnostic;
+use crate::vm::{BuiltinTable, Namespace};
+use function::FnState;
+use rustc_hash::FxHashMap;
+use snow_runtime::Atom;
+use std::sync::Arc;
+
+/// What kind of unit is being compiled.
+pub enum Mode<'a> {
+    /// A script: the top level takes no parameters.
+    Script,
+    /// A REPL entry: the top level takes the session's bindings, in this
+    /// order, and returns `(value, bindings...)` (see `Unit::exports`).
+    Repl { bindings: &'a [String], namespace: &'static Namespace },
+}
+
+/// A compiled and loaded unit.
+pub struct Unit {
+    pub module: &'static Module,
+    /// The top level: call it with the session's bindings (REPL) or nothing.
+    pub entry: &'static Proto,
+    /// REPL: the names whose values follow the result in the returned tuple.
+    pub exports: Vec<String>,
+    /// Named functions this unit defines: (name, arity, proto).
+    pub functions: Vec<(String, u16, &'static Proto)>,
+}
+
+pub fn compile(
+    program: &Program,
+    source: Arc<str>,
+    file: Arc<str>,
+    table: &BuiltinTable,
+    mode: Mode<'_>,
+) -> Result<Unit, Vec<Diagnostic>> {
+    let (bindings, namespace) = match mode {
+        Mode::Script => (None, None),
+        Mode::Repl { bindings, namespace } => (Some(bindings), Some(namespace)),
+    };
+    let mut c = Compiler {
+        table,
+        namespace,
+        protos: Vec::new(),
+        functions: FxHashMap::default(),
+        fns: Vec::new(),
+        diags: Vec::new(),
+        wrappers: FxHashMap::default(),
+    };
+
+    // Function 0 is the top level; named functions get the next indices so
+    // that any code may call any of them.
+    c.protos.push(None);
+    let mut groups: Vec<(String, u16, Vec<&crate::ast::FnClause>)> = Vec::new();
+    for item in &program.items {
+        if let Item::Fn(f) = item {
+            let arity = f.params.len() as u16;
+            match groups.iter_mut().find(|(n, a, _)| *n == f.name && *a == arity) {
+                Some(g) => g.2.push(f),
+                None => {
+                    let idx = c.protos.len() as u32;
+                    c.protos.push(None);
+                    c.functions.insert((f.name.clone(), arity), idx);
+                    groups.push((f.name.clone(), arity, vec![f]));
+                }
+            }
+        }
+    }
+
+    let exports = c.top_level(program, bindings);
+    for (name, arity, clauses) in &groups {
+        let idx = c.functions[&(name.clone(), *arity)];
+        let proto = c.named_function(name, *arity, idx, clauses);
+        c.protos[idx as usize] = Some(proto);
+    }
+
+    if !c.diags.is_empty() {
+        return Err(c.diags);
+    }
+    let protos: Vec<Proto> = c.protos.into_iter().map(|p| p.unwrap_or_else(|| Proto::new("<missing>".into(), 0, 0))).collect();
+    let module = Module::load(Module { file, source, protos, namespace });
+    let functions = groups
+        .iter()
+        .map(|(n, a, _)| (n.clone(), *a, &module.protos[c.functions[&(n.clone(), *a)] as usize]))
+        .collect();
+    Ok(Unit { module, entry: &module.protos[0], exports, functions })
+}
+
+pub(crate) struct Compiler<'t> {
+    table: &'t BuiltinTable,
+    /// Set at the REPL: named functions are called through it, late-bound.
+    namespace: Option<&'static Namespace>,
+    protos: Vec<Option<Proto>>,
+    functions: FxHashMap<(String, u16), u32>,
+    /// The functions being compiled, innermost (current) last.
+    fns: Vec<FnState>,
+    diags: Vec<Diagnostic>,
+    /// Functions that wrap a built-in so it can be used as a value.
+    wrappers: FxHashMap<u32, u32>,
+}
+
+impl<'t> Compiler<'t> {
+    fn f(&mut self) -> &mut FnState {
+        self.fns.last_mut().expect("the compiler always has a current function")
+    }
+
+    fn fr(&self) -> &FnState {
+        self.fns.last().expect("the compiler always has a current function")
+    }
+
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn set_span(&mut self, span: &Span) {
+        self.f().span = span.clone();
+    }
+
+    /// Reserves a function index for a proto compiled later (lambdas).
+    fn reserve_proto(&mut self) -> u32 {
+        self.protos.push(None);
+        (self.protos.len() - 1) as u32
+    }
+
+    /// Finishes the current function and stores it at `idx`.
+    fn finish_fn(&mut self, idx: u32) {
+        let st = self.fns.pop().expect("a function is being compiled");
+        if st.overflow {
+            let span = st.span.clone();
+            self.error(Diagnostic::new(
+                "function too large",
+                span,
+                "this function needs more than 65,000 registers",
+            ));
+        }
+        let proto = st.finish();
+        self.protos[idx as usize] = Some(proto);
+    }
+
+    /// Compiles the top level as function 0. Returns the REPL exports.
+    fn top_level(&mut self, program: &Program, bindings: Option<&[String]>) -> Vec<String> {
+        let params = bindings.unwrap_or(&[]);
+        let mut proto = Proto::new("<top>".into(), params.len() as u16, 0);
+        proto.nregs = params.len() as u16;
+        self.fns.push(FnState::new(proto));
+        for (i, name) in params.iter().enumerate() {
+            self.f().bind(name, i as u16);
+        }
+        let exprs: Vec<&crate::ast::Expr> =
+            program.items.iter().filter_map(|i| if let Item::Expr(e) = i { Some(e) } else { None }).collect();
+        let last_fn = program.items.iter().rev().find_map(|i| if let Item::Fn(f) = i { Some(f) } else { None });
+        let ends_with_fn = matches!(program.items.last(), Some(Item::Fn(_)));
+        let has_main = bindings.is_none() && self.functions.contains_key(&("main".to_string(), 0));
+
+        let mut exports = Vec::new();
+        if bindings.is_some() {
+            // REPL: (value, bindings...) — the value is the last expression's,
+            // or the function the entry ended by defining.
+            let result = self.f().alloc();
+            let seq: Vec<crate::ast::Expr> = exprs.iter().map(|e| (*e).clone()).collect();
+            self.sequence_into(&seq, result);
+            if let (true, Some(f)) = (ends_with_fn, last_fn) {
+                let k = self.f().constant(crate::bytecode::name_const(&f.name));
+                self.set_span(&f.name_span);
+                self.f().emit(Op::GlobalFun { dst: result, name: k, arity: f.params.len() as u16 });
+            }
+            let binds = self.fr().top_scope_bindings();
+            let start = self.f().alloc_n(binds.len() + 1);
+            self.f().emit(Op::Move { dst: start, src: result });
+            for (i, (name, reg)) in binds.iter().enumerate() {
+                self.f().emit(Op::Move { dst: start + 1 + i as u16, src: *reg });
+                exports.push(name.clone());
+            }
+            let out = self.f().alloc();
+            self.f().emit(Op::Tuple { dst: out, start, n: binds.len() as u16 + 1 });
+            self.f().emit(Op::Return { src: out });
+        } else if has_main {
+            let seq: Vec<crate::ast::Expr> = exprs.iter().map(|e| (*e).clone()).collect();
+            let scratch = self.f().alloc();
+            self.sequence_into(&seq, scratch);
+            let idx = self.functions[&("main".to_string(), 0)];
+            let start = self.f().alloc();
+            self.f().emit(Op::TailCall { proto: idx, start, argc: 0 });
+        } else {
+            let seq: Vec<crate::ast::Expr> = exprs.iter().map(|e| (*e).clone()).collect();
+            self.body_tail(&seq);
+        }
+        self.finish_fn(0);
+        exports
+    }
+
+    /// A named function: its clauses tried in order on the parameters.
+    fn named_function(&mut self, name: &str, arity: u16, idx: u32, clauses: &[&crate::ast::FnClause]) -> Proto {
+        let proto = Proto::new(name.to_string(), arity, idx);
+        self.fns.push(FnState::new(proto));
+        for clause in clauses {
+            self.set_span(&clause.span);
+            let fail = self.f().new_label();
+            let mark = self.f().mark();
+            self.f().push_scope();
+            for (i, p) in clause.params.iter().enumerate() {
+                self.pattern(p, i as u16, fail);
+            }
+            self.pattern_end();
+            if let Some(g) = &clause.guard {
+                self.guard(g, fail);
+            }
+            self.body_tail(&clause.body);
+            self.f().pop_scope();
+            self.f().release(mark);
+            self.f().place(fail);
+        }
+        if let Some(last) = clauses.last() {
+            self.set_span(&last.span);
+        }
+        self.f().emit(Op::FunctionClause);
+        let st = self.fns.pop().expect("a function is being compiled");
+        if st.overflow {
+            self.error(Diagnostic::new("function too large", st.span.clone(), "this function needs more than 65,000 registers"));
+        }
+        st.finish()
+    }
+
+    /// The named function `name/arity` as this unit can call it.
+    fn resolve_named(&self, name: &str, arity: u16) -> Option<NamedTarget> {
+        if let Some(ns) = self.namespace {
+            let here = self.functions.contains_key(&(name.to_string(), arity));
+            if here || ns.get(Atom::new(name), arity).is_some() {
+                return Some(NamedTarget::Global);
+            }
+            return None;
+        }
+        self.functions.get(&(name.to_string(), arity)).map(|&i| NamedTarget::Local(i))
+    }
+
+    /// Arities of named functions called `name` visible here.
+    fn named_arities(&self, name: &str) -> Vec<u16> {
+        let mut v: Vec<u16> = self.functions.keys().filter(|(n, _)| n == name).map(|(_, a)| *a).collect();
+        if let Some(ns) = self.namespace {
+            v.extend(ns.arities(name));
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+#[derive(Clone, Copy)]
+enum NamedTarget {
+    Local(u32),
+    Global,
+}

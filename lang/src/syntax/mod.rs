@@ -1,0 +1,70 @@
+//! The syntax front-end: source text to `ast::Program` plus diagnostics.
+//!
+//! Pipeline: `lexer` (logos, with a string mode for `"..${..}.."`) ->
+//! `layout` (bracket/block matching, significant newlines, nesting limit) ->
+//! `parser` (chumsky) -> `depth` (tree depth limit).
+//!
+//! Invariants: `parse` never panics and uses bounded native stack for any
+//! input; every span is a byte range on char boundaries of the source.
+
+mod classify;
+mod depth;
+mod layout;
+mod lexer;
+mod parser;
+mod report;
+mod strings;
+mod token;
+
+use crate::ast::{self, Span};
+use crate::diagnostic::Diagnostic;
+
+pub use depth::MAX_TREE_DEPTH;
+pub use layout::MAX_NESTING;
+
+pub struct ParseOutput {
+    pub program: ast::Program,
+    /// Errors, in source order. Empty when the program is well formed.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The input is a valid prefix that stops inside an open construct (a
+    /// `do` block, a bracket, a string, after a binary operator or a comma):
+    /// a REPL should read another line instead of reporting `diagnostics`.
+    pub incomplete: bool,
+}
+
+/// Parses a whole file or REPL entry. Never panics, never overflows the stack,
+/// for any input.
+pub fn parse(src: &str) -> ParseOutput {
+    let mut report = report::Report::default();
+    let tokens = lexer::lex(src, &mut report);
+    let laid = layout::layout(&tokens, src.len(), &mut report);
+    let mut program = ast::Program::default();
+    if !laid.fatal {
+        program = parser::parse_tokens(&laid.tokens, &laid.matching, src, &mut report, laid.unclosed);
+        depth::check(&mut program, &mut report);
+    }
+    let incomplete = !report.diags.is_empty() && !report.hard;
+    let mut diagnostics = report.diags;
+    diagnostics.sort_by_key(|d| d.primary_span().start);
+    ParseOutput { program, diagnostics, incomplete }
+}
+
+/// What a token is, for syntax highlighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenClass {
+    Keyword,
+    Atom,
+    String,
+    Number,
+    Comment,
+    Module,
+    Operator,
+    Ident,
+    Punct,
+}
+
+/// Classifies every token of possibly partial input (for the REPL's
+/// highlighting). Never fails; unknown characters come out as `Punct`.
+pub fn classify(src: &str) -> Vec<(Span, TokenClass)> {
+    classify::classify(src)
+}

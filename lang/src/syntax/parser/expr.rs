@@ -1,0 +1,324 @@
+//! Expressions: literals, names and calls, tuples, lists, maps, strings,
+//! function references, and the binary operators by precedence, with
+//! `a |> f(b)` desugared to `f(a, b)`.
+
+use chumsky::prelude::*;
+
+use super::control::{self, Ctx};
+use super::pattern::patterns;
+use super::types::annotation;
+use super::items::{self, statement};
+use super::{ident, sep, seps, span_of, tok, P};
+use crate::ast::{BinOp, Callee, Expr, ExprKind, FnClause, StrPart, UnOp};
+use crate::diagnostic::Diagnostic;
+use crate::syntax::token::Tok;
+
+/// The mutually recursive parsers every construct is built from.
+pub(crate) struct Grammar<'a> {
+    pub expr: P<'a, Expr>,
+    pub named: P<'a, FnClause>,
+}
+
+pub(crate) fn grammar<'a>() -> Grammar<'a> {
+    let pats = patterns();
+    let mut expr = Recursive::declare();
+    let mut named = Recursive::declare();
+    let expr_p: P<'a, Expr> = expr.clone().boxed();
+    let named_p: P<'a, FnClause> = named.clone().boxed();
+    let stmt = statement(expr_p.clone(), named_p.clone());
+    let block = seps()
+        .ignore_then(stmt.clone().separated_by(sep()).allow_trailing().collect::<Vec<_>>())
+        .map(|v| v.into_iter().flatten().collect::<Vec<Expr>>())
+        .boxed();
+    let ctx = Ctx { expr: expr_p.clone(), stmt: stmt.clone(), block: block.clone(), pats };
+    expr.define(operators(primary(&ctx), &expr_p));
+    named.define(items::named_def(&ctx));
+    Grammar { expr: expr_p, named: named_p }
+}
+
+/// `(a, b)`: the arguments of a call.
+fn args<'a>(expr: &P<'a, Expr>) -> P<'a, Vec<Expr>> {
+    expr.clone()
+        .separated_by(tok(Tok::Comma))
+        .allow_trailing()
+        .collect::<Vec<_>>()
+        .delimited_by(tok(Tok::LParen), tok(Tok::RParen))
+        .boxed()
+}
+
+fn node(kind: ExprKind, span: std::ops::Range<usize>) -> Expr {
+    Expr { kind, span }
+}
+
+fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
+    let expr = ctx.expr.clone();
+    let args = args(&expr);
+
+    let literal = select! {
+        Tok::Int(n) => ExprKind::Int(n),
+        Tok::Float(f) => ExprKind::Float(f),
+        Tok::Atom(a) => ExprKind::Atom(a),
+        Tok::True => ExprKind::Atom("true".into()),
+        Tok::False => ExprKind::Atom("false".into()),
+        Tok::Nil => ExprKind::Atom("nil".into()),
+    };
+    let part = choice((
+        select! { Tok::StrLit(s) => StrPart::Lit(s) },
+        expr.clone().delimited_by(tok(Tok::InterpStart), tok(Tok::InterpEnd)).map(StrPart::Interp),
+    ));
+    let string = part
+        .repeated()
+        .collect::<Vec<_>>()
+        .delimited_by(tok(Tok::StrStart), tok(Tok::StrEnd))
+        .map(|parts| ExprKind::Str(if parts.is_empty() { vec![StrPart::Lit(String::new())] } else { parts }));
+    let local = ident().then(args.clone().or_not()).map(|(name, args)| match args {
+        Some(args) => ExprKind::Call(Callee::Name(name), args),
+        None => ExprKind::Var(name),
+    });
+    let remote = select! { Tok::Module(m) => m }
+        .then_ignore(tok(Tok::Dot).labelled("`.` and a function name"))
+        .then(ident())
+        .then(args.clone().or_not())
+        .map(|((module, fun), args)| ExprKind::Call(Callee::Remote { module, fun }, args.unwrap_or_default()));
+    let fn_ref = tok(Tok::Amp)
+        .ignore_then(select! { Tok::Module(m) => m }.then_ignore(tok(Tok::Dot)).or_not())
+        .then(ident())
+        .then_ignore(tok(Tok::Slash))
+        .then(select! { Tok::Int(n) => n }.labelled("an arity"))
+        .map(|((module, name), arity)| ExprKind::FnRef { module, name, arity: arity as usize });
+    let list = expr
+        .clone()
+        .separated_by(tok(Tok::Comma))
+        .allow_trailing()
+        .collect::<Vec<_>>()
+        .then(tok(Tok::Bar).ignore_then(expr.clone()).or_not())
+        .delimited_by(tok(Tok::LBracket), tok(Tok::RBracket))
+        .map(|(items, tail)| ExprKind::List(items, tail.map(Box::new)));
+    let let_ = tok(Tok::Let)
+        .ignore_then(ctx.pats.simple.clone())
+        .then_ignore(annotation())
+        .then_ignore(tok(Tok::Assign))
+        .then(expr.clone())
+        .map(|(p, v)| ExprKind::Let(Box::new(p), Box::new(v)));
+
+    let kinded = choice((literal, string, local, remote, fn_ref, list, map(&expr), let_))
+        .map_with(|kind, e| node(kind, span_of(e)));
+    choice((
+        kinded,
+        paren(&expr),
+        control::lambda(ctx),
+        control::if_expr(ctx),
+        control::case_expr(ctx),
+        control::cond_expr(ctx),
+        control::receive_expr(ctx),
+        control::for_expr(ctx),
+    ))
+    .labelled("an expression")
+    .boxed()
+}
+
+/// `()`, `(x)`, `(x,)`, `(a, b)`, and `(a; b)` (a block). The first element
+/// is parsed once, whatever follows it: no backtracking over nested parens.
+fn paren<'a>(expr: &P<'a, Expr>) -> P<'a, Expr> {
+    #[derive(Clone)]
+    enum Tail {
+        Group,
+        Tuple(Vec<Expr>),
+        Seq(Vec<Expr>),
+    }
+    let tail = choice((
+        tok(Tok::Comma)
+            .ignore_then(expr.clone().separated_by(tok(Tok::Comma)).allow_trailing().collect::<Vec<_>>())
+            .map(Tail::Tuple),
+        tok(Tok::Semi)
+            .ignore_then(expr.clone())
+            .repeated()
+            .at_least(1)
+            .collect::<Vec<_>>()
+            .then_ignore(tok(Tok::Semi).or_not())
+            .map(Tail::Seq),
+        empty().to(Tail::Group),
+    ));
+    expr.clone()
+        .then(tail)
+        .or_not()
+        .delimited_by(tok(Tok::LParen), tok(Tok::RParen))
+        .map_with(|inner, e| {
+            let span = span_of(e);
+            match inner {
+                None => node(ExprKind::Tuple(Vec::new()), span),
+                Some((first, Tail::Group)) => first,
+                Some((first, Tail::Tuple(rest))) => {
+                    node(ExprKind::Tuple(std::iter::once(first).chain(rest).collect()), span)
+                }
+                Some((first, Tail::Seq(rest))) => {
+                    node(ExprKind::Block(std::iter::once(first).chain(rest).collect()), span)
+                }
+            }
+        })
+        .boxed()
+}
+
+/// `%{}`, `%{k => v, ...}`, `%{a: 1}`, and the update `%{m | k => v}`.
+fn map<'a>(expr: &P<'a, Expr>) -> P<'a, ExprKind> {
+    let kw_key = select! { Tok::KwKey(k) => k }.map_with(|k, e| {
+        let s = span_of(e);
+        node(ExprKind::Atom(k), s.start..s.end.saturating_sub(1).max(s.start))
+    });
+    let pair = choice((
+        kw_key.clone().then(expr.clone()),
+        expr.clone().then_ignore(tok(Tok::FatArrow)).then(expr.clone()),
+    ));
+    let pairs = pair.separated_by(tok(Tok::Comma)).allow_trailing().collect::<Vec<_>>().boxed();
+    let more = tok(Tok::Comma).ignore_then(pairs.clone()).or_not().map(Option::unwrap_or_default);
+    let starts_with_expr = expr.clone().then(choice((
+        tok(Tok::Bar).ignore_then(pairs.clone()).map(Err),
+        tok(Tok::FatArrow).ignore_then(expr.clone()).then(more.clone()).map(Ok),
+    )));
+    let body = choice((
+        kw_key.then(expr.clone()).then(more).map(|(first, rest)| {
+            ExprKind::Map(std::iter::once(first).chain(rest).collect())
+        }),
+        starts_with_expr.map(|(first, tail)| match tail {
+            Err(pairs) => ExprKind::MapUpdate(Box::new(first), pairs),
+            Ok((value, rest)) => ExprKind::Map(std::iter::once((first, value)).chain(rest).collect()),
+        }),
+    ));
+    body.or_not()
+        .map(|b| b.unwrap_or(ExprKind::Map(Vec::new())))
+        .delimited_by(tok(Tok::MapOpen), tok(Tok::RBrace))
+        .boxed()
+}
+
+/// Operators by precedence, loosest first. Every level is a loop over a list,
+/// so long chains cost no parser recursion.
+fn operators<'a>(primary: P<'a, Expr>, expr: &P<'a, Expr>) -> P<'a, Expr> {
+    let postfix = postfix(primary, args(expr));
+    let unary = one_of([Tok::Minus, Tok::Not, Tok::Bang])
+        .map_with(|t, e| {
+            let op = match t {
+                Tok::Minus => UnOp::Neg,
+                Tok::Not => UnOp::Not,
+                _ => UnOp::Bang,
+            };
+            (op, span_of(e).start)
+        })
+        .repeated()
+        .collect::<Vec<_>>()
+        .then(postfix)
+        .map(|(ops, mut operand)| {
+            for (op, start) in ops.into_iter().rev() {
+                let span = start..operand.span.end;
+                operand = node(ExprKind::Unary(op, Box::new(operand)), span);
+            }
+            operand
+        })
+        .boxed();
+    let mul = left(unary, vec![(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)]);
+    let add = left(mul, vec![(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)]);
+    let concat = right(add, vec![(Tok::PlusPlus, BinOp::ListConcat), (Tok::Concat, BinOp::Concat)]);
+    let pipe = pipe(concat);
+    let cmp = left(pipe, vec![(Tok::Lt, BinOp::Lt), (Tok::Le, BinOp::Le), (Tok::Gt, BinOp::Gt), (Tok::Ge, BinOp::Ge)]);
+    let eq = left(
+        cmp,
+        vec![
+            (Tok::EqEq, BinOp::Eq),
+            (Tok::NotEq, BinOp::Ne),
+            (Tok::EqEqEq, BinOp::StrictEq),
+            (Tok::NotEqEq, BinOp::StrictNe),
+        ],
+    );
+    let and = left(eq, vec![(Tok::And, BinOp::And), (Tok::AndAnd, BinOp::AndAlso)]);
+    left(and, vec![(Tok::Or, BinOp::Or), (Tok::OrOr, BinOp::OrElse)])
+}
+
+fn op_list<'a>(ops: Vec<(Tok, BinOp)>) -> P<'a, BinOp> {
+    let toks: Vec<Tok> = ops.iter().map(|(t, _)| t.clone()).collect();
+    one_of(toks)
+        .map(move |t| ops.iter().find(|(o, _)| *o == t).map_or(BinOp::Add, |(_, b)| *b))
+        .boxed()
+}
+
+fn binary(op: BinOp, l: Expr, r: Expr) -> Expr {
+    let span = l.span.start..r.span.end;
+    node(ExprKind::Binary(op, Box::new(l), Box::new(r)), span)
+}
+
+fn left<'a>(operand: P<'a, Expr>, ops: Vec<(Tok, BinOp)>) -> P<'a, Expr> {
+    operand
+        .clone()
+        .then(op_list(ops).then(operand).repeated().collect::<Vec<_>>())
+        .map(|(first, rest)| rest.into_iter().fold(first, |l, (op, r)| binary(op, l, r)))
+        .boxed()
+}
+
+fn right<'a>(operand: P<'a, Expr>, ops: Vec<(Tok, BinOp)>) -> P<'a, Expr> {
+    operand
+        .clone()
+        .then(op_list(ops).then(operand).repeated().collect::<Vec<_>>())
+        .map(|(first, rest)| {
+            // a ++ b ++ c is a ++ (b ++ c): fold from the right end.
+            let mut operands = vec![first];
+            let mut ops = Vec::with_capacity(rest.len());
+            for (op, e) in rest {
+                ops.push(op);
+                operands.push(e);
+            }
+            let mut acc = operands.pop().unwrap_or_else(|| node(ExprKind::Tuple(Vec::new()), 0..0));
+            while let (Some(op), Some(l)) = (ops.pop(), operands.pop()) {
+                acc = binary(op, l, acc);
+            }
+            acc
+        })
+        .boxed()
+}
+
+/// `a |> f(b)` is `f(a, b)`; `a |> f` is `f(a)`; `a |> M.f(b)` is `M.f(a, b)`.
+fn pipe<'a>(operand: P<'a, Expr>) -> P<'a, Expr> {
+    operand
+        .clone()
+        .then(tok(Tok::Pipe).map_with(|_, e| span_of(e)).then(operand).repeated().collect::<Vec<_>>())
+        .map_with(|(first, rest), e| {
+            let mut acc = first;
+            for (pipe_span, target) in rest {
+                let span = acc.span.start..target.span.end;
+                let kind = match target.kind {
+                    ExprKind::Call(callee, args) => {
+                        ExprKind::Call(callee, std::iter::once(acc).chain(args).collect())
+                    }
+                    ExprKind::Var(name) => ExprKind::Call(Callee::Name(name), vec![acc]),
+                    other => {
+                        e.state().diags.push(
+                            Diagnostic::new("`|>` must be followed by a function call", target.span.clone(), "this is not a call")
+                                .with_label(pipe_span, "the value is piped here")
+                                .with_hint("`value |> f(args)` means `f(value, args)`"),
+                        );
+                        let target = node(other, target.span);
+                        ExprKind::Call(Callee::Expr(Box::new(target)), vec![acc])
+                    }
+                };
+                acc = node(kind, span);
+            }
+            acc
+        })
+        .boxed()
+}
+
+/// Calls on any expression's value: `make_adder(1)(2)` and `f.(x)`.
+fn postfix<'a>(primary: P<'a, Expr>, args: P<'a, Vec<Expr>>) -> P<'a, Expr> {
+    let call = choice((args.clone(), tok(Tok::Dot).ignore_then(args)))
+        .map_with(|args, e| (args, span_of(e).end));
+    primary
+        .then(call.repeated().collect::<Vec<_>>())
+        .map(|(first, calls)| {
+            calls.into_iter().fold(first, |callee, (args, end)| {
+                let span = callee.span.start..end;
+                let callee = match callee.kind {
+                    ExprKind::Var(name) => Callee::Name(name),
+                    kind => Callee::Expr(Box::new(node(kind, callee.span))),
+                };
+                node(ExprKind::Call(callee, args), span)
+            })
+        })
+        .boxed()
+}

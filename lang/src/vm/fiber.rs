@@ -1,0 +1,197 @@
+//! A process's execution state and its life: main function, then the
+//! `on_exit` callbacks, then the end.
+
+use super::exception::Exception;
+use crate::bytecode::{Proto, ProtoRef};
+use snow_runtime::cx::Cx;
+use snow_runtime::{Atom, Behaviour, Slice, Term, REDUCTIONS_PER_SLICE};
+use std::time::Instant;
+
+/// One activation: which function, where in it, and where its window starts.
+#[derive(Clone, Copy)]
+pub(crate) struct Frame {
+    pub proto: &'static Proto,
+    /// Next instruction to run when this frame resumes.
+    pub pc: u32,
+    /// Index of the window's first register in the register stack.
+    pub base: u32,
+    /// The caller's register (relative to the caller's window) that receives
+    /// the result.
+    pub dst: u16,
+}
+
+/// Where an exception was raised.
+#[derive(Clone)]
+pub struct Fault {
+    pub exception: Exception,
+    pub proto: &'static Proto,
+    pub pc: usize,
+}
+
+/// How a fiber's main function ended.
+pub enum Outcome {
+    Returned(Term),
+    Raised(Fault),
+}
+
+/// Called once when the main function ends, before `on_exit` callbacks run
+/// (the script runner and the REPL use it to get results and errors).
+pub type FinishHook = Box<dyn FnOnce(&Outcome) + Send>;
+
+pub(crate) enum Step {
+    Yield,
+    Wait(Option<Instant>),
+    Done(Term),
+}
+
+enum Phase {
+    Main,
+    /// Running `on_exit` callbacks; the process then ends with `reason`.
+    Exiting { reason: Term },
+}
+
+pub struct Fiber {
+    pub(crate) regs: Vec<Term>,
+    pub(crate) frames: Vec<Frame>,
+    /// Index of the next mailbox message `receive` will look at.
+    pub(crate) recv_scan: usize,
+    /// `None`: not yet computed for this receive; `Some(None)`: no timeout.
+    pub(crate) recv_deadline: Option<Option<Instant>>,
+    pub(crate) on_exit: Vec<Term>,
+    phase: Phase,
+    finish: Option<FinishHook>,
+}
+
+impl Fiber {
+    /// A fiber that will run `proto` (which takes no captures) on `args`.
+    pub fn new(proto: &'static Proto, args: Vec<Term>) -> Fiber {
+        let mut f = Fiber::empty();
+        f.push_entry(proto, args, &[]);
+        f
+    }
+
+    /// A fiber that will call the function value `fun` with `args`.
+    pub fn for_fun(fun: &Term, args: Vec<Term>) -> Result<Fiber, Exception> {
+        let mut f = Fiber::empty();
+        f.push_fun_entry(fun, args)?;
+        Ok(f)
+    }
+
+    fn empty() -> Fiber {
+        Fiber {
+            regs: Vec::new(),
+            frames: Vec::new(),
+            recv_scan: 0,
+            recv_deadline: None,
+            on_exit: Vec::new(),
+            phase: Phase::Main,
+            finish: None,
+        }
+    }
+
+    pub fn on_finish(mut self, hook: FinishHook) -> Fiber {
+        self.finish = Some(hook);
+        self
+    }
+
+    /// Puts a call of a function value at the bottom of the (empty) stack.
+    fn push_fun_entry(&mut self, fun: &Term, args: Vec<Term>) -> Result<(), Exception> {
+        let (proto, env) = fun_parts(fun, args.len())?;
+        self.push_entry(proto, args, env);
+        Ok(())
+    }
+
+    fn push_entry(&mut self, proto: &'static Proto, args: Vec<Term>, env: &[Term]) {
+        self.regs.clear();
+        self.frames.clear();
+        self.regs.reserve_exact(proto.nregs as usize);
+        self.regs.extend(args);
+        self.regs.extend(env.iter().cloned());
+        self.regs.resize(proto.nregs as usize, Term::Nil);
+        self.frames.push(Frame { proto, pc: 0, base: 0, dst: 0 });
+        self.recv_scan = 0;
+        self.recv_deadline = None;
+    }
+
+    /// Starts the next `on_exit` callback, if any is left.
+    fn next_callback(&mut self, reason: &Term) -> bool {
+        while !self.on_exit.is_empty() {
+            let cb = self.on_exit.remove(0);
+            if self.push_fun_entry(&cb, vec![reason.clone()]).is_ok() {
+                return true;
+            }
+        }
+        self.regs = Vec::new();
+        self.frames = Vec::new();
+        false
+    }
+
+    fn end_main(&mut self, outcome: Outcome, cx: &mut Cx<'_>) -> Term {
+        let reason = match &outcome {
+            Outcome::Returned(_) => Term::Atom(Atom::NORMAL),
+            Outcome::Raised(f) => f.exception.exit_reason(),
+        };
+        match self.finish.take() {
+            Some(hook) => hook(&outcome),
+            None => {
+                if let Outcome::Raised(fault) = &outcome {
+                    super::report::crash_report(cx.pid(), fault);
+                }
+            }
+        }
+        reason
+    }
+}
+
+/// The code and captured values of a function value callable with `argc`
+/// arguments.
+pub(crate) fn fun_parts(fun: &Term, argc: usize) -> Result<(&'static Proto, &[Term]), Exception> {
+    let Term::Fun(f) = fun else {
+        return Err(Exception::tagged(Atom::BADFUN, fun.clone()));
+    };
+    let Some(code) = f.code.as_any().downcast_ref::<ProtoRef>() else {
+        return Err(Exception::tagged(Atom::BADFUN, fun.clone()));
+    };
+    if code.0.arity as usize != argc {
+        let what = format!("{} called with {} argument{}", inspect_fun(code.0), argc, if argc == 1 { "" } else { "s" });
+        return Err(Exception::tagged(Atom::BADARITY, Term::str(&what)));
+    }
+    Ok((code.0, &f.env))
+}
+
+fn inspect_fun(p: &Proto) -> String {
+    format!("#Function<{}/{}>", p.name, p.arity)
+}
+
+impl Behaviour for Fiber {
+    fn run(&mut self, cx: &mut Cx<'_>) -> Slice {
+        loop {
+            let step = self.execute(cx, REDUCTIONS_PER_SLICE);
+            let reason = match (step, &self.phase) {
+                (Ok(Step::Yield), _) => return Slice::Yield,
+                (Ok(Step::Wait(deadline)), _) => return Slice::Wait(deadline),
+                (Ok(Step::Done(v)), Phase::Main) => self.end_main(Outcome::Returned(v), cx),
+                (Err(fault), Phase::Main) => self.end_main(Outcome::Raised(fault), cx),
+                // A callback ended, well or badly: go on with the next one.
+                (Ok(Step::Done(_)) | Err(_), Phase::Exiting { reason }) => reason.clone(),
+            };
+            if self.next_callback(&reason) {
+                self.phase = Phase::Exiting { reason };
+                continue;
+            }
+            return Slice::Exit(reason);
+        }
+    }
+
+    fn begin_exit(&mut self, reason: &Term) -> bool {
+        if matches!(self.phase, Phase::Exiting { .. }) {
+            return true;
+        }
+        if self.next_callback(reason) {
+            self.phase = Phase::Exiting { reason: reason.clone() };
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The VM: runs compiled Snow code inside a runtime process.
+//!
+//! A `Fiber` is one process's execution state — its register stack, its
+//! frame stack and its receive state — all on the heap. Running Snow never
+//! recurses on the Rust stack, so a process can stop between any two
+//! instructions (budget spent, or waiting in `receive`) and resume later on
+//! any scheduler thread.
+
+mod builtins;
+mod exception;
+mod exec;
+mod fiber;
+mod namespace;
+mod output;
+pub mod report;
+
+pub use builtins::{installed as builtins, install as install_builtins, Arity, Builtin, BuiltinImpl, BuiltinTable, NativeCx, NativeFn};
+pub use exception::{ExcKind, Exception};
+pub use fiber::{Fiber, Outcome, Fault};
+pub use namespace::Namespace;
+pub use output::{output, set_output, Output};

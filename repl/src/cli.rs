@@ -1,0 +1,43 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "snow",
+    version,
+    about = "Snow: an Elixir-flavoured language on a BEAM-faithful actor runtime",
+    long_about = "Snow: an Elixir-flavoured language on a BEAM-faithful actor runtime.\n\n\
+        With no arguments, starts the interactive REPL. `snow FILE` or `snow run FILE` runs a script.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Evaluate EXPR as a script and exit
+    #[arg(short = 'e', long = "eval", value_name = "EXPR", conflicts_with = "disasm")]
+    pub eval: Option<String>,
+
+    /// Print the bytecode of FILE instead of running it
+    #[arg(long, value_name = "FILE")]
+    pub disasm: Option<PathBuf>,
+
+    /// A script to run, and its arguments (`System.argv()`)
+    #[arg(value_name = "FILE", trailing_var_arg = true, allow_hyphen_values = false)]
+    pub script: Vec<OsString>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a script
+    Run {
+        /// The script
+        file: PathBuf,
+        /// Arguments for the script (`System.argv()`)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+}

@@ -1,0 +1,121 @@
+//! Running scripts: `snow FILE`, `snow run FILE`, `snow -e EXPR`, and the
+//! disassembler.
+//!
+//! A script runs as the first process of a fresh runtime. The command ends
+//! when that process ends (other processes are not waited for, as with
+//! `elixir script.exs`); its status is 0 unless it raised or exited with a
+//! reason other than `:normal`.
+
+use snow_lang::compiler::{compile, Mode, Unit};
+use snow_lang::diagnostic::render_all;
+use snow_lang::vm::{output, report, ExcKind, Fiber, Outcome};
+use snow_runtime::inspect::inspect;
+use snow_runtime::{Atom, Runtime, Term};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+pub fn run_file(path: &Path, args: Vec<String>) -> i32 {
+    match read_source(path) {
+        Ok(src) => run_source(&src, &path.display().to_string(), args),
+        Err(msg) => {
+            eprintln!("{msg}");
+            1
+        }
+    }
+}
+
+/// Reads a script, with a one-line error when it cannot.
+pub fn read_source(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("snow: cannot read {}: {}", path.display(), io_reason(&e)))?;
+    String::from_utf8(bytes).map_err(|_| format!("snow: cannot read {}: the file is not valid UTF-8", path.display()))
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ if e.raw_os_error() == Some(21) => "it is a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Parses and compiles a script, printing diagnostics on failure.
+pub fn compile_script(src: &str, file: &str) -> Option<Unit> {
+    let table = snow_stdlib::init();
+    let parsed = snow_lang::syntax::parse(src);
+    let color = std::io::stderr().is_terminal();
+    if !parsed.diagnostics.is_empty() {
+        eprint!("{}", render_all(&parsed.diagnostics, src, file, color));
+        return None;
+    }
+    match compile(&parsed.program, Arc::from(src), Arc::from(file), table, Mode::Script) {
+        Ok(unit) => Some(unit),
+        Err(diags) => {
+            eprint!("{}", render_all(&diags, src, file, color));
+            None
+        }
+    }
+}
+
+pub fn run_source(src: &str, file: &str, args: Vec<String>) -> i32 {
+    snow_stdlib::set_argv(args);
+    let Some(unit) = compile_script(src, file) else { return 1 };
+    let rt = Runtime::new();
+    let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
+    let slot = outcome.clone();
+    let fiber = Fiber::new(unit.entry, Vec::new()).on_finish(Box::new(move |o: &Outcome| {
+        let copy = match o {
+            Outcome::Returned(v) => Outcome::Returned(v.clone()),
+            Outcome::Raised(f) => Outcome::Raised(f.clone()),
+        };
+        if let Ok(mut s) = slot.lock() {
+            *s = Some(copy);
+        }
+    }));
+    let pid = rt.spawn(Box::new(fiber));
+    let exited = rt.watch_exit(pid);
+    let reason = exited.recv().unwrap_or(Term::Atom(Atom::NORMAL));
+    let finished = outcome.lock().ok().and_then(|mut s| s.take());
+    match finished {
+        Some(Outcome::Returned(_)) => 0,
+        Some(Outcome::Raised(fault)) => {
+            let text = match fault.exception.kind {
+                ExcKind::Error => report::error_report(&fault),
+                ExcKind::Exit => format!("** (exit) {}", inspect(&fault.exception.detail)),
+            };
+            output().err(&text);
+            i32::from(!(fault.exception.kind == ExcKind::Exit && is_normal(&fault.exception.detail)))
+        }
+        // Ended by an exit signal from another process.
+        None => {
+            if is_normal(&reason) {
+                0
+            } else {
+                output().err(&format!("** (EXIT) {}", inspect(&reason)));
+                1
+            }
+        }
+    }
+}
+
+fn is_normal(t: &Term) -> bool {
+    t.as_atom() == Some(Atom::NORMAL)
+}
+
+pub fn disasm_file(path: &Path) -> i32 {
+    let src = match read_source(path) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return 1;
+        }
+    };
+    let Some(unit) = compile_script(&src, &path.display().to_string()) else { return 1 };
+    print!("{}", snow_lang::disasm::disassemble(unit.module));
+    0
+}
+
+pub fn repl() -> i32 {
+    crate::repl::run()
+}

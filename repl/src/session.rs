@@ -1,0 +1,207 @@
+//! A REPL session: bindings, the session's function namespace, and the shell
+//! process that evaluates entries. The terminal front end (`repl.rs`) and the
+//! tests drive it through `eval`.
+
+use crate::shell::{Feed, Reply, Request, ShellBehaviour};
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use snow_lang::compiler::{compile, Mode};
+use snow_lang::diagnostic::render_all;
+use snow_lang::vm::{report, ExcKind, Namespace};
+use snow_runtime::inspect::inspect;
+use snow_runtime::{Pid, Runtime, Term};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What evaluating one entry gave.
+#[derive(Debug)]
+pub enum Eval {
+    /// The entry's value, to echo with `inspect`.
+    Value(Term),
+    /// A syntax, compile or runtime error, rendered for the terminal.
+    Error(String),
+    /// The entry is not finished (an open `do`, bracket or string).
+    Incomplete,
+    /// Ctrl-C stopped it.
+    Interrupted,
+    /// The shell process was killed while evaluating; a new one took over.
+    ShellRestarted(String),
+}
+
+/// Stops the running evaluation; safe to call from a signal-handling thread.
+#[derive(Clone)]
+pub struct Interrupter {
+    flag: Arc<AtomicBool>,
+    rt: Runtime,
+    pid: Arc<parking_lot::Mutex<Pid>>,
+}
+
+impl Interrupter {
+    pub fn interrupt(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.rt.wake(*self.pid.lock());
+    }
+}
+
+struct Shell {
+    pid: Pid,
+    requests: Sender<Request>,
+    exited: Receiver<Term>,
+}
+
+pub struct Session {
+    rt: Runtime,
+    namespace: &'static Namespace,
+    bindings: Vec<(String, Term)>,
+    shell: Shell,
+    interrupt: Arc<AtomicBool>,
+    shell_pid: Arc<parking_lot::Mutex<Pid>>,
+    feed: Arc<parking_lot::Mutex<Option<Feed>>>,
+    pub color: bool,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        snow_stdlib::init();
+        let rt = Runtime::new();
+        let interrupt = Arc::new(AtomicBool::new(false));
+        let feed = Arc::new(parking_lot::Mutex::new(None));
+        let shell = start_shell(&rt, &interrupt, &feed);
+        let shell_pid = Arc::new(parking_lot::Mutex::new(shell.pid));
+        Session {
+            rt,
+            namespace: Namespace::leak(),
+            bindings: Vec::new(),
+            shell,
+            interrupt,
+            shell_pid,
+            feed,
+            color: false,
+        }
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.rt
+    }
+
+    pub fn shell_pid(&self) -> Pid {
+        self.shell.pid
+    }
+
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter { flag: self.interrupt.clone(), rt: self.rt.clone(), pid: self.shell_pid.clone() }
+    }
+
+    /// Announce messages that reach the idle shell's mailbox.
+    pub fn set_feed(&self, feed: Option<Feed>) {
+        *self.feed.lock() = feed;
+    }
+
+    /// Names bound at the prompt.
+    pub fn binding_names(&self) -> Vec<String> {
+        self.bindings.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Named functions defined at the prompt, as `name/arity`.
+    pub fn function_names(&self) -> Vec<(String, u16)> {
+        self.namespace.names()
+    }
+
+    /// Forgets every binding and definition.
+    pub fn reset(&mut self) {
+        self.bindings.clear();
+        self.namespace = Namespace::leak();
+    }
+
+    /// Whether `src` is an unfinished entry that needs more lines.
+    pub fn is_incomplete(src: &str) -> bool {
+        snow_lang::syntax::parse(src).incomplete
+    }
+
+    pub fn eval(&mut self, src: &str) -> Eval {
+        self.eval_named(src, "repl")
+    }
+
+    /// Evaluates `src`; errors name `file` (`:load` passes the file's name).
+    pub fn eval_named(&mut self, src: &str, file: &str) -> Eval {
+        let parsed = snow_lang::syntax::parse(src);
+        if parsed.incomplete {
+            return Eval::Incomplete;
+        }
+        if !parsed.diagnostics.is_empty() {
+            return Eval::Error(render_all(&parsed.diagnostics, src, file, self.color));
+        }
+        let names: Vec<String> = self.binding_names();
+        let table = snow_lang::vm::builtins();
+        let mode = Mode::Repl { bindings: &names, namespace: self.namespace };
+        let unit = match compile(&parsed.program, Arc::from(src), Arc::from(file), table, mode) {
+            Ok(u) => u,
+            Err(diags) => return Eval::Error(render_all(&diags, src, file, self.color)),
+        };
+        for (name, arity, proto) in &unit.functions {
+            self.namespace.define(snow_runtime::Atom::new(name), *arity, proto);
+        }
+        let args: Vec<Term> = self.bindings.iter().map(|(_, v)| v.clone()).collect();
+        let (reply_tx, reply_rx) = unbounded();
+        let request = Request { entry: unit.entry, args, reply: reply_tx };
+        if self.shell.requests.send(request).is_err() {
+            return self.restart_shell();
+        }
+        self.rt.wake(self.shell.pid);
+        match reply_rx.recv() {
+            Ok(Reply::Value(Term::Tuple(t))) if !t.is_empty() => {
+                let mut next: Vec<(String, Term)> = Vec::with_capacity(unit.exports.len());
+                for (name, value) in unit.exports.iter().zip(t.iter().skip(1)) {
+                    next.push((name.clone(), value.clone()));
+                }
+                self.bindings = next;
+                Eval::Value(t[0].clone())
+            }
+            Ok(Reply::Value(other)) => Eval::Value(other),
+            Ok(Reply::Raised(fault)) => Eval::Error(match fault.exception.kind {
+                ExcKind::Error => report::error_report(&fault),
+                ExcKind::Exit => format!("** (exit) {}", inspect(&fault.exception.detail)),
+            }),
+            Ok(Reply::Interrupted) => Eval::Interrupted,
+            Err(_) => self.restart_shell(),
+        }
+    }
+
+    /// The shell process died (killed, or a linked process took it down):
+    /// say so, start a new one; bindings and definitions are kept.
+    fn restart_shell(&mut self) -> Eval {
+        let old = self.shell.pid;
+        let reason = self.shell.exited.recv().unwrap_or(Term::NIL_ATOM);
+        self.shell = start_shell(&self.rt, &self.interrupt, &self.feed);
+        *self.shell_pid.lock() = self.shell.pid;
+        Eval::ShellRestarted(format!(
+            "** (EXIT {}) {}\n   the shell process died; a new one ({}) took over, bindings kept",
+            inspect(&Term::Pid(old)),
+            inspect(&reason),
+            inspect(&Term::Pid(self.shell.pid))
+        ))
+    }
+
+    /// If the idle shell process has died, starts a new one and says why.
+    pub fn check_shell(&mut self) -> Option<String> {
+        if self.rt.is_alive(self.shell.pid) {
+            return None;
+        }
+        match self.restart_shell() {
+            Eval::ShellRestarted(msg) => Some(msg),
+            _ => None,
+        }
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+fn start_shell(rt: &Runtime, interrupt: &Arc<AtomicBool>, feed: &Arc<parking_lot::Mutex<Option<Feed>>>) -> Shell {
+    let (tx, rx) = unbounded();
+    let pid = rt.spawn(Box::new(ShellBehaviour::new(rx, interrupt.clone(), feed.clone())));
+    let exited = rt.watch_exit(pid);
+    Shell { pid, requests: tx, exited }
+}

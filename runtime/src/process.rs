@@ -1,0 +1,446 @@
+//! A process: its scheduling state, its inbox of signals, and its body, and
+//! the runner that takes it through one slice.
+//!
+//! # Ownership
+//!
+//! * `state` (atomic) and `inbox` (a short mutex) are touched by anyone who
+//!   sends a signal.
+//! * The body (behaviour, mailbox, link and monitor tables, trap_exit, armed
+//!   timer) is touched only by the thread running the process. It sits
+//!   behind a mutex that the runner holds for the whole slice; the only other
+//!   taker is `Runtime::info`, which reads it between slices.
+//!
+//! # States
+//!
+//! ```text
+//!            signal                 worker takes it
+//!  Waiting ----------> Runnable ------------------> Running --signal--> Notified
+//!     ^                   ^                           |  |                 |
+//!     |  Wait, no signal  |         Yield             |  |   Wait/Yield    |
+//!     +-------------------|---------------------------+  |                 |
+//!                         +------------------------------+-----------------+
+//!  Running --Exit--> Dead (removed from the table, inbox closed)
+//! ```
+//!
+//! A sender pushes into the inbox and then makes one CAS: Waiting ->
+//! Runnable (it then queues the process) or Running -> Notified (the runner
+//! will requeue it instead of letting it wait). A process is therefore on at
+//! most one run queue, and a signal pushed while it runs is never missed: the
+//! runner drains the inbox *after* setting Running, and tries Running ->
+//! Waiting with a CAS that fails if a signal arrived since.
+//!
+//! # Applying signals (before each slice, in inbox order)
+//!
+//! Message: append to the mailbox. Link / Unlink: add / remove the sender.
+//! Monitor / Demonitor: add / remove in monitored-by. Down: a message
+//! `(:down, ref, pid, reason)` if `ref` is still in my monitors, else
+//! dropped. Exit (rules 5 and 6), in this order: while exiting, ignored;
+//! through a link from a pid not in my link table, dropped (and a link that
+//! delivers an exit is removed); `:kill` not through a link: die `:killed`,
+//! trapping or not; trapping: a message `(:exit, from, reason)`; `:normal`:
+//! ignored unless sent by myself (then die `:normal`); anything else: die
+//! with it.
+//!
+//! A waiting process whose signals added nothing to its mailbox (a link, a
+//! stale timer) is not run: waiting costs no CPU.
+//!
+//! # Ending (in this order)
+//!
+//! 1. Dying from a signal calls `begin_exit`; if the behaviour has last words
+//!    it keeps running (exit signals ignored) until `run` returns `Exit`; the
+//!    reason stays the signal's.
+//! 2. Leave the process table, then release the registered name: from here
+//!    on `whereis` is nil and new signals are answered as for a dead pid.
+//! 3. Exit signal R (`:killed` if killed) to every linked pid; `Down` to
+//!    every monitoring process; `Demonitor` to every process it monitored;
+//!    the reason to every `watch_exit` channel.
+//! 4. Close the inbox and answer what is still queued: `Link` gets an exit
+//!    `:noproc`, `Monitor` a `Down(:noproc)`; the rest is dropped.
+
+use crate::atom::Atom;
+use crate::behaviour::{Behaviour, Slice};
+use crate::cx::Cx;
+use crate::mailbox::Mailbox;
+use crate::runtime::Runtime;
+use crate::signal::{down_message, exit_message, Signal};
+use crate::term::{Pid, Ref, Term};
+use crate::timer::TimerAction;
+use parking_lot::Mutex;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering::*};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub(crate) const WAITING: u8 = 0;
+pub(crate) const RUNNABLE: u8 = 1;
+pub(crate) const RUNNING: u8 = 2;
+pub(crate) const NOTIFIED: u8 = 3;
+pub(crate) const DEAD: u8 = 4;
+
+pub(crate) struct Process {
+    pub(crate) pid: Pid,
+    pub(crate) state: AtomicU8,
+    inbox: Mutex<Inbox>,
+    pub(crate) body: Mutex<Body>,
+}
+
+struct Inbox {
+    queue: VecDeque<Signal>,
+    closed: bool,
+}
+
+pub(crate) struct Body {
+    behaviour: Box<dyn Behaviour>,
+    pub(crate) st: ProcState,
+}
+
+/// Everything of a process but its behaviour: what `Cx` works on.
+pub(crate) struct ProcState {
+    pub(crate) mailbox: Mailbox,
+    /// Allocated on first link or monitor: most processes never have one.
+    pub(crate) tables: Option<Box<Tables>>,
+    pub(crate) trap_exit: bool,
+    /// The last slice ended in `Wait` (so a signal that adds no message
+    /// need not run the behaviour).
+    last_wait: bool,
+    /// Set once the process has been told to end: the reason it will end
+    /// with.
+    pub(crate) exiting: Option<Term>,
+    /// The armed receive timer: its id and deadline.
+    timer: Option<(u64, Instant)>,
+}
+
+#[derive(Default)]
+pub(crate) struct Tables {
+    pub(crate) links: FxHashSet<Pid>,
+    /// Monitors I hold: ref -> the pid monitored.
+    pub(crate) monitors: FxHashMap<Ref, Pid>,
+    /// Monitors on me: ref -> (the monitoring pid, the name it used).
+    pub(crate) monitored_by: FxHashMap<Ref, (Pid, Option<Atom>)>,
+    watchers: Vec<crossbeam_channel::Sender<Term>>,
+}
+
+/// What applying one signal did.
+enum Applied {
+    Nothing,
+    /// The mailbox changed or a wake was asked: run the behaviour.
+    Woke,
+    Die(Term),
+}
+
+/// What a process runs after it ended (its real behaviour is freed at once).
+struct Ended;
+impl Behaviour for Ended {
+    fn run(&mut self, _cx: &mut Cx<'_>) -> Slice {
+        Slice::Wait(None)
+    }
+}
+
+impl ProcState {
+    pub(crate) fn new() -> ProcState {
+        ProcState {
+            mailbox: Mailbox::new(),
+            tables: None,
+            trap_exit: false,
+            last_wait: false,
+            exiting: None,
+            timer: None,
+        }
+    }
+
+    pub(crate) fn tables_mut(&mut self) -> &mut Tables {
+        self.tables.get_or_insert_with(Box::default)
+    }
+
+    fn apply(&mut self, rt: &Runtime, me: Pid, sig: Signal) -> Applied {
+        match sig {
+            Signal::Message(m) => {
+                self.mailbox.push(m);
+                Applied::Woke
+            }
+            Signal::Link(from) => {
+                if from != me {
+                    self.tables_mut().links.insert(from);
+                }
+                Applied::Nothing
+            }
+            Signal::Unlink(from) => {
+                if let Some(t) = &mut self.tables {
+                    t.links.remove(&from);
+                }
+                Applied::Nothing
+            }
+            Signal::Monitor { r, from, name } => {
+                self.tables_mut().monitored_by.insert(r, (from, name));
+                Applied::Nothing
+            }
+            Signal::Demonitor { r, .. } => {
+                if let Some(t) = &mut self.tables {
+                    t.monitored_by.remove(&r);
+                }
+                Applied::Nothing
+            }
+            Signal::Down { r, from, name, reason } => {
+                if self.tables.as_mut().is_some_and(|t| t.monitors.remove(&r).is_some()) {
+                    self.mailbox.push(down_message(r, rt.down_who(from, name), reason));
+                    Applied::Woke
+                } else {
+                    Applied::Nothing
+                }
+            }
+            Signal::Exit { from, reason, via_link } => self.exit_signal(me, from, reason, via_link),
+            Signal::Wake => Applied::Woke,
+            Signal::Timeout(id) => {
+                if self.timer.is_some_and(|(armed, _)| armed == id) {
+                    self.timer = None;
+                    Applied::Woke
+                } else {
+                    Applied::Nothing
+                }
+            }
+            Signal::Watch(tx) => {
+                self.tables_mut().watchers.push(tx);
+                Applied::Nothing
+            }
+        }
+    }
+
+    /// Rules 5 and 6: what an exit signal does to me.
+    fn exit_signal(&mut self, me: Pid, from: Pid, reason: Term, via_link: bool) -> Applied {
+        if self.exiting.is_some() {
+            return Applied::Nothing;
+        }
+        if via_link {
+            // The other end is gone, so is the link; not linked (unlinked
+            // meanwhile): dropped, rule 4.
+            if !self.tables.as_mut().is_some_and(|t| t.links.remove(&from)) {
+                return Applied::Nothing;
+            }
+        } else if is_atom(&reason, Atom::KILL) {
+            return Applied::Die(Term::Atom(Atom::KILLED));
+        }
+        if self.trap_exit {
+            self.mailbox.push(exit_message(from, reason));
+            return Applied::Woke;
+        }
+        if is_atom(&reason, Atom::NORMAL) {
+            return if from == me && !via_link { Applied::Die(reason) } else { Applied::Nothing };
+        }
+        Applied::Die(reason)
+    }
+}
+
+pub(crate) fn is_atom(t: &Term, a: Atom) -> bool {
+    matches!(t, Term::Atom(x) if *x == a)
+}
+
+impl Process {
+    pub(crate) fn new(pid: Pid, behaviour: Box<dyn Behaviour>, st: ProcState) -> Process {
+        Process {
+            pid,
+            state: AtomicU8::new(RUNNABLE),
+            inbox: Mutex::new(Inbox { queue: VecDeque::new(), closed: false }),
+            body: Mutex::new(Body { behaviour, st }),
+        }
+    }
+
+    /// Appends a signal. `Ok(true)`: the process went from waiting to
+    /// runnable and the caller must queue it. `Err`: the inbox is closed
+    /// (the process ended), the signal is given back to be answered.
+    pub(crate) fn push(&self, sig: Signal) -> Result<bool, Signal> {
+        {
+            let mut inbox = self.inbox.lock();
+            if inbox.closed {
+                return Err(sig);
+            }
+            inbox.queue.push_back(sig);
+        }
+        let mut s = self.state.load(Acquire);
+        loop {
+            let next = match s {
+                WAITING => RUNNABLE,
+                RUNNING => NOTIFIED,
+                _ => return Ok(false),
+            };
+            match self.state.compare_exchange_weak(s, next, AcqRel, Acquire) {
+                Ok(_) => return Ok(next == RUNNABLE),
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    fn take_inbox(&self) -> VecDeque<Signal> {
+        let mut inbox = self.inbox.lock();
+        if inbox.queue.is_empty() {
+            VecDeque::new()
+        } else {
+            std::mem::take(&mut inbox.queue)
+        }
+    }
+
+    fn close_inbox(&self) -> VecDeque<Signal> {
+        let mut inbox = self.inbox.lock();
+        inbox.closed = true;
+        std::mem::take(&mut inbox.queue)
+    }
+
+    /// Messages still in the inbox (for `message_queue_len`).
+    pub(crate) fn inbox_messages(&self) -> usize {
+        self.inbox.lock().queue.iter().filter(|s| matches!(s, Signal::Message(_))).count()
+    }
+}
+
+/// Runs one slice of `p`, which a worker just took from a run queue; true
+/// if it yielded (used up its budget).
+pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
+    p.state.store(RUNNING, SeqCst);
+    let pid = p.pid;
+    let mut body = p.body.lock();
+    let Body { behaviour, st } = &mut *body;
+
+    let mut batch = p.take_inbox();
+    let mut woken = !st.last_wait || st.exiting.is_some();
+    let mut died = None;
+    while let Some(sig) = batch.pop_front() {
+        match st.apply(rt, pid, sig) {
+            Applied::Nothing => {}
+            Applied::Woke => woken = true,
+            Applied::Die(reason) => {
+                st.exiting = Some(reason.clone());
+                if behaviour.begin_exit(&reason) {
+                    woken = true; // last words: keep going
+                } else {
+                    died = Some(reason);
+                    break;
+                }
+            }
+        }
+    }
+
+    let slice = if let Some(reason) = died {
+        Slice::Exit(reason)
+    } else if !woken {
+        Slice::Wait(st.timer.map(|(_, t)| t))
+    } else {
+        let mut cx = Cx::new(rt, pid, st);
+        let _current = crate::runtime::CurrentGuard::enter(pid);
+        match catch_unwind(AssertUnwindSafe(|| behaviour.run(&mut cx))) {
+            Ok(s) => s,
+            Err(panic) => Slice::Exit(panic_reason(panic)),
+        }
+    };
+
+    let slice = match slice {
+        Slice::Wait(Some(t)) if t <= Instant::now() => Slice::Yield,
+        other => other,
+    };
+    match slice {
+        Slice::Exit(reason) => {
+            let reason = st.exiting.take().unwrap_or(reason);
+            finish(rt, &p, behaviour, st, reason, batch);
+            drop(body);
+            p.state.store(DEAD, SeqCst);
+            false
+        }
+        Slice::Yield => {
+            st.last_wait = false;
+            drop(body);
+            p.state.store(RUNNABLE, SeqCst);
+            rt.schedule(p);
+            true
+        }
+        Slice::Wait(deadline) => {
+            st.last_wait = true;
+            if st.timer.map(|(_, t)| t) != deadline {
+                if let Some((id, _)) = st.timer.take() {
+                    rt.timers().cancel(id);
+                }
+                if let Some(t) = deadline {
+                    let id = rt.next_id();
+                    rt.timers().add(id, t, TimerAction::Wake(pid));
+                    st.timer = Some((id, t));
+                }
+            }
+            drop(body);
+            if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
+                // A signal arrived during the slice: run again.
+                p.state.store(RUNNABLE, SeqCst);
+                rt.schedule(p);
+            }
+            false
+        }
+    }
+}
+
+/// A behaviour that panicked ends with `(:error, "panic: ...")`.
+fn panic_reason(panic: Box<dyn std::any::Any + Send>) -> Term {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string());
+    Term::tuple(vec![Term::Atom(Atom::ERROR), Term::str(&format!("panic: {text}"))])
+}
+
+/// Steps 2-4 of "Ending" (module docs).
+fn finish(
+    rt: &Runtime,
+    p: &Process,
+    behaviour: &mut Box<dyn Behaviour>,
+    st: &mut ProcState,
+    reason: Term,
+    rest: VecDeque<Signal>,
+) {
+    let pid = p.pid;
+    rt.remove(pid);
+    rt.registry().release(pid);
+    if let Some((id, _)) = st.timer.take() {
+        rt.timers().cancel(id);
+    }
+    *behaviour = Box::new(Ended);
+    st.mailbox.clear();
+    if let Some(t) = st.tables.take() {
+        let Tables { links, monitors, monitored_by, watchers } = *t;
+        for to in links {
+            rt.deliver(Some(pid), to, Signal::Exit { from: pid, reason: reason.clone(), via_link: true });
+        }
+        for (r, (to, name)) in monitored_by {
+            rt.deliver(Some(pid), to, Signal::Down { r, from: pid, name, reason: reason.clone() });
+        }
+        for (r, to) in monitors {
+            rt.deliver(Some(pid), to, Signal::Demonitor { r, from: pid });
+        }
+        for w in watchers {
+            let _ = w.send(reason.clone());
+        }
+    }
+    for sig in rest.into_iter().chain(p.close_inbox()) {
+        match sig {
+            Signal::Watch(w) => {
+                let _ = w.send(reason.clone());
+            }
+            other => rt.answer(pid, other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixed cost of a process (see the memory test in tests/stress.rs
+    /// for the measured total, table entry and allocator included).
+    #[test]
+    fn a_process_is_small() {
+        let process = std::mem::size_of::<Process>();
+        eprintln!(
+            "Process {process} B (ProcState {} B, Signal {} B, Tables {} B)",
+            std::mem::size_of::<ProcState>(),
+            std::mem::size_of::<Signal>(),
+            std::mem::size_of::<Tables>()
+        );
+        assert!(process <= 200, "Process is {process} bytes");
+    }
+}

@@ -1,0 +1,524 @@
+//! The runtime handle: the process table, spawning, the one `deliver`
+//! function every signal passes through, and the outside world's API.
+//!
+//! The process table is sharded by pid (64 read-write locks over hash maps),
+//! so a send takes one shard's read lock for the lookup and pushes into the
+//! inbox while holding it: no global lock on the send path. Pids are never
+//! reused: a 64-bit counter gives `id` (low half) and `serial` (high half).
+//! Ordering and lifecycle rules: see `signal.rs` and `process.rs`.
+
+use crate::atom::Atom;
+use crate::behaviour::Behaviour;
+use crate::cx::{ceil_ms, SpawnOpts};
+use crate::process::{self, ProcState, Process, DEAD, NOTIFIED, RUNNABLE, RUNNING, WAITING};
+use crate::registry::Registry;
+use crate::scheduler::Scheduler;
+use crate::signal::{RemoteRouter, Signal, SignalError, SignalEvent};
+use crate::term::{Pid, Ref, Term};
+use crate::timer::{TimerAction, TimerDest, Timers};
+use parking_lot::{Mutex, RwLock};
+use rustc_hash::FxHashMap;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const SHARDS: usize = 64;
+
+/// One slice of the process table: pid key -> process.
+type Shard = RwLock<FxHashMap<u64, Arc<Process>>>;
+
+/// An observer of signals (`Runtime::set_observer`).
+pub type Observer = Arc<dyn Fn(&SignalEvent) + Send + Sync>;
+
+/// A handle on a running runtime: cheap to clone, shared by all threads.
+#[derive(Clone)]
+pub struct Runtime(Arc<Inner>);
+
+struct Inner {
+    shards: Box<[Shard]>,
+    count: AtomicUsize,
+    next_pid: AtomicU64,
+    next_id: AtomicU64,
+    registry: Registry,
+    timers: Timers,
+    sched: Scheduler,
+    observing: AtomicBool,
+    observer: RwLock<Option<Observer>>,
+    router: RwLock<Option<Arc<dyn RemoteRouter>>>,
+    node: RwLock<Atom>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// `Process.info/1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// `:running`, `:runnable`, `:waiting` or `:exiting`.
+    pub status: Atom,
+    /// Messages in the mailbox plus those not yet moved there.
+    pub message_queue_len: usize,
+    pub links: Vec<Pid>,
+    /// Pids this process monitors.
+    pub monitors: Vec<Pid>,
+    /// Pids monitoring this process (one entry per monitor).
+    pub monitored_by: Vec<Pid>,
+    pub trap_exit: bool,
+    pub registered_name: Option<Atom>,
+}
+
+thread_local! {
+    /// The process this thread is running a slice of, if any.
+    static CURRENT: Cell<Option<Pid>> = const { Cell::new(None) };
+}
+
+/// Marks the current thread as running `pid` for the guard's lifetime.
+pub(crate) struct CurrentGuard;
+impl CurrentGuard {
+    pub(crate) fn enter(pid: Pid) -> CurrentGuard {
+        CURRENT.with(|c| c.set(Some(pid)));
+        CurrentGuard
+    }
+}
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(None));
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Runtime {
+        Runtime::new()
+    }
+}
+
+impl Runtime {
+    /// The sender of signals that come from outside any process
+    /// (`Runtime::exit`): `#PID<0.0.0>`, which is never a live process.
+    pub const OUTSIDE: Pid = Pid::local(0, 0);
+
+    /// Starts the schedulers (one per core, or `SNOW_SCHEDULERS`) and the
+    /// timer thread.
+    pub fn new() -> Runtime {
+        let n = std::env::var("SNOW_SCHEDULERS")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Runtime::with_schedulers(n)
+    }
+
+    /// A runtime with exactly `n` scheduler threads (at least one).
+    pub fn with_schedulers(n: usize) -> Runtime {
+        let (sched, queues) = Scheduler::new(n);
+        let rt = Runtime(Arc::new(Inner {
+            shards: (0..SHARDS).map(|_| RwLock::new(FxHashMap::default())).collect(),
+            count: AtomicUsize::new(0),
+            next_pid: AtomicU64::new(1),
+            next_id: AtomicU64::new(1),
+            registry: Registry::default(),
+            timers: Timers::default(),
+            sched,
+            observing: AtomicBool::new(false),
+            observer: RwLock::new(None),
+            router: RwLock::new(None),
+            node: RwLock::new(Atom::NONODE),
+            threads: Mutex::new(Vec::new()),
+        }));
+        let mut threads = Vec::new();
+        for (i, queue) in queues.into_iter().enumerate() {
+            let rt2 = rt.clone();
+            let h = std::thread::Builder::new()
+                .name(format!("snow-sched-{}", i + 1))
+                .stack_size(8 << 20)
+                .spawn(move || rt2.0.sched.work(i, queue, |p| process::run_slice(&rt2, p)))
+                .expect("cannot start a scheduler thread");
+            threads.push(h);
+        }
+        let rt2 = rt.clone();
+        let h = std::thread::Builder::new()
+            .name("snow-timer".into())
+            .spawn(move || rt2.0.timers.run(&rt2))
+            .expect("cannot start the timer thread");
+        threads.push(h);
+        *rt.0.threads.lock() = threads;
+        rt
+    }
+
+    /// Number of scheduler threads.
+    pub fn schedulers(&self) -> usize {
+        self.0.sched.workers()
+    }
+
+    /// Stops the scheduler and timer threads and drops every process. Meant
+    /// for tests and program exit; the runtime does nothing afterwards.
+    pub fn shutdown(&self) {
+        self.0.sched.shutdown();
+        self.0.timers.shutdown();
+        let me = std::thread::current().id();
+        let handles = std::mem::take(&mut *self.0.threads.lock());
+        for h in handles {
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
+        }
+        let mut procs = Vec::new();
+        for shard in self.0.shards.iter() {
+            procs.extend(shard.write().drain().map(|(_, p)| p));
+        }
+        self.0.count.store(0, SeqCst);
+        self.0.registry.clear();
+        self.0.sched.drain();
+        drop(procs);
+    }
+
+    // ---- spawning -------------------------------------------------------
+
+    /// Spawns a root process (no parent, no link).
+    pub fn spawn(&self, b: Box<dyn Behaviour>) -> Pid {
+        let pid = self.alloc_pid();
+        self.start(pid, b, ProcState::new());
+        pid
+    }
+
+    pub(crate) fn spawn_child(
+        &self,
+        b: Box<dyn Behaviour>,
+        parent: Pid,
+        parent_st: &mut ProcState,
+        opts: SpawnOpts,
+    ) -> (Pid, Option<Ref>) {
+        let pid = self.alloc_pid();
+        let mut st = ProcState::new();
+        if opts.link {
+            st.tables_mut().links.insert(parent);
+            parent_st.tables_mut().links.insert(pid);
+        }
+        let r = opts.monitor.then(|| {
+            let r = self.make_ref();
+            st.tables_mut().monitored_by.insert(r, (parent, None));
+            parent_st.tables_mut().monitors.insert(r, pid);
+            r
+        });
+        self.start(pid, b, st);
+        (pid, r)
+    }
+
+    fn alloc_pid(&self) -> Pid {
+        let n = self.0.next_pid.fetch_add(1, Relaxed);
+        Pid { node: 0, id: n as u32, serial: (n >> 32) as u32, creation: 0 }
+    }
+
+    fn start(&self, pid: Pid, b: Box<dyn Behaviour>, st: ProcState) {
+        let p = Arc::new(Process::new(pid, b, st));
+        self.shard(pid).write().insert(key(pid), p.clone());
+        self.0.count.fetch_add(1, Relaxed);
+        self.0.sched.schedule(p, true);
+    }
+
+    fn shard(&self, pid: Pid) -> &Shard {
+        &self.0.shards[pid.id as usize % SHARDS]
+    }
+
+    fn lookup(&self, pid: Pid) -> Option<Arc<Process>> {
+        if pid.node != 0 {
+            return None;
+        }
+        self.shard(pid).read().get(&key(pid)).cloned()
+    }
+
+    /// Takes an ending process out of the table.
+    pub(crate) fn remove(&self, pid: Pid) {
+        if self.shard(pid).write().remove(&key(pid)).is_some() {
+            self.0.count.fetch_sub(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn schedule(&self, p: Arc<Process>) {
+        self.0.sched.schedule(p, false);
+    }
+
+    pub(crate) fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.0.sched.blocking(f)
+    }
+
+    pub(crate) fn timers(&self) -> &Timers {
+        &self.0.timers
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.0.registry
+    }
+
+    /// A fresh number for refs and timers.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.0.next_id.fetch_add(1, Relaxed)
+    }
+
+    // ---- signals --------------------------------------------------------
+
+    /// Delivers a signal; if the target is gone, answers it as a dead
+    /// process would (`signal.rs`).
+    pub(crate) fn deliver(&self, from: Option<Pid>, to: Pid, sig: Signal) {
+        if let Err(sig) = self.try_deliver(from, to, sig) {
+            self.answer(to, sig);
+        }
+    }
+
+    /// The one function every signal goes through: observer, then the
+    /// remote router or the target's inbox. `Err` gives the signal back when
+    /// the target does not exist.
+    pub(crate) fn try_deliver(&self, from: Option<Pid>, to: Pid, sig: Signal) -> Result<(), Signal> {
+        if self.0.observing.load(Relaxed) {
+            self.observe(from, to, &sig);
+        }
+        if to.node != 0 {
+            let router = self.0.router.read().clone();
+            return match router {
+                Some(r) => r.route(from, to, sig),
+                None => Err(sig),
+            };
+        }
+        let shard = self.shard(to).read();
+        match shard.get(&key(to)) {
+            Some(p) => match p.push(sig)? {
+                true => {
+                    let p = p.clone();
+                    drop(shard);
+                    self.schedule(p);
+                    Ok(())
+                }
+                false => Ok(()),
+            },
+            None => Err(sig),
+        }
+    }
+
+    /// Answers `sig`, sent to `dead`, as from a process that does not exist.
+    pub(crate) fn answer(&self, dead: Pid, sig: Signal) {
+        let noproc = Term::Atom(Atom::NOPROC);
+        match sig {
+            Signal::Link(from) => self.deliver(
+                Some(dead),
+                from,
+                Signal::Exit { from: dead, reason: noproc, via_link: true },
+            ),
+            Signal::Monitor { r, from, name } => {
+                self.deliver(Some(dead), from, Signal::Down { r, from: dead, name, reason: noproc })
+            }
+            Signal::Watch(tx) => {
+                let _ = tx.send(noproc);
+            }
+            _ => {}
+        }
+    }
+
+    fn observe(&self, from: Option<Pid>, to: Pid, sig: &Signal) {
+        let f = self.0.observer.read().clone();
+        if let (Some(f), Some(ev)) = (f, sig.event(from, to)) {
+            f(&ev);
+        }
+    }
+
+    /// Hands a signal from another node (the distribution layer) to a local
+    /// process, under the same rules as local signals.
+    pub fn deliver_signal(&self, from: Option<Pid>, to: Pid, sig: Signal) {
+        self.deliver(from, to, sig);
+    }
+
+    /// Sees every signal from now on (`None` stops). Costs one atomic load
+    /// per signal when unset.
+    pub fn set_observer(&self, f: Option<Observer>) {
+        let mut o = self.0.observer.write();
+        self.0.observing.store(f.is_some(), SeqCst);
+        *o = f;
+    }
+
+    /// The distribution hook for pids with `node != 0`. Without one, remote
+    /// targets are treated as dead (signals answered with `:noproc`).
+    pub fn set_router(&self, r: Option<Arc<dyn RemoteRouter>>) {
+        *self.0.router.write() = r;
+    }
+
+    /// This node's name (`:"nonode@nohost"` until distribution starts).
+    pub fn node_name(&self) -> Atom {
+        *self.0.node.read()
+    }
+
+    pub fn set_node_name(&self, name: Atom) {
+        *self.0.node.write() = name;
+    }
+
+    /// `(name, node)`, as a DOWN for a monitor by name shows its target.
+    pub(crate) fn name_node(&self, name: Atom) -> Term {
+        Term::tuple(vec![Term::Atom(name), Term::Atom(self.node_name())])
+    }
+
+    pub(crate) fn down_who(&self, from: Pid, name: Option<Atom>) -> Term {
+        match name {
+            Some(n) => self.name_node(n),
+            None => Term::Pid(from),
+        }
+    }
+
+    // ---- the outside world's API ----------------------------------------
+
+    /// Sends from outside any process (the sender shows as none).
+    pub fn send(&self, to: Pid, msg: Term) {
+        self.deliver(None, to, Signal::Message(msg));
+    }
+
+    /// Runs the process's behaviour once even without a message.
+    pub fn wake(&self, pid: Pid) {
+        self.deliver(None, pid, Signal::Wake);
+    }
+
+    /// An exit signal from outside (not through a link), sent by
+    /// `Runtime::OUTSIDE`.
+    pub fn exit(&self, to: Pid, reason: Term) {
+        self.deliver(None, to, Signal::Exit { from: Runtime::OUTSIDE, reason, via_link: false });
+    }
+
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.lookup(pid).is_some_and(|p| p.state.load(Acquire) != DEAD)
+    }
+
+    pub fn whereis(&self, name: Atom) -> Option<Pid> {
+        self.0.registry.whereis(name)
+    }
+
+    /// Registered names, sorted.
+    pub fn registered(&self) -> Vec<Atom> {
+        self.0.registry.names()
+    }
+
+    /// `Err(Badarg)` if the name is taken, the pid has a name, or the pid is
+    /// not a live local process.
+    pub fn register(&self, name: Atom, pid: Pid) -> Result<(), SignalError> {
+        self.0.registry.register(name, pid, |p| self.lookup(p).is_some())
+    }
+
+    pub fn unregister(&self, name: Atom) -> Result<(), SignalError> {
+        self.0.registry.unregister(name)
+    }
+
+    /// Live pids, sorted.
+    pub fn processes(&self) -> Vec<Pid> {
+        let mut v = Vec::with_capacity(self.process_count());
+        for shard in self.0.shards.iter() {
+            v.extend(shard.read().values().map(|p| p.pid));
+        }
+        v.sort();
+        v
+    }
+
+    pub fn process_count(&self) -> usize {
+        self.0.count.load(Relaxed)
+    }
+
+    pub fn make_ref(&self) -> Ref {
+        ref_of(self.next_id())
+    }
+
+    /// A channel that receives the exit reason of `pid` once; `:noproc` at
+    /// once if it is already gone.
+    pub fn watch_exit(&self, pid: Pid) -> crossbeam_channel::Receiver<Term> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.deliver(None, pid, Signal::Watch(tx));
+        rx
+    }
+
+    /// Delivers `msg` to `dest` in `ms` milliseconds; a name is resolved
+    /// when the timer fires (nobody registered: dropped).
+    pub fn send_after(&self, dest: TimerDest, msg: Term, ms: u64) -> Ref {
+        let id = self.next_id();
+        let at = Instant::now() + Duration::from_millis(ms);
+        self.0.timers.add(id, at, TimerAction::Send(dest, msg));
+        ref_of(id)
+    }
+
+    /// Cancels a `send_after` timer: the milliseconds it had left (rounded
+    /// up), or `None` if it fired already or is unknown.
+    pub fn cancel_timer(&self, r: Ref) -> Option<u64> {
+        if r.node != 0 || r.words[2] != 0 {
+            return None;
+        }
+        let id = r.words[0] as u64 | (r.words[1] as u64) << 32;
+        self.0.timers.cancel(id).map(ceil_ms)
+    }
+
+    /// `Process.info/1`; `None` for a dead or remote pid. A process asking
+    /// about itself should use `Cx::info` (here, it gets the status and
+    /// queue length only). A process running right now is read after its
+    /// slice; if that takes more than 10 ms (200 ms for a caller outside
+    /// any process), the same partial answer is given rather than block.
+    pub fn info(&self, pid: Pid) -> Option<ProcessInfo> {
+        let p = self.lookup(pid)?;
+        let partial = |status| ProcessInfo {
+            status,
+            message_queue_len: p.inbox_messages(),
+            links: vec![],
+            monitors: vec![],
+            monitored_by: vec![],
+            trap_exit: false,
+            registered_name: self.0.registry.name_of(pid),
+        };
+        if CURRENT.with(|c| c.get()) == Some(pid) {
+            return Some(partial(Atom::RUNNING));
+        }
+        let patience = if self.0.sched.on_worker() { 10 } else { 200 };
+        let body = p.body.try_lock_for(Duration::from_millis(patience));
+        let state = p.state.load(Acquire);
+        let status = match state {
+            WAITING => Atom::WAITING,
+            RUNNABLE => Atom::RUNNABLE,
+            RUNNING | NOTIFIED => Atom::RUNNING,
+            _ => return None,
+        };
+        match body {
+            Some(b) => {
+                let mut info = self.info_of_state(pid, &b.st);
+                info.status = if b.st.exiting.is_some() { Atom::EXITING } else { status };
+                Some(info)
+            }
+            None => Some(partial(Atom::RUNNING)),
+        }
+    }
+
+    /// Everything of `info` that a process's own state tells.
+    pub(crate) fn info_of_state(&self, pid: Pid, st: &ProcState) -> ProcessInfo {
+        let queued = self.lookup(pid).map_or(0, |p| p.inbox_messages());
+        let (mut links, mut monitors, mut monitored_by) = (vec![], vec![], vec![]);
+        if let Some(t) = &st.tables {
+            links.extend(t.links.iter().copied());
+            monitors.extend(t.monitors.values().copied());
+            monitored_by.extend(t.monitored_by.values().map(|(p, _)| *p));
+        }
+        links.sort();
+        monitors.sort();
+        monitored_by.sort();
+        ProcessInfo {
+            status: Atom::RUNNING,
+            message_queue_len: st.mailbox.len() + queued,
+            links,
+            monitors,
+            monitored_by,
+            trap_exit: st.trap_exit,
+            registered_name: self.0.registry.name_of(pid),
+        }
+    }
+}
+
+fn key(pid: Pid) -> u64 {
+    (pid.serial as u64) << 32 | pid.id as u64
+}
+
+fn ref_of(id: u64) -> Ref {
+    Ref { node: 0, words: [id as u32, (id >> 32) as u32, 0] }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Runtime({} processes)", self.process_count())
+    }
+}

@@ -1,0 +1,246 @@
+//! The scheduler: work-stealing run queues and the worker threads that serve
+//! them.
+//!
+//! # Queues
+//!
+//! One worker thread per core (`SNOW_SCHEDULERS` overrides), each with a
+//! local FIFO queue; one global injector; each worker can steal from the
+//! others. A process made runnable *on a worker thread* (a process sent a
+//! message, or yielded) goes to that worker's local queue; made runnable
+//! anywhere else (timer thread, REPL, tests) it goes to the injector. The
+//! scheduler moves opaque `Arc<Process>` handles and never looks inside.
+//!
+//! # Fairness (rule 12)
+//!
+//! A slice is bounded by the behaviour's reduction budget; a process that
+//! yields goes to the *back* of the local queue, so every runnable process on
+//! a worker gets a turn. After a slice that used its whole budget, and every
+//! `GLOBAL_EVERY` slices, a worker looks at the injector first, so processes
+//! woken from outside (the REPL, timers) are not starved by a worker whose
+//! local queue never empties. An idle worker steals.
+//!
+//! # Parking without lost wakeups
+//!
+//! An idle worker parks on a condvar and uses no CPU until woken. The
+//! protocol, with `sleepers` an atomic counter:
+//!
+//! * parking worker: lock `sleep`; `sleepers += 1`; SeqCst fence; look at
+//!   every queue once more; if all are empty, `wait` (which releases the
+//!   lock atomically); on wake `sleepers -= 1`.
+//! * waker (after pushing): SeqCst fence; if `sleepers > 0`, lock `sleep`
+//!   and `notify_one`.
+//!
+//! The two fences order "push; read sleepers" against "raise sleepers; read
+//! queues": either the waker sees the sleeper (and, since the sleeper holds
+//! the lock until it waits, its notify reaches a waiting thread), or the
+//! sleeper sees the pushed process. A local queue is only ever filled by its
+//! own worker, which is awake and drains it before parking, so a local push
+//! needs no wakeup for correctness; it wakes a sleeper (to steal) only when
+//! the local queue holds more than the one process its worker will run next,
+//! or for a new process. So a chain of messages (one runnable process at a
+//! time) stays on one warm worker with no system calls, as on the BEAM.
+//! The price: a process made runnable by a slice that then runs long waits
+//! for that slice. A behaviour about to block its thread (I/O) must call
+//! `Cx::blocking`, which hands the local queue to the other workers.
+
+use crate::process::Process;
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use parking_lot::{Condvar, Mutex};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::*};
+use std::sync::Arc;
+
+/// Every this many slices a worker takes from the injector before its own
+/// local queue.
+const GLOBAL_EVERY: u32 = 61;
+
+pub(crate) struct Scheduler {
+    /// Distinguishes runtimes in one program (tests make many).
+    id: usize,
+    injector: Injector<Arc<Process>>,
+    stealers: Vec<Stealer<Arc<Process>>>,
+    sleep: Mutex<()>,
+    cv: Condvar,
+    sleepers: AtomicUsize,
+    shutdown: AtomicBool,
+}
+
+/// The calling thread's own queue, when it is a worker.
+struct Local {
+    sched: usize,
+    index: usize,
+    queue: Worker<Arc<Process>>,
+    /// Inside `Cx::blocking`: this thread may block, so nothing is queued
+    /// locally.
+    blocking: Cell<bool>,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+impl Scheduler {
+    /// A scheduler with `n` workers; returns the local queues, one per
+    /// worker thread to be started with `work`.
+    pub(crate) fn new(n: usize) -> (Scheduler, Vec<Worker<Arc<Process>>>) {
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+        let queues: Vec<_> = (0..n.max(1)).map(|_| Worker::new_fifo()).collect();
+        let sched = Scheduler {
+            id: NEXT_ID.fetch_add(1, Relaxed),
+            injector: Injector::new(),
+            stealers: queues.iter().map(|q| q.stealer()).collect(),
+            sleep: Mutex::new(()),
+            cv: Condvar::new(),
+            sleepers: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+        };
+        (sched, queues)
+    }
+
+    pub(crate) fn workers(&self) -> usize {
+        self.stealers.len()
+    }
+
+    /// True on one of this scheduler's worker threads.
+    pub(crate) fn on_worker(&self) -> bool {
+        LOCAL.with(|l| l.borrow().as_ref().is_some_and(|l| l.sched == self.id))
+    }
+
+    /// Queues a runnable process. `eager`: wake a parked worker even for a
+    /// local push (a new process should start in parallel at once).
+    pub(crate) fn schedule(&self, p: Arc<Process>, eager: bool) {
+        let mut p = Some(p);
+        let mut backlog = false;
+        LOCAL.with(|l| {
+            if let Some(local) = l.borrow().as_ref() {
+                if local.sched == self.id && !local.blocking.get() {
+                    if let Some(p) = p.take() {
+                        local.queue.push(p);
+                        backlog = eager || local.queue.len() > 1;
+                    }
+                }
+            }
+        });
+        match p {
+            Some(p) => {
+                self.injector.push(p);
+                self.wake_one();
+            }
+            None if backlog => self.wake_one(),
+            None => {}
+        }
+    }
+
+    /// Runs `f`, which may block the thread for long (I/O): first hands this
+    /// worker's queued processes to the others, and queues nothing locally
+    /// until `f` returns.
+    pub(crate) fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        let mut moved = 0;
+        let was = LOCAL.with(|l| {
+            let l = l.borrow();
+            let local = l.as_ref().filter(|l| l.sched == self.id)?;
+            while let Some(p) = local.queue.pop() {
+                self.injector.push(p);
+                moved += 1;
+            }
+            Some(local.blocking.replace(true))
+        });
+        for _ in 0..moved.min(self.stealers.len()) {
+            self.wake_one();
+        }
+        let r = f();
+        if let Some(was) = was {
+            LOCAL.with(|l| {
+                if let Some(local) = l.borrow().as_ref() {
+                    local.blocking.set(was);
+                }
+            });
+        }
+        r
+    }
+
+    fn wake_one(&self) {
+        fence(SeqCst);
+        if self.sleepers.load(SeqCst) > 0 {
+            let _g = self.sleep.lock();
+            self.cv.notify_one();
+        }
+    }
+
+    fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Parks the calling worker until there may be work.
+    fn park(&self) {
+        let mut g = self.sleep.lock();
+        self.sleepers.fetch_add(1, SeqCst);
+        fence(SeqCst);
+        if !self.has_work() && !self.shutdown.load(SeqCst) {
+            self.cv.wait(&mut g);
+        }
+        self.sleepers.fetch_sub(1, SeqCst);
+    }
+
+    /// Drops every queued process (after shutdown).
+    pub(crate) fn drain(&self) {
+        while steal(|| self.injector.steal()).is_some() {}
+    }
+
+    pub(crate) fn shutdown(&self) {
+        self.shutdown.store(true, SeqCst);
+        let _g = self.sleep.lock();
+        self.cv.notify_all();
+    }
+
+    /// The next process for worker `index` to run.
+    fn find(&self, local: &Worker<Arc<Process>>, index: usize, global_first: bool) -> Option<Arc<Process>> {
+        if global_first {
+            if let Some(p) = steal(|| self.injector.steal_batch_and_pop(local)) {
+                return Some(p);
+            }
+        }
+        if let Some(p) = local.pop() {
+            return Some(p);
+        }
+        if let Some(p) = steal(|| self.injector.steal_batch_and_pop(local)) {
+            return Some(p);
+        }
+        let n = self.stealers.len();
+        (1..n).find_map(|i| steal(|| self.stealers[(index + i) % n].steal_batch_and_pop(local)))
+    }
+
+    /// A worker thread's loop: run slices until shutdown; `run` runs one.
+    /// `run` runs one slice and says whether the process yielded (used up
+    /// its budget).
+    pub(crate) fn work(&self, index: usize, queue: Worker<Arc<Process>>, run: impl Fn(Arc<Process>) -> bool) {
+        LOCAL.with(|l| *l.borrow_mut() = Some(Local { sched: self.id, index, queue, blocking: Cell::new(false) }));
+        let mut tick = 0u32;
+        let mut global_first = false;
+        while !self.shutdown.load(Relaxed) {
+            tick += 1;
+            if tick >= GLOBAL_EVERY {
+                tick = 0;
+                global_first = true;
+            }
+            let next = LOCAL.with(|l| {
+                l.borrow().as_ref().and_then(|l| self.find(&l.queue, l.index, global_first))
+            });
+            match next {
+                Some(p) => global_first = run(p),
+                None => self.park(),
+            }
+        }
+        LOCAL.with(|l| *l.borrow_mut() = None);
+    }
+}
+
+fn steal(mut f: impl FnMut() -> Steal<Arc<Process>>) -> Option<Arc<Process>> {
+    loop {
+        match f() {
+            Steal::Success(p) => return Some(p),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Signals: everything one process does to another, and the rules they obey.
+//!
+//! # Ordering (rule 2)
+//!
+//! A process never changes another process's state. Messages, links,
+//! unlinks, monitors, demonitors, exits and DOWNs are all *signals*, and every
+//! signal goes through one function, `Runtime::deliver`, which appends it to
+//! the target's single FIFO inbox (or hands it to the distribution hook for a
+//! pid on another node). Because a sender's signals to one target are appended
+//! in the order it sends them, and the target applies its inbox in order, B
+//! observes A's signals in the order A sent them, whatever their kinds. No
+//! order is promised between different senders.
+//!
+//! # Who changes what
+//!
+//! * `link(B)` by A: A adds B to its own link table, then sends `Link(A)` to
+//!   B; B adds A when it applies the signal. `unlink` is the same with
+//!   removal. An exit signal that arrives *through a link* (`via_link`) is
+//!   dropped when its sender is not in the receiver's link table: so after
+//!   `unlink` returns, no exit from that link is delivered (rule 4).
+//! * `monitor(B)` by A: A records `ref -> B` in its monitors table and sends
+//!   `Monitor(ref, A)`; B records it in its monitored-by table. A `Down`
+//!   is turned into a `(:down, ref, pid, reason)` message only if `ref` is
+//!   still in the receiver's monitors table: so after `demonitor` returns no
+//!   DOWN for that ref arrives (rule 8).
+//! * A signal sent to a pid that does not exist (never did, or has ended) is
+//!   *answered* by the runtime as the dead process would: `Link` gets an exit
+//!   `:noproc` back through the link, `Monitor` gets a `Down(:noproc)`, a
+//!   watcher gets `:noproc`; everything else is dropped.
+//!
+//! # Observation
+//!
+//! An optional observer (`Runtime::set_observer`) sees every signal at the
+//! moment it is sent, as a `SignalEvent`. When none is set the cost is one
+//! relaxed atomic load per signal.
+//!
+//! # Other nodes
+//!
+//! A signal to a pid with `node != 0` goes to the `RemoteRouter`, if one is
+//! set (the distribution layer). With none, the remote target is treated as
+//! dead: the signal is answered as above (`:noproc`). Signals arriving from
+//! other nodes enter through `Runtime::deliver_signal`, so they obey the same
+//! rules.
+
+use crate::atom::Atom;
+use crate::term::{Pid, Ref, Term};
+use std::time::Instant;
+
+/// A signal in flight to one process.
+pub enum Signal {
+    /// An ordinary message: appended to the mailbox.
+    Message(Term),
+    /// The sender linked to the receiver.
+    Link(Pid),
+    /// The sender removed its link to the receiver.
+    Unlink(Pid),
+    /// `from` monitors the receiver under `r`. `name` is set when the monitor
+    /// was made by registered name (its DOWN then names `(name, node)`).
+    Monitor { r: Ref, from: Pid, name: Option<Atom> },
+    /// `from` dropped its monitor `r` on the receiver.
+    Demonitor { r: Ref, from: Pid },
+    /// The process `from`, monitored by the receiver under `r`, ended.
+    Down { r: Ref, from: Pid, name: Option<Atom>, reason: Term },
+    /// An exit signal: through a link when `via_link`, else `Process.exit`.
+    Exit { from: Pid, reason: Term, via_link: bool },
+    /// Run the behaviour once even without a message (`Runtime::wake`).
+    Wake,
+    /// Local only: the receive timer with this id fired.
+    Timeout(u64),
+    /// Local only: send the exit reason on this channel when the process ends.
+    Watch(crossbeam_channel::Sender<Term>),
+}
+
+/// The kind of a signal, for observers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalKind {
+    Message,
+    Link,
+    Unlink,
+    Monitor,
+    Demonitor,
+    Down,
+    Exit,
+    Wake,
+}
+
+/// One signal as an observer sees it.
+#[derive(Debug)]
+pub struct SignalEvent {
+    /// `None` when sent from outside any process (or by a timer).
+    pub from: Option<Pid>,
+    pub to: Pid,
+    pub kind: SignalKind,
+    /// Message: the message; Exit: the reason; Down: `(ref, reason)`;
+    /// Monitor / Demonitor: the ref; Link / Unlink / Wake: `nil`.
+    pub payload: Term,
+    pub at: Instant,
+}
+
+/// The distribution hook: takes signals for pids on other nodes.
+pub trait RemoteRouter: Send + Sync {
+    /// Sends `signal` towards `to` (whose `node != 0`). `Err` gives the signal
+    /// back when the node cannot be reached: the runtime then answers it as
+    /// from a dead process (`:noproc`).
+    fn route(&self, from: Option<Pid>, to: Pid, signal: Signal) -> Result<(), Signal>;
+}
+
+/// Why a process-level operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalError {
+    /// Bad argument: an unregistered name, a name already taken, ...
+    Badarg,
+    /// The target process does not exist.
+    NoProc,
+}
+
+impl Signal {
+    /// The observer's view of this signal; `None` for internal ones.
+    pub(crate) fn event(&self, from: Option<Pid>, to: Pid) -> Option<SignalEvent> {
+        let (kind, payload) = match self {
+            Signal::Message(m) => (SignalKind::Message, m.clone()),
+            Signal::Link(_) => (SignalKind::Link, Term::NIL_ATOM),
+            Signal::Unlink(_) => (SignalKind::Unlink, Term::NIL_ATOM),
+            Signal::Monitor { r, .. } => (SignalKind::Monitor, Term::Ref(*r)),
+            Signal::Demonitor { r, .. } => (SignalKind::Demonitor, Term::Ref(*r)),
+            Signal::Down { r, reason, .. } => {
+                (SignalKind::Down, Term::tuple(vec![Term::Ref(*r), reason.clone()]))
+            }
+            Signal::Exit { reason, .. } => (SignalKind::Exit, reason.clone()),
+            Signal::Wake | Signal::Timeout(_) => (SignalKind::Wake, Term::NIL_ATOM),
+            Signal::Watch(_) => return None,
+        };
+        Some(SignalEvent { from, to, kind, payload, at: Instant::now() })
+    }
+}
+
+/// `(:down, ref, who, reason)`.
+pub(crate) fn down_message(r: Ref, who: Term, reason: Term) -> Term {
+    Term::tuple(vec![Term::Atom(Atom::DOWN), Term::Ref(r), who, reason])
+}
+
+/// `(:exit, from, reason)`.
+pub(crate) fn exit_message(from: Pid, reason: Term) -> Term {
+    Term::tuple(vec![Term::Atom(Atom::EXIT), Term::Pid(from), reason])
+}

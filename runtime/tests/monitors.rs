@@ -1,0 +1,186 @@
+//! Monitors: rule 8 (and the monitor half of rule 1).
+#![allow(clippy::unwrap_used)]
+mod common;
+use common::*;
+use snow_runtime::{Atom, MonitorTarget, Slice, SpawnOpts, Term};
+
+#[test]
+fn a_monitor_fires_exactly_once() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let b = Puppet::spawn(&rt);
+    let bp = b.pid;
+    let r = a.run(move |cx| cx.monitor(MonitorTarget::Pid(bp)));
+    b.exit_with(atom("boom"));
+    assert_eq!(a.recv(), down(r, Term::Pid(bp), atom("boom")));
+    a.assert_no_msg(30);
+    a.assert_alive(0);
+    assert!(rt.info(a.pid).unwrap().monitors.is_empty());
+    rt.shutdown();
+}
+
+#[test]
+fn monitoring_a_dead_pid_gives_noproc_at_once() {
+    let rt = rt();
+    let dead = rt.spawn(ends_with(atom("normal")));
+    rt.watch_exit(dead).recv_timeout(T).unwrap();
+    let a = Puppet::spawn_opt(&rt, true);
+    let (r, first) = a.run(move |cx| {
+        let r = cx.monitor(MonitorTarget::Pid(dead));
+        (r, cx.mailbox().get(0).cloned())
+    });
+    assert_eq!(first, Some(down(r, Term::Pid(dead), atom("noproc"))));
+    rt.shutdown();
+}
+
+#[test]
+fn monitoring_an_unregistered_name_gives_noproc_with_name_and_node() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let name = Atom::new("nobody_here");
+    let r = a.run(move |cx| cx.monitor(MonitorTarget::Name(name)));
+    let who = Term::tuple(vec![Term::Atom(name), Term::Atom(Atom::NONODE)]);
+    assert_eq!(a.recv(), down(r, who, atom("noproc")));
+    rt.shutdown();
+}
+
+#[test]
+fn a_monitor_by_name_reports_name_and_node() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let b = Puppet::spawn(&rt);
+    let name = Atom::new("mon_by_name");
+    rt.register(name, b.pid).unwrap();
+    let r = a.run(move |cx| cx.monitor(MonitorTarget::Name(name)));
+    assert_eq!(rt.info(a.pid).unwrap().monitors, vec![b.pid]);
+    b.exit_with(atom("bye"));
+    let who = Term::tuple(vec![Term::Atom(name), Term::Atom(Atom::NONODE)]);
+    assert_eq!(a.recv(), down(r, who, atom("bye")));
+    rt.shutdown();
+}
+
+#[test]
+fn many_monitors_each_fire_once() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let c = Puppet::spawn(&rt);
+    let b = Puppet::spawn(&rt);
+    let bp = b.pid;
+    let (r1, r2) = a.run(move |cx| (cx.monitor(MonitorTarget::Pid(bp)), cx.monitor(MonitorTarget::Pid(bp))));
+    let r3 = c.run(move |cx| cx.monitor(MonitorTarget::Pid(bp)));
+    assert_ne!(r1, r2);
+    b.run(|_| ());
+    let mut by = rt.info(bp).unwrap().monitored_by;
+    by.sort();
+    let mut want = vec![a.pid, a.pid, c.pid];
+    want.sort();
+    assert_eq!(by, want);
+    b.exit_with(atom("x"));
+    let mut got = vec![a.recv(), a.recv()];
+    got.sort();
+    let mut want = vec![down(r1, Term::Pid(bp), atom("x")), down(r2, Term::Pid(bp), atom("x"))];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(c.recv(), down(r3, Term::Pid(bp), atom("x")));
+    a.assert_no_msg(20);
+    c.assert_no_msg(0);
+    rt.shutdown();
+}
+
+#[test]
+fn demonitor_stops_the_down() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let b = Puppet::spawn(&rt);
+    let bp = b.pid;
+    let r = a.run(move |cx| cx.monitor(MonitorTarget::Pid(bp)));
+    assert!(a.run(move |cx| cx.demonitor(r, false)));
+    assert!(!a.run(move |cx| cx.demonitor(r, false)));
+    b.run(|_| ());
+    assert!(rt.info(bp).unwrap().monitored_by.is_empty());
+    b.exit_with(atom("x"));
+    b.reason();
+    a.assert_no_msg(30);
+    rt.shutdown();
+}
+
+#[test]
+fn demonitor_after_the_target_died_but_before_the_down_was_applied() {
+    // The DOWN is in a's inbox when a demonitors: it must not arrive.
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let b = Puppet::spawn(&rt);
+    let bp = b.pid;
+    let b_exit = b.exit.clone();
+    let r = a.run(move |cx| cx.monitor(MonitorTarget::Pid(bp)));
+    let b = std::sync::Mutex::new(Some(b));
+    let was_active = a.run(move |cx| {
+        cx.blocking(|| {
+            if let Some(b) = b.lock().unwrap().take() {
+                b.exit_with(atom("x"));
+            }
+            b_exit.recv_timeout(T).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        });
+        cx.demonitor(r, false)
+    });
+    assert!(was_active);
+    a.assert_no_msg(30);
+    rt.shutdown();
+}
+
+#[test]
+fn demonitor_flush_removes_a_down_already_in_the_mailbox() {
+    let rt = rt();
+    let a = Puppet::spawn_opt(&rt, true);
+    let b = Puppet::spawn(&rt);
+    let bp = b.pid;
+    let r = a.run(move |cx| cx.monitor(MonitorTarget::Pid(bp)));
+    rt.send(a.pid, Term::Int(1));
+    b.exit_with(atom("x"));
+    b.reason();
+    rt.send(a.pid, Term::Int(2));
+    // wait until the DOWN and both messages are in a's mailbox
+    while a.run(|cx| cx.mailbox().len()) < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let (active, left) = a.run(move |cx| {
+        let active = cx.demonitor(r, true);
+        (active, cx.mailbox().iter().cloned().collect::<Vec<_>>())
+    });
+    assert!(!active, "the monitor had fired");
+    assert_eq!(left, vec![Term::Int(1), Term::Int(2)]);
+    rt.shutdown();
+}
+
+#[test]
+fn spawn_monitor_of_a_process_that_ends_at_once() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    for _ in 0..50 {
+        let (pid, r) = a.run(|cx| cx.spawn(ends_with(atom("quick")), SpawnOpts { link: false, monitor: true }));
+        assert_eq!(a.recv(), down(r.unwrap(), Term::Pid(pid), atom("quick")));
+    }
+    rt.shutdown();
+}
+
+#[test]
+fn a_monitor_signal_racing_the_end_gets_noproc() {
+    // Monitors sent while the target is ending get exactly one DOWN each.
+    let rt = rt();
+    for _ in 0..100 {
+        let a = Puppet::spawn(&rt);
+        let b = Puppet::spawn(&rt);
+        let bp = b.pid;
+        b.then(|_| Slice::Exit(atom("r")));
+        let r = a.run(move |cx| cx.monitor(MonitorTarget::Pid(bp)));
+        let d = a.recv();
+        assert!(
+            d == down(r, Term::Pid(bp), atom("r")) || d == down(r, Term::Pid(bp), atom("noproc")),
+            "{d:?}"
+        );
+        a.exit_with(atom("normal"));
+        a.reason();
+    }
+    rt.shutdown();
+}

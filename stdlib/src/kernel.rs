@@ -1,0 +1,183 @@
+//! Unqualified built-ins: printing, processes, errors, type tests.
+
+use crate::args::{self, R};
+use snow_lang::vm::{output, Arity, BuiltinTable, Exception, Fiber, NativeCx};
+use snow_runtime::inspect::{display, inspect};
+use snow_runtime::{Atom, MonitorTarget, SpawnOpts, Term};
+
+pub fn register(t: &mut BuiltinTable) {
+    use Arity::*;
+    t.native("", "println", Exact(1), println);
+    t.native("", "inspect", Exact(1), |_, a| Ok(Term::str(&inspect(&a[0]))));
+    t.native("", "self", Exact(0), |c, _| Ok(Term::Pid(c.cx.pid())));
+    t.native("", "spawn", AtLeast(1), |c, a| spawn(c, a, SpawnOpts::default()));
+    t.native("", "spawn_link", AtLeast(1), |c, a| spawn(c, a, SpawnOpts { link: true, monitor: false }));
+    t.native("", "spawn_monitor", AtLeast(1), |c, a| spawn(c, a, SpawnOpts { link: false, monitor: true }));
+    t.native("", "send", Exact(2), send);
+    t.native("", "link", Exact(1), link);
+    t.native("", "unlink", Exact(1), unlink);
+    t.native("", "exit", Exact(1), |_, a| Err(Exception::exit(a[0].clone())));
+    t.native("", "raise", Exact(1), |_, a| Err(Exception::error(a[0].clone())));
+    t.native("", "flush", Exact(0), flush);
+    t.native("", "make_ref", Exact(0), |c, _| Ok(Term::Ref(c.cx.make_ref())));
+    t.native("", "node", Exact(0), |_, _| Ok(Term::Atom(Atom::NONODE)));
+    t.native("", "div", Exact(2), div);
+    t.native("", "rem", Exact(2), rem);
+    t.native("", "abs", Exact(1), abs);
+    t.native("", "max", Exact(2), |_, a| Ok(if a[0].loose_cmp(&a[1]).is_lt() { a[1].clone() } else { a[0].clone() }));
+    t.native("", "min", Exact(2), |_, a| Ok(if a[1].loose_cmp(&a[0]).is_lt() { a[1].clone() } else { a[0].clone() }));
+    t.native("", "to_string", Exact(1), |_, a| Ok(Term::str(&display(&a[0]))));
+    t.native("", "length", Exact(1), |_, a| Ok(Term::Int(args::list(&a[0])?.len() as i64)));
+    t.native("", "hd", Exact(1), |_, a| match &a[0] {
+        Term::Cons(c) => Ok(c.head.clone()),
+        _ => Err(Exception::badarg()),
+    });
+    t.native("", "tl", Exact(1), |_, a| match &a[0] {
+        Term::Cons(c) => Ok(c.tail.clone()),
+        _ => Err(Exception::badarg()),
+    });
+    t.native("", "elem", Exact(2), |_, a| match (&a[0], &a[1]) {
+        (Term::Tuple(t), Term::Int(i)) if *i >= 0 && (*i as usize) < t.len() => Ok(t[*i as usize].clone()),
+        _ => Err(Exception::badarg()),
+    });
+    t.native("", "tuple_size", Exact(1), |_, a| match &a[0] {
+        Term::Tuple(t) => Ok(Term::Int(t.len() as i64)),
+        _ => Err(Exception::badarg()),
+    });
+    type_tests(t);
+    t.native("", "__for_items", Exact(1), for_items);
+}
+
+fn type_tests(t: &mut BuiltinTable) {
+    use Arity::Exact;
+    t.native("", "is_integer", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Int(_)))));
+    t.native("", "is_float", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Float(_)))));
+    t.native("", "is_number", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Int(_) | Term::Float(_)))));
+    t.native("", "is_atom", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Atom(_)))));
+    t.native("", "is_string", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Str(_)))));
+    t.native("", "is_list", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Nil | Term::Cons(_)))));
+    t.native("", "is_tuple", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Tuple(_)))));
+    t.native("", "is_map", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Map(_)))));
+    t.native("", "is_pid", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Pid(_)))));
+    t.native("", "is_reference", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Ref(_)))));
+    t.native("", "is_function", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Fun(_)))));
+    t.native("", "is_boolean", Exact(1), |_, a| {
+        Ok(Term::bool(matches!(a[0].as_atom(), Some(Atom::TRUE | Atom::FALSE))))
+    });
+    t.native("", "is_nil", Exact(1), |_, a| Ok(Term::bool(a[0].as_atom() == Some(Atom::NIL))));
+}
+
+fn println(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    output().out(&display(&a[0]));
+    args::ok()
+}
+
+/// `spawn(f, args...)`: a new process runs `f(args...)`.
+pub fn spawn(c: &mut NativeCx<'_, '_>, a: &[Term], opts: SpawnOpts) -> R {
+    let f = args::fun(&a[0])?;
+    let fiber = Fiber::for_fun(f, a[1..].to_vec())?;
+    let (pid, mref) = c.cx.spawn(Box::new(fiber), opts);
+    Ok(match mref {
+        Some(r) if opts.monitor => Term::tuple(vec![Term::Pid(pid), Term::Ref(r)]),
+        _ => Term::Pid(pid),
+    })
+}
+
+/// `send(dest, msg)`: dest is a pid, a registered name, or `(name, node)`.
+pub fn send(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let msg = a[1].clone();
+    match &a[0] {
+        Term::Pid(p) => c.cx.send(*p, msg.clone()),
+        Term::Tuple(t) if t.len() == 2 && is_this_node(&t[1]) => {
+            let name = args::name(&t[0])?;
+            c.cx.send_named(name, msg.clone()).map_err(|_| Exception::badarg())?;
+        }
+        other => {
+            let name = args::name(other)?;
+            c.cx.send_named(name, msg.clone()).map_err(|_| Exception::badarg())?;
+        }
+    }
+    Ok(msg)
+}
+
+/// Whether a node given as an atom or a string names this node.
+pub fn is_this_node(t: &Term) -> bool {
+    match t {
+        Term::Atom(a) => *a == Atom::NONODE,
+        Term::Str(s) => &**s == Atom::NONODE.as_str(),
+        _ => false,
+    }
+}
+
+fn link(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let p = args::pid(&a[0])?;
+    c.cx.link(p).map_err(|_| Exception::error(Term::Atom(Atom::NOPROC)))?;
+    Ok(Term::TRUE)
+}
+
+fn unlink(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let p = args::pid(&a[0])?;
+    c.cx.unlink(p);
+    Ok(Term::TRUE)
+}
+
+/// Prints every message in the mailbox and empties it, as IEx's `flush()`.
+fn flush(c: &mut NativeCx<'_, '_>, _: &[Term]) -> R {
+    let mb = c.cx.mailbox();
+    while let Some(m) = mb.remove(0) {
+        output().out(&inspect(&m));
+    }
+    args::ok()
+}
+
+fn div(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let (x, y) = (int_arith(&a[0])?, int_arith(&a[1])?);
+    if y == 0 {
+        return Err(Exception::badarith());
+    }
+    // Erlang's div truncates toward zero.
+    x.checked_div(y).map(Term::Int).ok_or_else(Exception::badarith)
+}
+
+fn rem(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let (x, y) = (int_arith(&a[0])?, int_arith(&a[1])?);
+    if y == 0 {
+        return Err(Exception::badarith());
+    }
+    x.checked_rem(y).map(Term::Int).ok_or_else(Exception::badarith)
+}
+
+fn int_arith(t: &Term) -> Result<i64, Exception> {
+    match t {
+        Term::Int(i) => Ok(*i),
+        _ => Err(Exception::badarith()),
+    }
+}
+
+fn abs(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    match &a[0] {
+        Term::Int(i) => i.checked_abs().map(Term::Int).ok_or_else(Exception::badarith),
+        Term::Float(f) => Ok(Term::Float(f.abs())),
+        _ => Err(Exception::badarith()),
+    }
+}
+
+/// What `for` iterates: a list as it is, a map as its `(key, value)` pairs.
+fn for_items(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    match &a[0] {
+        Term::Nil | Term::Cons(_) => Ok(a[0].clone()),
+        Term::Map(m) => Ok(Term::list(m.iter().map(|(k, v)| Term::tuple(vec![k.clone(), v.clone()])).collect())),
+        _ => Err(Exception::badarg()),
+    }
+}
+
+/// A monitor target: a pid, a name (atom or string), or `(name, node)`.
+pub fn monitor_target(t: &Term) -> Result<MonitorTarget, Exception> {
+    match t {
+        Term::Pid(p) => Ok(MonitorTarget::Pid(*p)),
+        Term::Tuple(parts) if parts.len() == 2 && is_this_node(&parts[1]) => {
+            Ok(MonitorTarget::Name(args::name(&parts[0])?))
+        }
+        other => Ok(MonitorTarget::Name(args::name(other)?)),
+    }
+}

@@ -1,0 +1,62 @@
+//! `System`, `IO` and the local half of `Node`: the program's environment.
+
+use crate::args::{self, R};
+use snow_lang::vm::{output, Arity, BuiltinTable, Exception, NativeCx};
+use snow_runtime::inspect::{display, inspect};
+use snow_runtime::{Atom, Term};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+static ARGV: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Sets what `System.argv()` returns (the script's own arguments).
+pub fn set_argv(args: Vec<String>) {
+    let _ = ARGV.set(args);
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+pub fn register(t: &mut BuiltinTable) {
+    use Arity::*;
+    epoch();
+    t.native("System", "monotonic_time", Exact(0), |_, _| Ok(Term::Int(epoch().elapsed().as_micros() as i64)));
+    t.native("System", "system_time", Exact(0), |_, _| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Ok(Term::Int(now.as_micros() as i64))
+    });
+    t.native("System", "argv", Exact(0), |_, _| {
+        Ok(Term::list(ARGV.get().map(|v| v.iter().map(|s| Term::str(s)).collect()).unwrap_or_default()))
+    });
+    t.native("System", "halt", Exact(1), halt);
+    t.native("System", "halt", Exact(0), |c, _| halt(c, &[Term::Int(0)]));
+    t.native("System", "schedulers", Exact(0), |_, _| {
+        Ok(Term::Int(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as i64))
+    });
+    t.native("IO", "puts", Exact(1), |_, a| {
+        output().out(&display(&a[0]));
+        args::ok()
+    });
+    t.native("IO", "inspect", Exact(1), |_, a| {
+        output().out(&inspect(&a[0]));
+        Ok(a[0].clone())
+    });
+    // Before distribution starts this node is `nonode@nohost` (processes.md 13).
+    t.native("Node", "self", Exact(0), |_, _| Ok(Term::Atom(Atom::NONODE)));
+    t.native("Node", "alive?", Exact(0), |_, _| Ok(Term::FALSE));
+    t.native("Node", "list", Exact(0), |_, _| Ok(Term::Nil));
+}
+
+/// `System.halt(status)`: ends the whole program now with `status`.
+fn halt(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let status = match &a[0] {
+        Term::Int(i) => i32::try_from(*i).map_err(|_| Exception::badarg())?,
+        _ => return Err(Exception::badarg()),
+    };
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(status)
+}

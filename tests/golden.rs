@@ -1,0 +1,118 @@
+//! Golden tests: every `.snow` script under `examples/` and `tests/golden/`
+//! runs through the `snow` binary, and its stdout, stderr and exit status
+//! are compared with the `.expect` file beside it:
+//!
+//! ```text
+//! --- stdout
+//! lines the script prints
+//! --- stderr
+//! lines it reports
+//! --- status
+//! 0
+//! ```
+//!
+//! A missing section means "empty" (status: 0). To accept new output on
+//! purpose: `SNOW_UPDATE_GOLDEN=1 cargo test --test golden`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
+}
+
+struct Expect {
+    stdout: String,
+    stderr: String,
+    status: i32,
+}
+
+fn parse_expect(text: &str) -> Expect {
+    let mut e = Expect { stdout: String::new(), stderr: String::new(), status: 0 };
+    let mut section = "";
+    for line in text.split_inclusive('\n') {
+        match line.trim_end() {
+            "--- stdout" => section = "stdout",
+            "--- stderr" => section = "stderr",
+            "--- status" => section = "status",
+            _ => match section {
+                "stdout" => e.stdout.push_str(line),
+                "stderr" => e.stderr.push_str(line),
+                "status" => {
+                    if let Ok(s) = line.trim().parse() {
+                        e.status = s;
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    e
+}
+
+fn render_expect(stdout: &str, stderr: &str, status: i32) -> String {
+    let mut out = String::from("--- stdout\n");
+    out.push_str(stdout);
+    if !stderr.is_empty() {
+        out.push_str("--- stderr\n");
+        out.push_str(stderr);
+    }
+    if status != 0 {
+        out.push_str(&format!("--- status\n{status}\n"));
+    }
+    out
+}
+
+fn scripts() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for dir in ["examples", "tests/golden"] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "snow") {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn golden_scripts() {
+    let update = std::env::var_os("SNOW_UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    let all = scripts();
+    assert!(!all.is_empty(), "no golden scripts found");
+    for script in &all {
+        let rel = script.strip_prefix(root()).unwrap_or(script).to_path_buf();
+        let out = Command::new(env!("CARGO_BIN_EXE_snow"))
+            .arg("run")
+            .arg(&rel)
+            .current_dir(root())
+            .output()
+            .expect("snow runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let status = out.status.code().unwrap_or(-1);
+        let expect_path = script.with_extension("expect");
+        if update {
+            std::fs::write(&expect_path, render_expect(&stdout, &stderr, status)).expect("write .expect");
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&expect_path) else {
+            failures.push(format!("{}: no {} file", rel.display(), expect_path.display()));
+            continue;
+        };
+        let want = parse_expect(&text);
+        if want.stdout != stdout || want.stderr != stderr || want.status != status {
+            failures.push(format!(
+                "{}:\n--- expected\n{}--- got\n{}",
+                rel.display(),
+                render_expect(&want.stdout, &want.stderr, want.status),
+                render_expect(&stdout, &stderr, status)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} golden scripts differ:\n\n{}", failures.len(), all.len(), failures.join("\n"));
+}
