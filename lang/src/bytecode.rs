@@ -96,6 +96,10 @@ pub enum Op {
     JumpIfTrue { cond: Reg, target: Label },
 
     // ---- pattern tests ----------------------------------------------------
+    /// unless R[a] <cmp> R[b]: pc = fail (conditions and guards)
+    TestCmp { cmp: Cmp, a: Reg, b: Reg, fail: Label },
+    /// unless R[a] <cmp> imm: pc = fail
+    TestCmpImm { cmp: Cmp, a: Reg, imm: i16, fail: Label },
     /// unless R[src] === K[k]: pc = fail
     TestConst { src: Reg, k: u32, fail: Label },
     /// unless R[src] === v (an integer): pc = fail
@@ -177,6 +181,19 @@ pub enum Op {
     FunctionClause,
     /// raise :cond_clause (no `cond` branch was true)
     CondClause,
+}
+
+/// The comparison of a fused compare-and-branch test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    StrictEq,
+    StrictNe,
 }
 
 /// One compiled function: a named function (all its clauses), a lambda, or a

@@ -77,7 +77,9 @@ end
 
 #[test]
 fn language_md_blocks_parse_without_diagnostics() {
-    for (name, block) in [("bindings", BINDINGS), ("control flow", CONTROL_FLOW), ("processes", PROCESSES)] {
+    for (name, block) in
+        [("bindings", BINDINGS), ("control flow", CONTROL_FLOW), ("processes", PROCESSES)]
+    {
         let out = parse(block);
         assert!(out.diagnostics.is_empty(), "{name}: {:#?}", out.diagnostics);
         assert!(!out.incomplete, "{name}");
@@ -205,7 +207,10 @@ fn interpolation_spans_are_absolute() {
 
 #[test]
 fn atoms() {
-    assert_eq!(sx(":ok; :alive?; :done!; :\"a@127.0.0.1\"; :\"q\\\"\""), ":ok\n:alive?\n:done!\n:a@127.0.0.1\n:q\"");
+    assert_eq!(
+        sx(":ok; :alive?; :done!; :\"a@127.0.0.1\"; :\"q\\\"\""),
+        ":ok\n:alive?\n:done!\n:a@127.0.0.1\n:q\""
+    );
     assert_eq!(sx("true; false; nil"), ":true\n:false\n:nil");
 }
 
@@ -249,6 +254,9 @@ fn blocks_inside_parens_are_newline_separated_again() {
     assert_eq!(sx(src), r#"(spawn (fn [ -> (println "hi") :ok]))"#);
     let src = "List.map(xs, fn x ->\n  let y = x * 2\n  y + 1\nend)";
     assert_eq!(sx(src), "(List.map xs (fn [x -> (let y (* x 2)) (+ y 1)]))");
+    let src =
+        "case x do\n  1 ->\n    Enum.map(xs, fn y ->\n      y\n    end)\n    (a, b)\n  _ -> 0\nend";
+    assert_eq!(sx(src), "(case x [1 -> (Enum.map xs (fn [y -> y])) (tuple a b)] [_ -> 0])");
     let src = "f([case x do\n 1 -> :a\n _ -> :b\nend, 2])";
     assert_eq!(sx(src), "(f [(case x [1 -> :a] [_ -> :b]) 2])");
 }
@@ -261,7 +269,10 @@ fn named_functions() {
     assert_eq!(sx("fn f(x) when x > 0 do\n x\nend"), "(defn f (x) when (> x 0) x)");
     assert_eq!(sx("fn f(x) -> Int when x > 0 do x end"), "(defn f (x) when (> x 0) x)");
     assert_eq!(sx("actor loop(state) do\n  loop(state)\nend"), "(defn loop (state) (loop state))");
-    assert_eq!(sx("fn f((:ok, v), [h | t], %{a: a}) = v"), "(defn f ((tuple :ok v) [h | t] %{:a => a}) v)");
+    assert_eq!(
+        sx("fn f((:ok, v), [h | t], %{a: a}) = v"),
+        "(defn f ((tuple :ok v) [h | t] %{:a => a}) v)"
+    );
     assert_eq!(sx("fn main() do\n  f()\nend\nfn f() = 1"), "(defn main () (f))\n(defn f () 1)");
 }
 
@@ -286,6 +297,9 @@ fn named_definitions_only_at_top_level() {
         errors("fn outer() do\n  fn inner(x) = x\n  1\nend"),
         ["named functions can only be defined at the top level"]
     );
+    assert_eq!(errors("case x do\nend"), ["unexpected `end`"]);
+    assert_eq!(errors("receive do {:ok, x} -> x end"), ["unexpected character `{`"]);
+    assert_eq!(errors("fn f() do\n  1\nend fn g() = 2"), ["unexpected `fn`"]);
 }
 
 #[test]
@@ -302,7 +316,10 @@ fn lambdas() {
         ("fn\n  (:ok, v) -> v\n  _ -> nil\nend", "(fn [(tuple :ok v) -> v] [_ -> :nil])"),
         ("fn (:ok, v) -> v end", "(fn [:ok v -> v])"),
         ("fn((:ok, v)) -> v end", "(fn [(tuple :ok v) -> v])"),
-        ("fn(0, acc) -> acc\n  (n, acc) -> n + acc\nend", "(fn [0 acc -> acc] [n acc -> (+ n acc)])"),
+        (
+            "fn(0, acc) -> acc\n  (n, acc) -> n + acc\nend",
+            "(fn [0 acc -> acc] [n acc -> (+ n acc)])",
+        ),
         ("fn x when x > 0 -> x\n  _ -> 0\nend", "(fn [x when (> x 0) -> x] [_ -> 0])"),
         ("fn x ->\n  let y = x\n  y\n  z -> z\nend", "(fn [x -> (let y x) y] [z -> z])"),
         ("fn x -> fn y -> x + y end end", "(fn [x -> (fn [y -> (+ x y)])])"),
@@ -414,8 +431,14 @@ fn patterns() {
 
 #[test]
 fn alias_patterns_in_clauses() {
-    assert_eq!(sx("case x do\n  (:ok, _) = whole -> whole\nend"), "(case x [(as (tuple :ok _) whole) -> whole])");
-    assert_eq!(sx("case x do\n  whole = (:ok, _) -> whole\nend"), "(case x [(as (tuple :ok _) whole) -> whole])");
+    assert_eq!(
+        sx("case x do\n  (:ok, _) = whole -> whole\nend"),
+        "(case x [(as (tuple :ok _) whole) -> whole])"
+    );
+    assert_eq!(
+        sx("case x do\n  whole = (:ok, _) -> whole\nend"),
+        "(case x [(as (tuple :ok _) whole) -> whole])"
+    );
     assert_eq!(errors("let %{f(x) => 1} = m").len(), 1);
 }
 
@@ -427,7 +450,10 @@ fn if_forms() {
         ("if a do b end", "(if a [b])"),
         ("if a do\n  b\nelse\n  c\nend", "(if a [b] [c])"),
         ("if a do b else if c do d else e end", "(if a [b] [(if c [d] [e])])"),
-        ("if a do\n  b\nelse if c do\n  d\nelse if e do\n  f\nend", "(if a [b] [(if c [d] [(if e [f])])])"),
+        (
+            "if a do\n  b\nelse if c do\n  d\nelse if e do\n  f\nend",
+            "(if a [b] [(if c [d] [(if e [f])])])",
+        ),
         ("if a do\n  b\nelse\n  if c do d end\nend", "(if a [b] [(if c [d])])"),
     ] {
         assert_eq!(sx(src), want, "{src}");
@@ -541,7 +567,18 @@ fn incomplete_inputs() {
 
 #[test]
 fn complete_or_wrong_inputs() {
-    for src in ["let x = )", "end", "1 + )", "fn f() do end end", "(]", "[1 2", "\"a\\q", "1 2 (", "let = 1\n(", ""] {
+    for src in [
+        "let x = )",
+        "end",
+        "1 + )",
+        "fn f() do end end",
+        "(]",
+        "[1 2",
+        "\"a\\q",
+        "1 2 (",
+        "let = 1\n(",
+        "",
+    ] {
         let out = parse(src);
         assert!(!out.incomplete, "{src:?} should not be incomplete: {:#?}", out.diagnostics);
     }
@@ -642,7 +679,8 @@ mod sexp {
     pub fn item(i: &Item) -> String {
         match i {
             Item::Fn(f) => {
-                let guard = f.guard.as_ref().map(|g| format!(" when {}", expr(g))).unwrap_or_default();
+                let guard =
+                    f.guard.as_ref().map(|g| format!(" when {}", expr(g))).unwrap_or_default();
                 format!("(defn {} ({}){} {})", f.name, pats(&f.params), guard, exprs(&f.body))
             }
             Item::Expr(e) => expr(e),
@@ -723,13 +761,18 @@ mod sexp {
                 Some(o) => format!("(if {} [{}] [{}])", expr(cond), exprs(then), exprs(o)),
                 None => format!("(if {} [{}])", expr(cond), exprs(then)),
             },
-            ExprKind::Case { subject, clauses: cs } => format!("(case {} {})", expr(subject), clauses(cs)),
+            ExprKind::Case { subject, clauses: cs } => {
+                format!("(case {} {})", expr(subject), clauses(cs))
+            }
             ExprKind::Cond(cs) => {
-                let cs: Vec<String> = cs.iter().map(|(t, b)| format!("[{} -> {}]", expr(t), exprs(b))).collect();
+                let cs: Vec<String> =
+                    cs.iter().map(|(t, b)| format!("[{} -> {}]", expr(t), exprs(b))).collect();
                 format!("(cond {})", cs.join(" "))
             }
             ExprKind::Receive { clauses: cs, after } => match after {
-                Some((ms, body)) => format!("(receive {} after {} -> {})", clauses(cs), expr(ms), exprs(body)),
+                Some((ms, body)) => {
+                    format!("(receive {} after {} -> {})", clauses(cs), expr(ms), exprs(body))
+                }
                 None => format!("(receive {})", clauses(cs)),
             },
             ExprKind::For { pattern, source, body } => {
@@ -777,7 +820,8 @@ mod sexp {
                 None => format!("[{}]", pats(v)),
             },
             PatternKind::Map(v) => {
-                let v: Vec<String> = v.iter().map(|(k, v)| format!("{} => {}", pat(k), pat(v))).collect();
+                let v: Vec<String> =
+                    v.iter().map(|(k, v)| format!("{} => {}", pat(k), pat(v))).collect();
                 format!("%{{{}}}", v.join(", "))
             }
             PatternKind::Alias(p, name) => format!("(as {} {name})", pat(p)),

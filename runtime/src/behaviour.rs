@@ -31,7 +31,9 @@ pub enum Slice {
 }
 
 pub trait Behaviour: Send + 'static {
-    /// Runs until the budget is spent, the process waits, or it ends.
+    /// Runs until the budget is spent, the process waits, or it ends. It
+    /// must not block the thread (a scheduler serves other processes on it)
+    /// except inside `Cx::blocking`.
     fn run(&mut self, cx: &mut Cx<'_>) -> Slice;
 
     /// The process is being ended from outside (an exit signal) with

@@ -5,7 +5,7 @@
 
 use super::{captures, Compiler, NamedTarget};
 use crate::ast::*;
-use crate::bytecode::{name_const, Op, Proto, Reg, NO_REG};
+use crate::bytecode::{name_const, Cmp, Op, Proto, Reg, NO_REG};
 use crate::compiler::function::FnState;
 use crate::diagnostic::Diagnostic;
 use crate::vm::Arity;
@@ -193,10 +193,7 @@ impl<'t> Compiler<'t> {
             ExprKind::If { cond, then, otherwise } => {
                 let else_l = self.f().new_label();
                 let end = self.f().new_label();
-                let mark = self.f().mark();
-                let c = self.operand(cond);
-                self.f().emit(Op::JumpIfFalsy { cond: c, target: else_l.0 });
-                self.f().release(mark);
+                self.condition(cond, else_l);
                 self.scoped(then, dest);
                 if !matches!(dest, Dest::Tail) {
                     self.f().emit(Op::Jump { target: end.0 });
@@ -224,10 +221,7 @@ impl<'t> Compiler<'t> {
                 let end = self.f().new_label();
                 for (test, body) in arms {
                     let next = self.f().new_label();
-                    let mark = self.f().mark();
-                    let t = self.operand(test);
-                    self.f().emit(Op::JumpIfFalsy { cond: t, target: next.0 });
-                    self.f().release(mark);
+                    self.condition(test, next);
                     self.scoped(body, dest);
                     if !matches!(dest, Dest::Tail) {
                         self.f().emit(Op::Jump { target: end.0 });
@@ -649,10 +643,56 @@ impl<'t> Compiler<'t> {
 
     /// A guard: falls through when it is exactly `true`, else jumps to `fail`.
     pub(crate) fn guard(&mut self, g: &Expr, fail: super::function::LabelId) {
+        if self.fused_test(g, fail) {
+            return;
+        }
         let mark = self.f().mark();
         let r = self.operand(g);
         self.f().emit(Op::JumpUnlessTrue { cond: r, target: fail.0 });
         self.f().release(mark);
+    }
+
+    /// A condition (`if`, `cond`): falls through when truthy, else jumps.
+    fn condition(&mut self, c: &Expr, fail: super::function::LabelId) {
+        if self.fused_test(c, fail) {
+            return;
+        }
+        let mark = self.f().mark();
+        let r = self.operand(c);
+        self.f().emit(Op::JumpIfFalsy { cond: r, target: fail.0 });
+        self.f().release(mark);
+    }
+
+    /// A comparison used as a test compiles to one compare-and-branch
+    /// instruction (comparisons yield booleans, so truthy and `true` agree).
+    fn fused_test(&mut self, e: &Expr, fail: super::function::LabelId) -> bool {
+        let ExprKind::Binary(op, a, b) = &e.kind else { return false };
+        let cmp = match op {
+            BinOp::Lt => Cmp::Lt,
+            BinOp::Le => Cmp::Le,
+            BinOp::Gt => Cmp::Gt,
+            BinOp::Ge => Cmp::Ge,
+            BinOp::Eq => Cmp::Eq,
+            BinOp::Ne => Cmp::Ne,
+            BinOp::StrictEq => Cmp::StrictEq,
+            BinOp::StrictNe => Cmp::StrictNe,
+            _ => return false,
+        };
+        let mark = self.f().mark();
+        let ra = self.operand(a);
+        self.set_span(&e.span);
+        if let ExprKind::Int(i) = b.kind {
+            if let Ok(imm) = i16::try_from(i) {
+                self.f().emit(Op::TestCmpImm { cmp, a: ra, imm, fail: fail.0 });
+                self.f().release(mark);
+                return true;
+            }
+        }
+        let rb = self.operand(b);
+        self.set_span(&e.span);
+        self.f().emit(Op::TestCmp { cmp, a: ra, b: rb, fail: fail.0 });
+        self.f().release(mark);
+        true
     }
 
     /// One `patterns [when guard] -> body` clause against `subjects`; on

@@ -149,7 +149,9 @@ impl FnState {
                 | Op::JumpIfFalse { target, .. }
                 | Op::JumpIfTrue { target, .. }
                 | Op::RecvNext { target } => fix(target),
-                Op::TestConst { fail, .. }
+                Op::TestCmp { fail, .. }
+                | Op::TestCmpImm { fail, .. }
+                | Op::TestConst { fail, .. }
                 | Op::TestInt { fail, .. }
                 | Op::TestSame { fail, .. }
                 | Op::TestTuple { fail, .. }

@@ -23,12 +23,13 @@ pub fn check(program: &mut Program, report: &mut Report) {
         match too_deep(&item) {
             None => program.items.push(item),
             Some(span) => {
+                let hint = format!(
+                    "expressions may nest at most {MAX_TREE_DEPTH} levels, long operator chains \
+                     included; split it up with `let` bindings"
+                );
+                let label = "this expression nests too deeply";
                 report.error(
-                    Diagnostic::new("expression nested too deeply", span, "this expression nests too deeply")
-                        .with_hint(format!(
-                            "expressions may nest at most {MAX_TREE_DEPTH} levels (long operator chains count too); \
-                             split it up with `let` bindings"
-                        )),
+                    Diagnostic::new("expression nested too deeply", span, label).with_hint(hint),
                 );
                 dismantle(item);
             }
@@ -86,7 +87,11 @@ fn clause_children<'a>(c: &'a Clause, es: &mut Vec<&'a Expr>, ps: &mut Vec<&'a P
 
 fn expr_children<'a>(kind: &'a ExprKind, es: &mut Vec<&'a Expr>, ps: &mut Vec<&'a Pattern>) {
     match kind {
-        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Atom(_) | ExprKind::Var(_) | ExprKind::FnRef { .. } => {}
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Atom(_)
+        | ExprKind::Var(_)
+        | ExprKind::FnRef { .. } => {}
         ExprKind::Str(parts) => es.extend(parts.iter().filter_map(|p| match p {
             StrPart::Interp(e) => Some(e),
             StrPart::Lit(_) => None,
@@ -222,6 +227,10 @@ fn take_children(kind: ExprKind, es: &mut Vec<Expr>, ps: &mut Vec<Pattern>) {
             es.push(*source);
             es.extend(body);
         }
-        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Atom(_) | ExprKind::Var(_) | ExprKind::FnRef { .. } => {}
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Atom(_)
+        | ExprKind::Var(_)
+        | ExprKind::FnRef { .. } => {}
     }
 }

@@ -25,7 +25,9 @@ enum Open {
     Str,
     Do,
     /// A lambda's `fn`; `header` until its first `->` or `do`.
-    Lambda { header: bool },
+    Lambda {
+        header: bool,
+    },
 }
 
 struct Frame {
@@ -47,6 +49,8 @@ pub struct Layout {
     pub fatal: bool,
     /// Some construct is still open at the end of the input.
     pub unclosed: bool,
+    /// Where the outermost string left open at the end of the input starts.
+    pub open_string: Option<usize>,
 }
 
 /// Filters `tokens` (comments dropped, newlines decided) and checks nesting.
@@ -88,14 +92,23 @@ pub fn layout(tokens: &[(Tok, Span)], src_len: usize, report: &mut Report) -> La
         let after = tokens.get(i + 2).map(|t| &t.0);
         l.token(tok, span, had_newline, next, after, report);
         if l.fatal {
-            return Layout { tokens: Vec::new(), matching: Vec::new(), fatal: true, unclosed: false };
+            return Layout {
+                tokens: Vec::new(),
+                matching: Vec::new(),
+                fatal: true,
+                unclosed: false,
+                open_string: None,
+            };
         }
     }
     let unclosed = l.frames.len() > 1;
-    if let Some(frame) = l.frames.last().filter(|f| f.open != Open::Root) {
-        report.at_eof(unclosed_at_eof(frame, src_len));
+    let open_string = l.frames.iter().find(|f| f.open == Open::Str).map(|f| f.span.start);
+    if !l.mismatched {
+        if let Some(diag) = unclosed_at_eof(&l.frames, src_len) {
+            report.at_eof(diag);
+        }
     }
-    Layout { tokens: l.out, matching: l.matching, fatal: l.mismatched, unclosed }
+    Layout { tokens: l.out, matching: l.matching, fatal: l.mismatched, unclosed, open_string }
 }
 
 struct Pass {
@@ -117,7 +130,10 @@ struct Pass {
 
 impl Pass {
     fn in_block(&self) -> bool {
-        matches!(self.frames.last().map(|f| f.open), Some(Open::Root | Open::Do | Open::Lambda { .. }))
+        matches!(
+            self.frames.last().map(|f| f.open),
+            Some(Open::Root | Open::Do | Open::Lambda { .. })
+        )
     }
 
     fn level(&self) -> usize {
@@ -186,7 +202,9 @@ impl Pass {
                 self.type_mode = None;
                 if self.else_if == Some(level) {
                     self.else_if = None;
-                } else if let Some(Frame { open: Open::Lambda { header }, .. }) = self.frames.last_mut() {
+                } else if let Some(Frame { open: Open::Lambda { header }, .. }) =
+                    self.frames.last_mut()
+                {
                     if *header {
                         *header = false;
                     } else {
@@ -202,7 +220,9 @@ impl Pass {
             Tok::Fn | Tok::Actor => {
                 let at_statement_start = matches!(
                     self.out.last().map(|t| &t.0),
-                    None | Some(Tok::Newline | Tok::Semi | Tok::Do | Tok::Else | Tok::Arrow)
+                    None | Some(
+                        Tok::Newline | Tok::Semi | Tok::Do | Tok::Else | Tok::Arrow | Tok::End
+                    )
                 );
                 let named = *tok == Tok::Actor
                     || (at_statement_start
@@ -332,11 +352,20 @@ impl Pass {
             }
             _ => {
                 let (label, hint) = if *tok == Tok::End {
-                    ("there is no `do` or `fn` block to close here", "remove this `end`, or add the `do` it was meant to close")
+                    (
+                        "there is no `do` or `fn` block to close here",
+                        "remove this `end`, or add the `do` it was meant to close",
+                    )
                 } else {
-                    ("there is nothing open for this to close", "remove it, or add the missing opening bracket")
+                    (
+                        "there is nothing open for this to close",
+                        "remove it, or add the missing opening bracket",
+                    )
                 };
-                report.error(Diagnostic::new(format!("unexpected `{shown}`"), span.clone(), label).with_hint(hint));
+                report.error(
+                    Diagnostic::new(format!("unexpected `{shown}`"), span.clone(), label)
+                        .with_hint(hint),
+                );
                 false
             }
         }
@@ -375,11 +404,32 @@ fn names(open: Open) -> (&'static str, &'static str) {
     }
 }
 
-fn unclosed_at_eof(frame: &Frame, src_len: usize) -> Diagnostic {
+/// The diagnostic for the innermost construct left open, if any.
+fn unclosed_at_eof(frames: &[Frame], src_len: usize) -> Option<Diagnostic> {
     let eof = src_len..src_len;
-    match frame.open {
-        Open::Str => Diagnostic::new("unterminated string", frame.span.clone(), "this string is never closed")
-            .with_hint("add a closing `\"`"),
+    let (frame, outer) = match frames {
+        [.., outer, frame] => (frame, Some(outer)),
+        [frame] => (frame, None),
+        [] => return None,
+    };
+    let interp = outer.filter(|o| o.open == Open::Interp);
+    Some(match frame.open {
+        Open::Root => return None,
+        Open::Str if interp.is_some() => {
+            let interp = interp.map_or(0..0, |f| f.span.clone());
+            Diagnostic::new("unterminated interpolation", interp, "this `${` is never closed")
+                .with_label(
+                    frame.span.clone(),
+                    "so this `\"` starts a string inside the interpolation",
+                )
+                .with_hint("close the interpolation with `}` before the closing `\"`")
+        }
+        Open::Str => Diagnostic::new(
+            "unterminated string",
+            frame.span.clone(),
+            "this string is never closed",
+        )
+        .with_hint("add a closing `\"`"),
         Open::Interp => Diagnostic::new(
             "unterminated interpolation",
             frame.span.clone(),
@@ -388,10 +438,14 @@ fn unclosed_at_eof(frame: &Frame, src_len: usize) -> Diagnostic {
         .with_hint("close it with `}`"),
         open => {
             let (opener, closer) = names(open);
-            Diagnostic::new(format!("expected `{closer}` to close this `{opener}`"), eof, "the input ends here")
-                .with_label(frame.span.clone(), format!("this `{opener}` is not closed"))
+            Diagnostic::new(
+                format!("expected `{closer}` to close this `{opener}`"),
+                eof,
+                "the input ends here",
+            )
+            .with_label(frame.span.clone(), format!("this `{opener}` is not closed"))
         }
-    }
+    })
 }
 
 /// A line ending in one of these continues on the next line.
@@ -437,6 +491,13 @@ fn continues_after(last: Option<&Tok>) -> bool {
 fn continues_before(next: &Tok) -> bool {
     matches!(
         next,
-        Tok::Pipe | Tok::End | Tok::Else | Tok::After | Tok::RParen | Tok::RBracket | Tok::RBrace | Tok::InterpEnd
+        Tok::Pipe
+            | Tok::End
+            | Tok::Else
+            | Tok::After
+            | Tok::RParen
+            | Tok::RBracket
+            | Tok::RBrace
+            | Tok::InterpEnd
     )
 }

@@ -156,6 +156,8 @@ pub fn lex(src: &str, report: &mut Report) -> Vec<(Tok, Span)> {
     let mut out = Vec::with_capacity(src.len() / 3 + 1);
     // One entry per open `${`: how many `%{` are open inside it.
     let mut interps: Vec<usize> = Vec::new();
+    // `{`s reported as unknown: their `}`s are dropped quietly, not reported again.
+    let mut stray_braces = 0usize;
     let mut pos = 0;
     'code: while pos < src.len() {
         let base = pos;
@@ -166,17 +168,29 @@ pub fn lex(src: &str, report: &mut Report) -> Vec<(Tok, Span)> {
             let Ok(raw) = raw else {
                 let span = char_span(src, span.start);
                 let shown = &src[span.clone()];
-                report.error(Diagnostic::new(
+                let mut diag = Diagnostic::new(
                     format!("unexpected character `{}`", shown.escape_debug()),
                     span.clone(),
                     "no token starts with this character",
-                ));
+                );
+                if shown == "{" {
+                    stray_braces += 1;
+                    diag = diag.with_hint(
+                        "tuples are written with parentheses, `(:ok, x)`, and maps with `%{`",
+                    );
+                }
+                report.error(diag);
                 out.push((Tok::Error, span.clone()));
                 // Resume right after the character, whatever logos skipped.
                 pos = span.end;
                 continue 'code;
             };
             let string_from = match raw {
+                Raw::RBrace if stray_braces > 0 => {
+                    stray_braces -= 1;
+                    out.push((Tok::Error, span));
+                    None
+                }
                 Raw::Quote => {
                     out.push((Tok::StrStart, span.clone()));
                     Some(span.end)
@@ -253,7 +267,11 @@ fn convert(raw: Raw, text: &str, span: Span, report: &mut Report) -> (Tok, Optio
         Raw::Float => match text.replace('_', "").parse::<f64>() {
             Ok(f) if f.is_finite() => Tok::Float(f),
             _ => {
-                report.error(Diagnostic::new("float literal too large", span, "does not fit a 64-bit float"));
+                report.error(Diagnostic::new(
+                    "float literal too large",
+                    span,
+                    "does not fit a 64-bit float",
+                ));
                 Tok::Float(0.0)
             }
         },

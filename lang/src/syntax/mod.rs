@@ -6,6 +6,22 @@
 //!
 //! Invariants: `parse` never panics and uses bounded native stack for any
 //! input; every span is a byte range on char boundaries of the source.
+//!
+//! Choices the language page leaves open:
+//! - A newline ends an expression only where the innermost open construct is
+//!   a block (`do`/`fn` ... `end`, or top level): inside `(`, `[`, `%{`, `${`
+//!   it is a space, even when that block itself sits inside parentheses.
+//! - `fn(a, b) -> ...`: a `(` on the same line as a lambda's `fn` opens its
+//!   parameter list; on a later line it starts a tuple pattern (so one clause
+//!   per line, `(:ok, v) -> v`, takes one tuple). Write `fn((a, b)) -> ...`
+//!   for a single tuple parameter on the `fn` line.
+//! - `else if c do ...` on one line continues the same `if`, closed by one
+//!   `end` (as in Snow); `else` then a new line starting with `if` nests a
+//!   complete `if ... end` instead.
+//! - A clause body ends at `end`/`after` or at a line that parses as the head
+//!   of another clause (`pattern [when guard] ->`).
+//! - `incomplete` means: every error is "the input stops too early" (an open
+//!   bracket, block or string, or a construct cut off at the end).
 
 mod classify;
 mod depth;
@@ -40,7 +56,14 @@ pub fn parse(src: &str) -> ParseOutput {
     let laid = layout::layout(&tokens, src.len(), &mut report);
     let mut program = ast::Program::default();
     if !laid.fatal {
-        program = parser::parse_tokens(&laid.tokens, &laid.matching, src, &mut report, laid.unclosed);
+        program = parser::parse_tokens(
+            &laid.tokens,
+            &laid.matching,
+            src,
+            &mut report,
+            laid.unclosed,
+            laid.open_string,
+        );
         depth::check(&mut program, &mut report);
     }
     let incomplete = !report.diags.is_empty() && !report.hard;

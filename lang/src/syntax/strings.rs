@@ -18,7 +18,12 @@ pub enum Stop {
 
 /// Scans string text from `start` (just after `"` or an interpolation's `}`),
 /// pushing `StrLit` pieces and the closing `StrEnd` or `InterpStart`.
-pub fn scan_string(src: &str, start: usize, out: &mut Vec<(Tok, Span)>, report: &mut Report) -> Stop {
+pub fn scan_string(
+    src: &str,
+    start: usize,
+    out: &mut Vec<(Tok, Span)>,
+    report: &mut Report,
+) -> Stop {
     let mut lit = String::new();
     let mut lit_start = start;
     let mut i = start;
@@ -87,8 +92,12 @@ fn escape(src: &str, at: usize, out: &mut String, report: &mut Report) -> usize 
         '0' => '\0',
         other => {
             report.error(
-                Diagnostic::new(format!("unknown escape `\\{other}`"), at..end, "not a valid escape")
-                    .with_hint(r#"valid escapes are \n \t \r \" \\ \$ \0"#),
+                Diagnostic::new(
+                    format!("unknown escape `\\{other}`"),
+                    at..end,
+                    "not a valid escape",
+                )
+                .with_hint(r#"valid escapes are \n \t \r \" \\ \$ \0"#),
             );
             other
         }

@@ -109,6 +109,7 @@ impl Tok {
             Tok::InterpStart => "`${`",
             Tok::InterpEnd => "`}`",
             Tok::Newline => "a new line",
+            Tok::Semi => "`;`",
             Tok::Comment => "a comment",
             Tok::Error => "an unknown character",
             Tok::ParamsOpen => "`(`",

@@ -18,6 +18,10 @@ pub(crate) struct Frame {
     /// The caller's register (relative to the caller's window) that receives
     /// the result.
     pub dst: u16,
+    /// One past the highest register any active frame up to this one uses:
+    /// a callee's window may end below its caller's, so returning keeps
+    /// the register stack up to the caller's `top`, not its window's end.
+    pub top: u32,
 }
 
 /// Where an exception was raised.
@@ -108,7 +112,7 @@ impl Fiber {
         self.regs.extend(args);
         self.regs.extend(env.iter().cloned());
         self.regs.resize(proto.nregs as usize, Term::Nil);
-        self.frames.push(Frame { proto, pc: 0, base: 0, dst: 0 });
+        self.frames.push(Frame { proto, pc: 0, base: 0, dst: 0, top: proto.nregs as u32 });
         self.recv_scan = 0;
         self.recv_deadline = None;
     }

@@ -9,6 +9,7 @@
 mod builtins;
 mod exception;
 mod exec;
+mod ops;
 mod fiber;
 mod namespace;
 mod output;

@@ -43,19 +43,18 @@ fn do_end<'a, T: 'a>(inner: P<'a, T>) -> P<'a, T> {
 }
 
 /// `pattern [when guard] ->` clauses of `case` and `receive`, one per line.
-fn pattern_clauses<'a>(ctx: &Ctx<'a>) -> P<'a, Vec<Clause>> {
+fn pattern_clauses<'a>(ctx: &Ctx<'a>, at_least: usize) -> P<'a, Vec<Clause>> {
     let head = ctx.pats.full.clone().then(guard(ctx)).then_ignore(tok(Tok::Arrow));
-    let clause = head
-        .clone()
-        .then(clause_body(ctx, head.ignored().boxed()))
-        .map_with(|((p, guard), body), e| Clause { patterns: vec![p], guard, body, span: span_of(e) });
-    clause.separated_by(sep()).allow_trailing().collect::<Vec<_>>().boxed()
+    let clause = head.clone().then(clause_body(ctx, head.ignored().boxed())).map_with(
+        |((p, guard), body), e| Clause { patterns: vec![p], guard, body, span: span_of(e) },
+    );
+    clause.separated_by(sep()).allow_trailing().at_least(at_least).collect::<Vec<_>>().boxed()
 }
 
 pub(crate) fn case_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
     tok(Tok::Case)
         .ignore_then(ctx.expr.clone())
-        .then(do_end(seps().ignore_then(pattern_clauses(ctx)).boxed()))
+        .then(do_end(seps().ignore_then(pattern_clauses(ctx, 1)).boxed()))
         .map_with(|(subject, clauses), e| Expr {
             kind: ExprKind::Case { subject: Box::new(subject), clauses },
             span: span_of(e),
@@ -69,11 +68,14 @@ pub(crate) fn receive_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .ignore_then(ctx.expr.clone())
         .then_ignore(tok(Tok::Arrow))
         .then(after_body.map(|v| v.into_iter().flatten().collect::<Vec<_>>()));
-    let body = seps().ignore_then(pattern_clauses(ctx)).then(after.or_not()).boxed();
+    let body = seps().ignore_then(pattern_clauses(ctx, 0)).then(after.or_not()).boxed();
     tok(Tok::Receive)
         .ignore_then(do_end(body))
         .map_with(|(clauses, after), e| Expr {
-            kind: ExprKind::Receive { clauses, after: after.map(|(ms, body)| (Box::new(ms), body)) },
+            kind: ExprKind::Receive {
+                clauses,
+                after: after.map(|(ms, body)| (Box::new(ms), body)),
+            },
             span: span_of(e),
         })
         .boxed()
@@ -88,7 +90,8 @@ pub(crate) fn cond_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .clone()
         .then(tok(Tok::Arrow).ignore_then(ctx.stmt.clone()).or_not())
         .map_with(|(e, body), x| (e, body, span_of(x)));
-    let items = seps().ignore_then(item.separated_by(sep()).allow_trailing().collect::<Vec<_>>()).boxed();
+    let items =
+        seps().ignore_then(item.separated_by(sep()).allow_trailing().collect::<Vec<_>>()).boxed();
     tok(Tok::Cond)
         .ignore_then(do_end(items))
         .map_with(|items, e| {
@@ -99,8 +102,12 @@ pub(crate) fn cond_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
                     None => match clauses.last_mut() {
                         Some((_, body)) => body.push(test),
                         None => e.state().diags.push(
-                            Diagnostic::new("expected `->` after this condition", span, "a `cond` clause starts with `test ->`")
-                                .with_hint("write `cond do x > 0 -> :pos; true -> :other end`"),
+                            Diagnostic::new(
+                                "expected `->` after this condition",
+                                span,
+                                "a `cond` clause starts with `test ->`",
+                            )
+                            .with_hint("write `cond do x > 0 -> :pos; true -> :other end`"),
                         ),
                     },
                 }
@@ -120,7 +127,10 @@ pub(crate) fn if_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
             .then(block.clone())
             .then(
                 tok(Tok::Else)
-                    .ignore_then(choice((tok(Tok::If).ignore_then(tail).map(|e: Expr| vec![e]), block)))
+                    .ignore_then(choice((
+                        tok(Tok::If).ignore_then(tail).map(|e: Expr| vec![e]),
+                        block,
+                    )))
                     .or_not(),
             )
             .map_with(|((cond, then), otherwise), e| Expr {
@@ -165,13 +175,17 @@ pub(crate) fn lambda<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
             .map(|ps| (ps, true)),
         bare_params.clone().map(|ps| (ps, false)),
     ));
-    let head = param.clone().separated_by(tok(Tok::Comma)).at_least(1).then(guard(ctx)).then(tok(Tok::Arrow));
-    let body = clause_body(ctx, head.ignored().boxed());
-    let later = bare_params
+    let head = param
+        .clone()
+        .separated_by(tok(Tok::Comma))
+        .at_least(1)
         .then(guard(ctx))
-        .then_ignore(tok(Tok::Arrow))
-        .then(body.clone())
-        .map_with(|((patterns, guard), body), e| Clause { patterns, guard, body, span: span_of(e) });
+        .then(tok(Tok::Arrow));
+    let body = clause_body(ctx, head.ignored().boxed());
+    let later =
+        bare_params.then(guard(ctx)).then_ignore(tok(Tok::Arrow)).then(body.clone()).map_with(
+            |((patterns, guard), body), e| Clause { patterns, guard, body, span: span_of(e) },
+        );
     let arrow_form = tok(Tok::Arrow)
         .ignore_then(body)
         .then(sep().ignore_then(later).repeated().collect::<Vec<_>>())
@@ -196,7 +210,10 @@ pub(crate) fn lambda<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
                     c
                 }
             });
-            Expr { kind: ExprKind::Lambda(std::iter::once(first).chain(more).collect()), span: span_of(e) }
+            Expr {
+                kind: ExprKind::Lambda(std::iter::once(first).chain(more).collect()),
+                span: span_of(e),
+            }
         })
         .boxed()
 }
@@ -207,7 +224,8 @@ fn unwrap_params(mut clause: Clause, arity: usize) -> Clause {
     if clause.patterns.len() == 1 {
         if let Some(Pattern { kind: PatternKind::Tuple(items), .. }) = clause.patterns.first() {
             if items.len() == arity {
-                if let Some(Pattern { kind: PatternKind::Tuple(items), .. }) = clause.patterns.pop() {
+                if let Some(Pattern { kind: PatternKind::Tuple(items), .. }) = clause.patterns.pop()
+                {
                     clause.patterns = items;
                 }
             }

@@ -7,11 +7,15 @@ use super::St;
 use crate::diagnostic::Diagnostic;
 use crate::syntax::token::Tok;
 
-/// Returns the diagnostic and whether the error is at the end of the input.
-pub fn convert(e: &Rich<'_, Tok>, st: &St<'_>, src: &str) -> (Diagnostic, bool) {
+/// Returns the diagnostic and whether the error is at the end of the input;
+/// `None` for an error at an unknown character, which the lexer reported.
+pub fn convert(e: &Rich<'_, Tok>, st: &St<'_>, src: &str) -> Option<(Diagnostic, bool)> {
+    if e.found() == Some(&Tok::Error) {
+        return None;
+    }
     let span = st.bytes(*e.span());
     if let RichReason::Custom(msg) = e.reason() {
-        return (Diagnostic::new(msg.clone(), span, "here"), false);
+        return Some((Diagnostic::new(msg.clone(), span, "here"), false));
     }
     let at_eof = e.found().is_none();
     let title = match e.found() {
@@ -20,12 +24,40 @@ pub fn convert(e: &Rich<'_, Tok>, st: &St<'_>, src: &str) -> (Diagnostic, bool) 
         Some(Tok::StrStart) => "unexpected string".to_string(),
         Some(_) => format!("unexpected `{}`", excerpt(src, &span)),
     };
-    let label = expected(e);
+    let (label, wants_separator) = expected(e);
     let mut diag = Diagnostic::new(title, span, label);
     if at_eof {
         diag = diag.with_hint("the input stops in the middle of an expression");
+    } else if wants_separator && e.found() == Some(&Tok::Assign) {
+        diag = diag.with_hint("to bind a name, write `let pattern = value`");
+    } else if wants_separator && e.found().is_some_and(starts_expression) {
+        diag = diag.with_hint("put each expression on its own line, or separate them with `;`");
     }
-    (diag, at_eof)
+    Some((diag, at_eof))
+}
+
+fn starts_expression(t: &Tok) -> bool {
+    matches!(
+        t,
+        Tok::Int(_)
+            | Tok::Float(_)
+            | Tok::Atom(_)
+            | Tok::Ident(_)
+            | Tok::Module(_)
+            | Tok::StrStart
+            | Tok::True
+            | Tok::False
+            | Tok::Nil
+            | Tok::LBracket
+            | Tok::MapOpen
+            | Tok::Let
+            | Tok::If
+            | Tok::Case
+            | Tok::Cond
+            | Tok::Receive
+            | Tok::For
+            | Tok::Fn
+    )
 }
 
 /// The source text of `span`, shortened to one line of a few words.
@@ -39,10 +71,13 @@ fn excerpt(src: &str, span: &std::ops::Range<usize>) -> String {
     out
 }
 
-fn expected(e: &Rich<'_, Tok>) -> String {
+/// "expected ..." for the label, and whether a statement separator was one
+/// of the options (the statement itself was complete).
+fn expected(e: &Rich<'_, Tok>) -> (String, bool) {
     let mut names: Vec<String> = Vec::new();
     let mut operators = 0;
     let mut separators = false;
+    let mut call = false;
     for p in e.expected() {
         let name = match p {
             RichPattern::Token(t) => {
@@ -51,13 +86,23 @@ fn expected(e: &Rich<'_, Tok>) -> String {
                     operators += 1;
                     continue;
                 }
-                if matches!(t, Tok::Newline | Tok::Semi) {
+                if *t == Tok::Newline {
                     separators = true;
+                    continue;
+                }
+                if matches!(t, Tok::LParen | Tok::Dot) {
+                    call = true;
                     continue;
                 }
                 t.describe().into_owned()
             }
-            RichPattern::Label(l) => l.to_string(),
+            RichPattern::Label(l) => {
+                if l.as_ref() == SEPARATOR {
+                    separators = true;
+                    continue;
+                }
+                l.to_string()
+            }
             RichPattern::Identifier(i) => format!("`{i}`"),
             RichPattern::EndOfInput => "the end of the input".to_string(),
             _ => continue,
@@ -66,13 +111,20 @@ fn expected(e: &Rich<'_, Tok>) -> String {
     }
     names.sort();
     names.dedup();
+    // After a complete operand, `(` and `.` (a call on its value) are
+    // technically possible but never what the user was after.
+    if call && operators == 0 {
+        names.insert(0, "`(`".into());
+    }
     if operators > 0 {
         names.push("an operator".into());
     }
     if separators {
+        names.retain(|n| n != "`;`");
+        names.push("`;`".into());
         names.push("a new line".into());
     }
-    match names.len() {
+    let text = match names.len() {
         0 => "not expected here".to_string(),
         1 => format!("expected {}", names[0]),
         n => {
@@ -80,5 +132,9 @@ fn expected(e: &Rich<'_, Tok>) -> String {
             let more = if n > shown { ", ..." } else { "" };
             format!("expected {} or {}{more}", names[..shown - 1].join(", "), names[shown - 1])
         }
-    }
+    };
+    (text, separators)
 }
+
+/// The label of the parser that checks a statement ends where it should.
+pub const SEPARATOR: &str = "the end of the statement";

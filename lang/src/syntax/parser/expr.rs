@@ -5,9 +5,9 @@
 use chumsky::prelude::*;
 
 use super::control::{self, Ctx};
+use super::items::{self, statement};
 use super::pattern::patterns;
 use super::types::annotation;
-use super::items::{self, statement};
 use super::{ident, sep, seps, span_of, tok, P};
 use crate::ast::{BinOp, Callee, Expr, ExprKind, FnClause, StrPart, UnOp};
 use crate::diagnostic::Diagnostic;
@@ -70,7 +70,9 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .repeated()
         .collect::<Vec<_>>()
         .delimited_by(tok(Tok::StrStart), tok(Tok::StrEnd))
-        .map(|parts| ExprKind::Str(if parts.is_empty() { vec![StrPart::Lit(String::new())] } else { parts }));
+        .map(|parts| {
+            ExprKind::Str(if parts.is_empty() { vec![StrPart::Lit(String::new())] } else { parts })
+        });
     let local = ident().then(args.clone().or_not()).map(|(name, args)| match args {
         Some(args) => ExprKind::Call(Callee::Name(name), args),
         None => ExprKind::Var(name),
@@ -79,12 +81,14 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .then_ignore(tok(Tok::Dot).labelled("`.` and a function name"))
         .then(ident())
         .then(args.clone().or_not())
-        .map(|((module, fun), args)| ExprKind::Call(Callee::Remote { module, fun }, args.unwrap_or_default()));
+        .map(|((module, fun), args)| {
+            ExprKind::Call(Callee::Remote { module, fun }, args.unwrap_or_default())
+        });
     let fn_ref = tok(Tok::Amp)
         .ignore_then(select! { Tok::Module(m) => m }.then_ignore(tok(Tok::Dot)).or_not())
         .then(ident())
-        .then_ignore(tok(Tok::Slash))
-        .then(select! { Tok::Int(n) => n }.labelled("an arity"))
+        .then_ignore(tok(Tok::Slash).labelled("`/` and the arity"))
+        .then(select! { Tok::Int(n) => n }.labelled("the arity"))
         .map(|((module, name), arity)| ExprKind::FnRef { module, name, arity: arity as usize });
     let list = expr
         .clone()
@@ -128,7 +132,9 @@ fn paren<'a>(expr: &P<'a, Expr>) -> P<'a, Expr> {
     }
     let tail = choice((
         tok(Tok::Comma)
-            .ignore_then(expr.clone().separated_by(tok(Tok::Comma)).allow_trailing().collect::<Vec<_>>())
+            .ignore_then(
+                expr.clone().separated_by(tok(Tok::Comma)).allow_trailing().collect::<Vec<_>>(),
+            )
             .map(Tail::Tuple),
         tok(Tok::Semi)
             .ignore_then(expr.clone())
@@ -166,7 +172,7 @@ fn map<'a>(expr: &P<'a, Expr>) -> P<'a, ExprKind> {
         node(ExprKind::Atom(k), s.start..s.end.saturating_sub(1).max(s.start))
     });
     let pair = choice((
-        kw_key.clone().then(expr.clone()),
+        kw_key.then(expr.clone()),
         expr.clone().then_ignore(tok(Tok::FatArrow)).then(expr.clone()),
     ));
     let pairs = pair.separated_by(tok(Tok::Comma)).allow_trailing().collect::<Vec<_>>().boxed();
@@ -176,12 +182,15 @@ fn map<'a>(expr: &P<'a, Expr>) -> P<'a, ExprKind> {
         tok(Tok::FatArrow).ignore_then(expr.clone()).then(more.clone()).map(Ok),
     )));
     let body = choice((
-        kw_key.then(expr.clone()).then(more).map(|(first, rest)| {
-            ExprKind::Map(std::iter::once(first).chain(rest).collect())
-        }),
+        kw_key
+            .then(expr.clone())
+            .then(more)
+            .map(|(first, rest)| ExprKind::Map(std::iter::once(first).chain(rest).collect())),
         starts_with_expr.map(|(first, tail)| match tail {
             Err(pairs) => ExprKind::MapUpdate(Box::new(first), pairs),
-            Ok((value, rest)) => ExprKind::Map(std::iter::once((first, value)).chain(rest).collect()),
+            Ok((value, rest)) => {
+                ExprKind::Map(std::iter::once((first, value)).chain(rest).collect())
+            }
         }),
     ));
     body.or_not()
@@ -213,12 +222,21 @@ fn operators<'a>(primary: P<'a, Expr>, expr: &P<'a, Expr>) -> P<'a, Expr> {
             }
             operand
         })
+        .labelled("an expression")
         .boxed();
     let mul = left(unary, vec![(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)]);
     let add = left(mul, vec![(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)]);
     let concat = right(add, vec![(Tok::PlusPlus, BinOp::ListConcat), (Tok::Concat, BinOp::Concat)]);
     let pipe = pipe(concat);
-    let cmp = left(pipe, vec![(Tok::Lt, BinOp::Lt), (Tok::Le, BinOp::Le), (Tok::Gt, BinOp::Gt), (Tok::Ge, BinOp::Ge)]);
+    let cmp = left(
+        pipe,
+        vec![
+            (Tok::Lt, BinOp::Lt),
+            (Tok::Le, BinOp::Le),
+            (Tok::Gt, BinOp::Gt),
+            (Tok::Ge, BinOp::Ge),
+        ],
+    );
     let eq = left(
         cmp,
         vec![
@@ -277,7 +295,9 @@ fn right<'a>(operand: P<'a, Expr>, ops: Vec<(Tok, BinOp)>) -> P<'a, Expr> {
 fn pipe<'a>(operand: P<'a, Expr>) -> P<'a, Expr> {
     operand
         .clone()
-        .then(tok(Tok::Pipe).map_with(|_, e| span_of(e)).then(operand).repeated().collect::<Vec<_>>())
+        .then(
+            tok(Tok::Pipe).map_with(|_, e| span_of(e)).then(operand).repeated().collect::<Vec<_>>(),
+        )
         .map_with(|(first, rest), e| {
             let mut acc = first;
             for (pipe_span, target) in rest {
@@ -289,9 +309,13 @@ fn pipe<'a>(operand: P<'a, Expr>) -> P<'a, Expr> {
                     ExprKind::Var(name) => ExprKind::Call(Callee::Name(name), vec![acc]),
                     other => {
                         e.state().diags.push(
-                            Diagnostic::new("`|>` must be followed by a function call", target.span.clone(), "this is not a call")
-                                .with_label(pipe_span, "the value is piped here")
-                                .with_hint("`value |> f(args)` means `f(value, args)`"),
+                            Diagnostic::new(
+                                "`|>` must be followed by a function call",
+                                target.span.clone(),
+                                "this is not a call",
+                            )
+                            .with_label(pipe_span, "the value is piped here")
+                            .with_hint("`value |> f(args)` means `f(value, args)`"),
                         );
                         let target = node(other, target.span);
                         ExprKind::Call(Callee::Expr(Box::new(target)), vec![acc])

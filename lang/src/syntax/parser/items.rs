@@ -7,6 +7,7 @@ use chumsky::primitive::end;
 use chumsky::recovery::via_parser;
 
 use super::control::Ctx;
+use super::errors::SEPARATOR;
 use super::expr::grammar;
 use super::types::{annotation, type_expr};
 use super::{ident, sep, seps, span_of, tok, Ex, In, P};
@@ -24,7 +25,10 @@ pub(crate) fn statement<'a>(expr: P<'a, Expr>, named: P<'a, FnClause>) -> P<'a, 
                 def.name_span.clone(),
                 "defined inside a block",
             )
-            .with_hint(format!("move `{}` to the top level, or bind a lambda: `let {} = fn ... end`", def.name, def.name)),
+            .with_hint(format!(
+                "move `{}` to the top level, or bind a lambda: `let {} = fn ... end`",
+                def.name, def.name
+            )),
         );
         None
     });
@@ -38,7 +42,8 @@ fn terminated<'a, T: 'a>(p: P<'a, Option<T>>, in_block: bool) -> P<'a, Option<T>
         one_of([Tok::Newline, Tok::Semi, Tok::End, Tok::Else, Tok::After]).ignored(),
         end(),
     ))
-    .rewind();
+    .rewind()
+    .labelled(SEPARATOR);
     p.then_ignore(terminator).recover_with(via_parser(skip_statement(in_block))).boxed()
 }
 
@@ -119,7 +124,10 @@ pub(crate) fn named_def<'a>(ctx: &Ctx<'a>) -> P<'a, FnClause> {
 /// Items separated by newlines or `;`, to the end of the input.
 pub(crate) fn program<'a>() -> P<'a, Program> {
     let g = grammar();
-    let item = terminated(choice((g.named.map(|f| Some(Item::Fn(f))), g.expr.map(|e| Some(Item::Expr(e))))).boxed(), false);
+    let item = terminated(
+        choice((g.named.map(|f| Some(Item::Fn(f))), g.expr.map(|e| Some(Item::Expr(e))))).boxed(),
+        false,
+    );
     seps()
         .ignore_then(item.separated_by(sep()).allow_trailing().collect::<Vec<_>>())
         .then_ignore(end())

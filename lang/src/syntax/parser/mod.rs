@@ -95,6 +95,7 @@ pub fn parse_tokens(
     src: &str,
     report: &mut Report,
     unclosed: bool,
+    open_string: Option<usize>,
 ) -> Program {
     let toks: Vec<Tok> = tokens.iter().map(|t| t.0.clone()).collect();
     let mut spans: Vec<Span> = tokens.iter().map(|t| t.1.clone()).collect();
@@ -102,10 +103,14 @@ pub fn parse_tokens(
     let mut state = St { spans: &spans, matching, diags: Vec::new() };
     let parser = items::program();
     let (program, errs) = parser.parse_with_state(&toks[..], &mut state).into_output_errors();
-    let mut errs: Vec<_> = errs.into_iter().map(|e| errors::convert(&e, &state, src)).collect();
+    let mut errs: Vec<_> =
+        errs.into_iter().filter_map(|e| errors::convert(&e, &state, src)).collect();
     errs.extend(state.diags.drain(..).map(|d| (d, false)));
     errs.sort_by_key(|(d, _)| d.primary_span().start);
     for (diag, at_eof) in errs {
+        if open_string.is_some_and(|at| diag.primary_span().start >= at) {
+            continue; // inside a string that never ends: all of it is suspect
+        }
         match (at_eof, unclosed) {
             (true, true) => {} // layout already said what is left open
             (true, false) => report.at_eof(diag),

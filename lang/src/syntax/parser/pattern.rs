@@ -67,19 +67,20 @@ fn primary<'a>(pat: P<'a, Pattern>) -> P<'a, Pattern> {
     let entry = choice((
         select! { Tok::KwKey(k) => k }.map_with(|k, e| {
             let s = span_of(e);
-            Pattern { kind: PatternKind::Atom(k), span: s.start..s.end.saturating_sub(1).max(s.start) }
+            // The key's span leaves out the colon of `key:`.
+            let span = s.start..s.end.saturating_sub(1).max(s.start);
+            Pattern { kind: PatternKind::Atom(k), span }
         }),
         pat.clone().then_ignore(tok(Tok::FatArrow)),
     ))
     .then(pat.clone())
     .map_with(|(k, v), e| {
-        if !matches!(
-            k.kind,
-            PatternKind::Int(_) | PatternKind::Float(_) | PatternKind::Atom(_) | PatternKind::Str(_) | PatternKind::Pin(_)
-        ) {
+        use PatternKind as K;
+        if !matches!(k.kind, K::Int(_) | K::Float(_) | K::Atom(_) | K::Str(_) | K::Pin(_)) {
+            let hint = "map pattern keys must be literals (`:a`, `\"k\"`, `1`) or pins (`^k`)";
             e.state().diags.push(
-                Diagnostic::new("invalid map key in a pattern", k.span.clone(), "this key is not a literal")
-                    .with_hint("map pattern keys must be literals (`:a`, `\"k\"`, `1`) or pinned variables (`^k`)"),
+                Diagnostic::new("invalid map key in a pattern", k.span.clone(), "not a literal")
+                    .with_hint(hint),
             );
         }
         (k, v)
@@ -119,8 +120,14 @@ fn alias_chain<'a>(simple: P<'a, Pattern>) -> P<'a, Pattern> {
                     | (Pattern { kind: PatternKind::Wildcard, .. }, p) => Pattern { span, ..p },
                     (p, other) => {
                         e.state().diags.push(
-                            Diagnostic::new("`=` in a pattern needs a name on one side", other.span, "not a name")
-                                .with_hint("write `(:ok, _) = whole` to match and also bind the whole value"),
+                            Diagnostic::new(
+                                "`=` in a pattern needs a name on one side",
+                                other.span,
+                                "not a name",
+                            )
+                            .with_hint(
+                                "write `(:ok, _) = whole` to match and also bind the whole value",
+                            ),
                         );
                         p
                     }

@@ -15,7 +15,9 @@ pub(crate) fn type_expr<'a>() -> P<'a, ()> {
         let tuple = args.clone().delimited_by(tok(Tok::LParen), tok(Tok::RParen));
         let list = ty.clone().delimited_by(tok(Tok::LBracket), tok(Tok::RBracket));
         let func = tok(Tok::Fn)
-            .ignore_then(args.delimited_by(one_of([Tok::LParen, Tok::ParamsOpen]), tok(Tok::RParen)))
+            .ignore_then(
+                args.delimited_by(one_of([Tok::LParen, Tok::ParamsOpen]), tok(Tok::RParen)),
+            )
             .ignore_then(tok(Tok::Arrow))
             .ignore_then(ty.clone())
             .ignored();

@@ -1,0 +1,357 @@
+//! The instructions that are not on the hot path of calls and arithmetic:
+//! building values, built-in calls, receive, errors. Kept out of the main
+//! loop so that the loop's state stays in machine registers.
+
+use super::builtins::{self, BuiltinImpl, NativeCx};
+use super::exception::Exception;
+use super::fiber::{Fiber, Step};
+use crate::bytecode::{Cmp, Op, Proto, NO_REG};
+use snow_runtime::cx::Cx;
+use snow_runtime::{Atom, MapObj, Term};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the main loop does after a cold instruction.
+pub(crate) enum Flow {
+    /// Go on with the next instruction.
+    Next,
+    /// Continue at this pc.
+    Jump(usize),
+    /// The frame stack changed: reload the top frame.
+    Enter,
+    /// Leave the loop with this step (the frame's pc is saved).
+    Leave(Step),
+    Raise(Exception),
+}
+
+impl Fiber {
+    /// Runs cold instruction `op` of `proto`; `pc` is the next instruction.
+    #[inline(never)]
+    pub(crate) fn cold(&mut self, op: Op, cx: &mut Cx<'_>, proto: &'static Proto, base: usize, pc: usize) -> Flow {
+        macro_rules! r {
+            ($x:expr) => {
+                self.regs[base + $x as usize]
+            };
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Raise(e),
+                }
+            };
+        }
+        match op {
+            Op::Div { dst, a, b } => r!(dst) = tri!(arith_div(&r!(a), &r!(b))),
+            Op::Neg { dst, src } => {
+                r!(dst) = match &r!(src) {
+                    Term::Int(i) => tri!(i.checked_neg().map(Term::Int).ok_or_else(Exception::badarith)),
+                    Term::Float(f) => Term::Float(-f),
+                    _ => return Flow::Raise(Exception::badarith()),
+                }
+            }
+            Op::Eq { dst, a, b } => r!(dst) = Term::bool(r!(a).loose_eq(&r!(b))),
+            Op::Ne { dst, a, b } => r!(dst) = Term::bool(!r!(a).loose_eq(&r!(b))),
+            Op::StrictEq { dst, a, b } => r!(dst) = Term::bool(r!(a).strict_eq(&r!(b))),
+            Op::StrictNe { dst, a, b } => r!(dst) = Term::bool(!r!(a).strict_eq(&r!(b))),
+            Op::Lt { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Lt, &r!(a), &r!(b))),
+            Op::Le { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Le, &r!(a), &r!(b))),
+            Op::Gt { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Gt, &r!(a), &r!(b))),
+            Op::Ge { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Ge, &r!(a), &r!(b))),
+            Op::Not { dst, src } => {
+                r!(dst) = match r!(src).as_atom() {
+                    Some(Atom::TRUE) => Term::FALSE,
+                    Some(Atom::FALSE) => Term::TRUE,
+                    _ => return Flow::Raise(Exception::badarg()),
+                }
+            }
+            Op::Bang { dst, src } => r!(dst) = Term::bool(!r!(src).is_truthy()),
+            Op::CheckBool { src } => {
+                if !matches!(r!(src).as_atom(), Some(Atom::TRUE | Atom::FALSE)) {
+                    return Flow::Raise(Exception::badarg());
+                }
+            }
+            Op::Concat { dst, a, b } => {
+                r!(dst) = match (&r!(a), &r!(b)) {
+                    (Term::Str(x), Term::Str(y)) => {
+                        let mut s = String::with_capacity(x.len() + y.len());
+                        s.push_str(x);
+                        s.push_str(y);
+                        Term::Str(Arc::from(s))
+                    }
+                    _ => return Flow::Raise(Exception::badarg()),
+                }
+            }
+            Op::ListConcat { dst, a, b } => r!(dst) = tri!(list_concat(&r!(a), &r!(b))),
+            Op::Interpolate { dst, start, n } => {
+                let mut s = String::new();
+                for i in 0..n {
+                    match &r!(start + i) {
+                        Term::Str(t) => s.push_str(t),
+                        other => s.push_str(&snow_runtime::inspect::inspect(other)),
+                    }
+                }
+                r!(dst) = Term::Str(Arc::from(s));
+            }
+            Op::JumpIfFalsy { cond, target } => {
+                if !r!(cond).is_truthy() {
+                    return Flow::Jump(target as usize);
+                }
+            }
+            Op::JumpUnlessTrue { cond, target } => {
+                if r!(cond).as_atom() != Some(Atom::TRUE) {
+                    return Flow::Jump(target as usize);
+                }
+            }
+            Op::JumpIfFalse { cond, target } => {
+                if r!(cond).as_atom() == Some(Atom::FALSE) {
+                    return Flow::Jump(target as usize);
+                }
+            }
+            Op::JumpIfTrue { cond, target } => {
+                if r!(cond).as_atom() == Some(Atom::TRUE) {
+                    return Flow::Jump(target as usize);
+                }
+            }
+            Op::TestConst { src, k, fail } => {
+                if !r!(src).strict_eq(&proto.consts[k as usize]) {
+                    return Flow::Jump(fail as usize);
+                }
+            }
+            Op::TestSame { a, b, fail } => {
+                if !r!(a).strict_eq(&r!(b)) {
+                    return Flow::Jump(fail as usize);
+                }
+            }
+            Op::TestMap { src, fail } => {
+                if !matches!(r!(src), Term::Map(_)) {
+                    return Flow::Jump(fail as usize);
+                }
+            }
+            Op::GetMapValue { dst, map, key, fail } => {
+                let v = match &r!(map) {
+                    Term::Map(m) => m.get(&r!(key)).cloned(),
+                    _ => None,
+                };
+                match v {
+                    Some(v) => r!(dst) = v,
+                    None => return Flow::Jump(fail as usize),
+                }
+            }
+            Op::Tuple { dst, start, n } => {
+                let s = base + start as usize;
+                r!(dst) = Term::Tuple(Arc::from(&self.regs[s..s + n as usize]));
+            }
+            Op::List { dst, start, n, tail } => {
+                let mut acc = if tail == NO_REG { Term::Nil } else { r!(tail).clone() };
+                for i in (0..n).rev() {
+                    acc = Term::cons(r!(start + i).clone(), acc);
+                }
+                r!(dst) = acc;
+            }
+            Op::Map { dst, start, n } => {
+                let mut m = MapObj::new();
+                for i in 0..n {
+                    m.insert(r!(start + 2 * i).clone(), r!(start + 2 * i + 1).clone());
+                }
+                r!(dst) = Term::map(m);
+            }
+            Op::MapUpdate { dst, src, start, n } => {
+                let mut m = match &r!(src) {
+                    Term::Map(m) => MapObj::clone(m),
+                    _ => return Flow::Raise(Exception::badarg()),
+                };
+                for i in 0..n {
+                    m.insert(r!(start + 2 * i).clone(), r!(start + 2 * i + 1).clone());
+                }
+                r!(dst) = Term::map(m);
+            }
+            Op::Closure { dst, proto: idx, start, n } => {
+                let target = &proto.module().protos[idx as usize];
+                let s = base + start as usize;
+                let env: Box<[Term]> = self.regs[s..s + n as usize].into();
+                r!(dst) = make_fun(target, env);
+            }
+            Op::GlobalFun { dst, name, arity } => {
+                let name_atom = proto.consts[name as usize].as_atom().unwrap_or(Atom::NIL);
+                match proto.module().namespace.and_then(|ns| ns.get(name_atom, arity)) {
+                    Some(target) => r!(dst) = make_fun(target, Box::new([])),
+                    None => return Flow::Raise(Exception::undef(&format!("{}/{}", name_atom.as_str(), arity))),
+                }
+            }
+            Op::CallBuiltin { dst, id, start, argc } => {
+                let Some(b) = builtins::installed().get(id) else {
+                    return Flow::Raise(Exception::undef(&format!("builtin #{id}")));
+                };
+                match b.imp {
+                    BuiltinImpl::Native(f) => {
+                        let s = base + start as usize;
+                        let mut ncx = NativeCx { cx, on_exit: &mut self.on_exit, yield_now: false };
+                        let result = f(&mut ncx, &self.regs[s..s + argc as usize]);
+                        let yield_now = ncx.yield_now;
+                        r!(dst) = tri!(result);
+                        if yield_now {
+                            self.save_pc(pc);
+                            return Flow::Leave(Step::Yield);
+                        }
+                    }
+                    BuiltinImpl::Snow(callee) => {
+                        self.push_frame(pc, base, start, dst, callee, &[]);
+                        return Flow::Enter;
+                    }
+                }
+            }
+            Op::CallRemote { k, argc, .. } => {
+                let (m, f) = match &proto.consts[k as usize] {
+                    Term::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
+                    _ => (Term::Nil, Term::Nil),
+                };
+                let (m, f) = (snow_runtime::inspect::display(&m), snow_runtime::inspect::display(&f));
+                return Flow::Raise(Exception::undef(&format!("{m}.{f}/{argc}")));
+            }
+            Op::RecvStart => {
+                self.recv_scan = 0;
+                self.recv_deadline = None;
+            }
+            Op::RecvPeek { dst, none } => match cx.mailbox().get(self.recv_scan) {
+                Some(m) => r!(dst) = m.clone(),
+                None => return Flow::Jump(none as usize),
+            },
+            Op::RecvTake => {
+                cx.mailbox().remove(self.recv_scan);
+                self.recv_scan = 0;
+                self.recv_deadline = None;
+            }
+            Op::RecvNext { target } => {
+                self.recv_scan += 1;
+                return Flow::Jump(target as usize);
+            }
+            Op::RecvWait { timeout, retry, after } => {
+                let deadline = match self.recv_deadline {
+                    Some(d) => d,
+                    None => {
+                        let d = if timeout == NO_REG { None } else { tri!(deadline_after(&r!(timeout))) };
+                        self.recv_deadline = Some(d);
+                        d
+                    }
+                };
+                if let Some(d) = deadline {
+                    if Instant::now() >= d {
+                        self.recv_deadline = None;
+                        self.recv_scan = 0;
+                        return Flow::Jump(after as usize);
+                    }
+                }
+                self.save_pc(retry as usize);
+                if let Some(f) = self.frames.last() {
+                    // A waiting process holds no dead values.
+                    self.regs.truncate(f.top as usize);
+                }
+                return Flow::Leave(Step::Wait(deadline));
+            }
+            Op::Badmatch { src } => return Flow::Raise(Exception::tagged(Atom::BADMATCH, r!(src).clone())),
+            Op::CaseClause { src } => return Flow::Raise(Exception::tagged(Atom::CASE_CLAUSE, r!(src).clone())),
+            Op::FunctionClause => return Flow::Raise(Exception::error(Term::Atom(Atom::FUNCTION_CLAUSE))),
+            Op::CondClause => return Flow::Raise(Exception::error(Term::Atom(Atom::COND_CLAUSE))),
+            // The hot instructions never reach here (see exec.rs).
+            other => return Flow::Raise(Exception::error(Term::str(&format!("internal: misrouted {other:?}")))),
+        }
+        Flow::Next
+    }
+
+    pub(crate) fn save_pc(&mut self, pc: usize) {
+        if let Some(f) = self.frames.last_mut() {
+            f.pc = pc as u32;
+        }
+    }
+}
+
+pub(crate) fn make_fun(target: &'static Proto, env: Box<[Term]>) -> Term {
+    Term::Fun(Arc::new(snow_runtime::Fun { code: target.fun_code(), env }))
+}
+
+fn deadline_after(timeout: &Term) -> Result<Option<Instant>, Exception> {
+    match timeout {
+        Term::Int(ms) if *ms >= 0 => Ok(Some(Instant::now() + Duration::from_millis(*ms as u64))),
+        Term::Atom(a) if a.as_str() == "infinity" => Ok(None),
+        _ => Err(Exception::tagged(Atom::new("timeout_value"), timeout.clone())),
+    }
+}
+
+#[inline]
+pub(crate) fn cmp_ints(cmp: Cmp, x: i64, y: i64) -> bool {
+    match cmp {
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+        Cmp::Eq | Cmp::StrictEq => x == y,
+        Cmp::Ne | Cmp::StrictNe => x != y,
+    }
+}
+
+#[inline]
+pub(crate) fn compare(cmp: Cmp, a: &Term, b: &Term) -> bool {
+    if let (Term::Int(x), Term::Int(y)) = (a, b) {
+        return cmp_ints(cmp, *x, *y);
+    }
+    let less = |p: &Term, q: &Term| p.loose_cmp(q) == std::cmp::Ordering::Less;
+    match cmp {
+        Cmp::Lt => less(a, b),
+        Cmp::Le => !less(b, a),
+        Cmp::Gt => less(b, a),
+        Cmp::Ge => !less(a, b),
+        Cmp::Eq => a.loose_eq(b),
+        Cmp::Ne => !a.loose_eq(b),
+        Cmp::StrictEq => a.strict_eq(b),
+        Cmp::StrictNe => !a.strict_eq(b),
+    }
+}
+
+macro_rules! int_float_op {
+    ($name:ident, $checked:ident, $fop:tt) => {
+        #[inline]
+        pub(crate) fn $name(a: &Term, b: &Term) -> Result<Term, Exception> {
+            match (a, b) {
+                (Term::Int(x), Term::Int(y)) => x.$checked(*y).map(Term::Int).ok_or_else(Exception::badarith),
+                (Term::Float(x), Term::Float(y)) => finite(x $fop y),
+                (Term::Int(x), Term::Float(y)) => finite(*x as f64 $fop y),
+                (Term::Float(x), Term::Int(y)) => finite(x $fop *y as f64),
+                _ => Err(Exception::badarith()),
+            }
+        }
+    };
+}
+int_float_op!(arith_add, checked_add, +);
+int_float_op!(arith_sub, checked_sub, -);
+int_float_op!(arith_mul, checked_mul, *);
+
+pub(crate) fn arith_div(a: &Term, b: &Term) -> Result<Term, Exception> {
+    let x = as_float(a)?;
+    let y = as_float(b)?;
+    if y == 0.0 {
+        return Err(Exception::badarith());
+    }
+    finite(x / y)
+}
+
+fn as_float(t: &Term) -> Result<f64, Exception> {
+    match t {
+        Term::Int(i) => Ok(*i as f64),
+        Term::Float(f) => Ok(*f),
+        _ => Err(Exception::badarith()),
+    }
+}
+
+/// Floats that overflow to infinity are an arithmetic error, as in Erlang.
+fn finite(f: f64) -> Result<Term, Exception> {
+    if f.is_finite() { Ok(Term::Float(f)) } else { Err(Exception::badarith()) }
+}
+
+fn list_concat(a: &Term, b: &Term) -> Result<Term, Exception> {
+    let items = a.list_to_vec().ok_or_else(Exception::badarg)?;
+    if items.is_empty() {
+        return Ok(b.clone());
+    }
+    Ok(Term::list_with_tail(items, b.clone()))
+}
