@@ -206,7 +206,8 @@ impl Fiber {
                     Term::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
                     _ => (Term::Nil, Term::Nil),
                 };
-                let (m, f) = (snow_runtime::inspect::display(&m), snow_runtime::inspect::display(&f));
+                let name = |t: &Term| t.as_atom().map_or_else(|| snow_runtime::inspect::display(t), |a| a.as_str().to_string());
+                let (m, f) = (name(&m), name(&f));
                 return Flow::Raise(Exception::undef(&format!("{m}.{f}/{argc}")));
             }
             Op::RecvStart => {
