@@ -286,7 +286,11 @@ impl<'t> Compiler<'t> {
             return self.fn_ref(None, name, *a as usize, span, dest);
         }
         let mut d = Diagnostic::new(format!("unbound variable `{name}`"), span.clone(), "not bound here");
-        if let Some(similar) = self.similar_name(name) {
+        if self.fns.len() == 1 && self.fr().proto.index != 0 && self.top_names.iter().any(|n| n == name) {
+            d = d.with_hint(format!(
+                "`{name}` is bound at the top level; a named function sees only its parameters, so pass it as an argument"
+            ));
+        } else if let Some(similar) = self.similar_name(name) {
             d = d.with_hint(format!("did you mean `{similar}`?"));
         }
         self.error(d);

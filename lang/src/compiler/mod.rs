@@ -60,6 +60,7 @@ pub fn compile(
         fns: Vec::new(),
         diags: Vec::new(),
         wrappers: FxHashMap::default(),
+        top_names: Vec::new(),
     };
 
     // Function 0 is the top level; named functions get the next indices so
@@ -111,6 +112,8 @@ pub(crate) struct Compiler<'t> {
     diags: Vec<Diagnostic>,
     /// Functions that wrap a built-in so it can be used as a value.
     wrappers: FxHashMap<u32, u32>,
+    /// Names the top level binds (for a hint when a function uses one).
+    top_names: Vec<String>,
 }
 
 impl<'t> Compiler<'t> {
@@ -179,6 +182,7 @@ impl<'t> Compiler<'t> {
                 self.f().emit(Op::GlobalFun { dst: result, name: k, arity: f.params.len() as u16 });
             }
             let binds = self.fr().top_scope_bindings();
+            self.top_names = binds.iter().map(|(n, _)| n.clone()).collect();
             let start = self.f().alloc_n(binds.len() + 1);
             self.f().emit(Op::Move { dst: start, src: result });
             for (i, (name, reg)) in binds.iter().enumerate() {
@@ -198,6 +202,9 @@ impl<'t> Compiler<'t> {
         } else {
             let seq: Vec<crate::ast::Expr> = exprs.iter().map(|e| (*e).clone()).collect();
             self.body_tail(&seq);
+        }
+        if self.top_names.is_empty() {
+            self.top_names = self.fr().top_scope_bindings().into_iter().map(|(n, _)| n).collect();
         }
         self.finish_fn(0);
         exports

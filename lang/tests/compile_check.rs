@@ -1,0 +1,153 @@
+//! The compiler layer: diagnostics it reports (as rendered snapshots), the
+//! code it generates (a disassembly snapshot), and robustness: whatever the
+//! parser hands it, it never panics.
+
+use proptest::prelude::*;
+use snow_lang::compiler::{compile, Mode, Unit};
+use snow_lang::diagnostic::{render_all, Diagnostic};
+use snow_lang::syntax::parse;
+use snow_lang::vm::BuiltinTable;
+use std::sync::{Arc, OnceLock};
+
+/// A table with a few built-ins, so that calls resolve as they do for real.
+fn table() -> &'static BuiltinTable {
+    static T: OnceLock<BuiltinTable> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = BuiltinTable::new();
+        t.native("", "println", snow_lang::vm::Arity::Exact(1), |_, _| Ok(snow_runtime::Term::OK));
+        t
+    })
+}
+
+fn compile_src(src: &str) -> Result<Unit, Vec<Diagnostic>> {
+    let parsed = parse(src);
+    assert!(parsed.diagnostics.is_empty(), "test source must parse: {:?}", parsed.diagnostics);
+    compile(&parsed.program, Arc::from(src), Arc::from("test.snow"), table(), Mode::Script)
+}
+
+/// The rendered compile errors of `src`.
+fn errors(src: &str) -> String {
+    match compile_src(src) {
+        Ok(_) => "(compiled without errors)".to_string(),
+        Err(d) => render_all(&d, src, "test.snow", false),
+    }
+}
+
+#[test]
+fn unbound_variable_with_a_suggestion() {
+    insta::assert_snapshot!(errors("let count = 1\nprintln(conut + 1)\n"));
+}
+
+#[test]
+fn unbound_variable_inside_a_named_function() {
+    // Named functions see only their parameters, not the script's bindings.
+    insta::assert_snapshot!(errors("let limit = 3\nfn over(n) = n > limit\n"));
+}
+
+#[test]
+fn unbound_pin() {
+    insta::assert_snapshot!(errors("case 1 do\n  ^missing -> :yes\nend\n"));
+}
+
+#[test]
+fn ambiguous_function_value() {
+    insta::assert_snapshot!(errors("fn f(x) = x\nfn f(x, y) = x + y\nlet g = f\n"));
+}
+
+#[test]
+fn lambda_clauses_of_different_arity() {
+    insta::assert_snapshot!(errors("let f = fn\n  x -> x\n  x, y -> y\nend\n"));
+}
+
+#[test]
+fn undefined_function_reference() {
+    insta::assert_snapshot!(errors("let f = &nowhere/2\n"));
+}
+
+#[test]
+fn fib_compiles_to_tests_and_calls() {
+    let unit = compile_src("fn fib(0) = 0\nfn fib(1) = 1\nfn fib(n) when n > 1 = fib(n - 1) + fib(n - 2)\n")
+        .expect("fib compiles");
+    insta::assert_snapshot!(snow_lang::disasm::disassemble(unit.module));
+}
+
+#[test]
+fn tail_calls_reuse_the_frame() {
+    let unit = compile_src("fn count(0, acc) = acc\nfn count(n, acc) = count(n - 1, acc + 1)\n").expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    assert!(listing.contains("TailCall"), "{listing}");
+    assert!(!listing.contains("Call { dst"), "no non-tail call expected:\n{listing}");
+}
+
+#[test]
+fn closures_capture_only_what_they_mention() {
+    let unit = compile_src("let a = 1\nlet b = 2\nlet f = fn x -> x + a end\n").expect("compiles");
+    let lambda = unit.module.protos.iter().find(|p| p.name == "fn").expect("the lambda");
+    assert_eq!(lambda.ncaptured, 1);
+}
+
+// ---- robustness ------------------------------------------------------------
+
+const VOCABULARY: &[&str] = &[
+    "fn", "do", "end", "let", "if", "else", "case", "cond", "receive", "after", "for", "in", "when", "->",
+    "=", "(", ")", "[", "]", "%{", "}", ",", "|", "|>", "+", "-", "*", "/", "==", "<", "<>", "++", "and",
+    "not", "!", "&&", "x", "y", "f", "main", "println", "spawn", "self", "Process.monitor", "List.map", ":ok",
+    "1", "0", "2.5", "\"s\"", "\"${x}\"", "^x", "_", "\n", ";", "&f/1", "%{a: 1}", "true", "nil",
+];
+
+fn soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(VOCABULARY), 0..40).prop_map(|toks| toks.join(" "))
+}
+
+/// Compiles whatever the parser produced, valid or recovered.
+fn never_panics(src: &str) {
+    let parsed = parse(src);
+    let repl_names = vec!["x".to_string()];
+    let ns = snow_lang::vm::Namespace::leak();
+    let _ = compile(&parsed.program, Arc::from(src), Arc::from("fuzz.snow"), table(), Mode::Script);
+    let _ = compile(
+        &parsed.program,
+        Arc::from(src),
+        Arc::from("fuzz.snow"),
+        table(),
+        Mode::Repl { bindings: &repl_names, namespace: ns },
+    );
+}
+
+fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("the compiler panicked");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn token_soups_compile_or_fail_cleanly(src in soup()) {
+        on_small_stack(move || never_panics(&src));
+    }
+
+    #[test]
+    fn random_bytes_compile_or_fail_cleanly(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let src = String::from_utf8_lossy(&bytes).into_owned();
+        on_small_stack(move || never_panics(&src));
+    }
+}
+
+#[test]
+fn deeply_nested_programs_compile_on_a_small_stack() {
+    on_small_stack(|| {
+        for depth in [50, 150, 199] {
+            let src = format!("let v = {}1{}\n", "[".repeat(depth), "]".repeat(depth));
+            never_panics(&src);
+            let src = format!("{}1{}\n", "if true do ".repeat(depth), " end".repeat(depth));
+            never_panics(&src);
+            let src = format!("let f = {}1{}\n", "fn -> ".repeat(depth), " end".repeat(depth));
+            never_panics(&src);
+        }
+    });
+}
