@@ -46,6 +46,7 @@ struct Shell {
     pid: Pid,
     requests: Sender<Request>,
     exited: Receiver<Term>,
+    killer: Arc<parking_lot::Mutex<Option<Pid>>>,
 }
 
 pub struct Session {
@@ -171,12 +172,18 @@ impl Session {
     fn restart_shell(&mut self) -> Eval {
         let old = self.shell.pid;
         let reason = self.shell.exited.recv().unwrap_or(Term::NIL_ATOM);
+        let from = self.shell.killer.lock().take();
         self.shell = start_shell(&self.rt, &self.interrupt, &self.feed);
         *self.shell_pid.lock() = self.shell.pid;
+        // As IEx says it: who sent the exit signal, and why.
+        let who = match from {
+            Some(pid) if pid != old => format!("EXIT from {}", inspect(&Term::Pid(pid))),
+            _ => format!("EXIT from {}", inspect(&Term::Pid(old))),
+        };
         Eval::ShellRestarted(format!(
-            "** (EXIT {}) {}\n   the shell process died; a new one ({}) took over, bindings kept",
-            inspect(&Term::Pid(old)),
+            "** ({who}) {}\n   shell process {} exited; started {}, bindings kept",
             inspect(&reason),
+            inspect(&Term::Pid(old)),
             inspect(&Term::Pid(self.shell.pid))
         ))
     }
@@ -201,7 +208,8 @@ impl Default for Session {
 
 fn start_shell(rt: &Runtime, interrupt: &Arc<AtomicBool>, feed: &Arc<parking_lot::Mutex<Option<Feed>>>) -> Shell {
     let (tx, rx) = unbounded();
-    let pid = rt.spawn(Box::new(ShellBehaviour::new(rx, interrupt.clone(), feed.clone())));
+    let killer = Arc::new(parking_lot::Mutex::new(None));
+    let pid = rt.spawn(Box::new(ShellBehaviour::new(rx, interrupt.clone(), feed.clone(), killer.clone())));
     let exited = rt.watch_exit(pid);
-    Shell { pid, requests: tx, exited }
+    Shell { pid, requests: tx, exited, killer }
 }

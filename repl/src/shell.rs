@@ -10,7 +10,7 @@
 use crossbeam_channel::{Receiver, Sender};
 use snow_lang::bytecode::Proto;
 use snow_lang::vm::{Fault, Fiber, Outcome};
-use snow_runtime::{Behaviour, Cx, Slice, Term};
+use snow_runtime::{Behaviour, Cx, Pid, Slice, Term};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -38,6 +38,8 @@ pub struct ShellBehaviour {
     feed: Arc<parking_lot::Mutex<Option<Feed>>>,
     /// Mailbox messages already announced (or present when an entry ended).
     announced: usize,
+    /// Who sent the exit signal that ended this shell, for the session.
+    killer: Arc<parking_lot::Mutex<Option<Pid>>>,
 }
 
 impl ShellBehaviour {
@@ -45,8 +47,9 @@ impl ShellBehaviour {
         requests: Receiver<Request>,
         interrupt: Arc<AtomicBool>,
         feed: Arc<parking_lot::Mutex<Option<Feed>>>,
+        killer: Arc<parking_lot::Mutex<Option<Pid>>>,
     ) -> ShellBehaviour {
-        ShellBehaviour { requests, interrupt, running: None, feed, announced: 0 }
+        ShellBehaviour { requests, interrupt, running: None, feed, announced: 0, killer }
     }
 
     fn announce_new_messages(&mut self, cx: &mut Cx<'_>) {
@@ -67,6 +70,11 @@ impl ShellBehaviour {
 }
 
 impl Behaviour for ShellBehaviour {
+    fn begin_exit(&mut self, _reason: &Term, from: Pid) -> bool {
+        *self.killer.lock() = Some(from);
+        false
+    }
+
     fn run(&mut self, cx: &mut Cx<'_>) -> Slice {
         loop {
             if self.interrupt.swap(false, Ordering::SeqCst) {

@@ -6,7 +6,7 @@
 //! when it ends. Between two slices a process may move to another OS thread.
 
 use crate::cx::Cx;
-use crate::term::Term;
+use crate::term::{Pid, Term};
 use std::time::Instant;
 
 /// Reductions a process may spend in one slice before it must yield, as on
@@ -37,13 +37,13 @@ pub trait Behaviour: Send + 'static {
     fn run(&mut self, cx: &mut Cx<'_>) -> Slice;
 
     /// The process is being ended from outside (an exit signal) with
-    /// `reason` (`:killed` for a kill). Return `true` if it has last words to
+    /// `reason` (`:killed` for a kill), sent by `from`. Return `true` if it has last words to
     /// run first (on_exit callbacks): `run` is then called, with exit signals
     /// no longer delivered, until it returns `Slice::Exit`; the process then
     /// ends with `reason`, whatever that `Exit` carries. Other signals
     /// (messages, links, monitors) keep arriving meanwhile. The default has
     /// none: the process ends at once.
-    fn begin_exit(&mut self, _reason: &Term) -> bool {
+    fn begin_exit(&mut self, _reason: &Term, _from: Pid) -> bool {
         false
     }
 }

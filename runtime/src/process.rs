@@ -127,7 +127,8 @@ enum Applied {
     Nothing,
     /// The mailbox changed or a wake was asked: run the behaviour.
     Woke,
-    Die(Term),
+    /// End with this reason, because of an exit signal from this pid.
+    Die(Term, Pid),
 }
 
 /// What a process runs after it ended (its real behaviour is freed at once).
@@ -219,16 +220,16 @@ impl ProcState {
                 return Applied::Nothing;
             }
         } else if is_atom(&reason, Atom::KILL) {
-            return Applied::Die(Term::Atom(Atom::KILLED));
+            return Applied::Die(Term::Atom(Atom::KILLED), from);
         }
         if self.trap_exit {
             self.mailbox.push(exit_message(from, reason));
             return Applied::Woke;
         }
         if is_atom(&reason, Atom::NORMAL) {
-            return if from == me && !via_link { Applied::Die(reason) } else { Applied::Nothing };
+            return if from == me && !via_link { Applied::Die(reason, from) } else { Applied::Nothing };
         }
-        Applied::Die(reason)
+        Applied::Die(reason, from)
     }
 }
 
@@ -307,9 +308,9 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         match st.apply(rt, pid, sig) {
             Applied::Nothing => {}
             Applied::Woke => woken = true,
-            Applied::Die(reason) => {
+            Applied::Die(reason, from) => {
                 st.exiting = Some(reason.clone());
-                if behaviour.begin_exit(&reason) {
+                if behaviour.begin_exit(&reason, from) {
                     woken = true; // last words: keep going
                 } else {
                     died = Some(reason);

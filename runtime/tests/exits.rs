@@ -249,7 +249,7 @@ impl Behaviour for LastWords {
             None => Slice::Wait(None),
         }
     }
-    fn begin_exit(&mut self, reason: &Term) -> bool {
+    fn begin_exit(&mut self, reason: &Term, _from: snow_runtime::Pid) -> bool {
         self.dying = Some(reason.clone());
         true
     }

@@ -187,7 +187,7 @@ impl Behaviour for Fiber {
         }
     }
 
-    fn begin_exit(&mut self, reason: &Term) -> bool {
+    fn begin_exit(&mut self, reason: &Term, _from: snow_runtime::Pid) -> bool {
         if matches!(self.phase, Phase::Exiting { .. }) {
             return true;
         }
