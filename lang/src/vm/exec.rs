@@ -93,9 +93,9 @@ impl Fiber {
         }
 
         loop {
-            let op = code[pc];
+            let op = &code[pc];
             pc += 1;
-            match op {
+            match *op {
                 Op::Move { dst, src } => {
                     let v = r!(src).clone();
                     set(&mut r!(dst), v);
