@@ -263,13 +263,14 @@ pub struct Module {
 }
 
 impl Module {
-    /// Loads a module for the rest of the program's life.
-    pub fn load(module: Module) -> &'static Module {
+    /// Verifies a module and loads it for the rest of the program's life.
+    pub fn load(module: Module) -> Result<&'static Module, crate::verify::VerifyError> {
+        crate::verify::verify(&module)?;
         let m: &'static Module = Box::leak(Box::new(module));
         for p in &m.protos {
             let _ = p.module.set(m);
         }
-        m
+        Ok(m)
     }
 }
 

@@ -6,5 +6,6 @@ pub mod diagnostic;
 pub mod syntax;
 pub mod bytecode;
 pub mod disasm;
+pub mod verify;
 pub mod compiler;
 pub mod vm;

@@ -463,11 +463,12 @@ impl<'t> Compiler<'t> {
         }
     }
 
-    /// Calls in tail position return by themselves; `r` is unused then.
+    /// Where a call's result goes; a tail call returns by itself, but a
+    /// built-in or unknown remote call in tail position needs a register.
     fn target_for_call(&mut self, dest: Dest) -> Reg {
         match dest {
             Dest::Reg(r) => r,
-            Dest::Tail => 0,
+            Dest::Tail => self.f().alloc(),
         }
     }
 

@@ -132,10 +132,6 @@ impl FnState {
         self.labels[l.0 as usize] = Some(self.proto.code.len() as u32);
     }
 
-    /// A label operand to emit now, patched in `finish`.
-    pub fn target(&self, l: LabelId) -> Label {
-        l.0
-    }
 
     /// Resolves label operands to instruction indices and returns the proto.
     pub fn finish(mut self) -> Proto {

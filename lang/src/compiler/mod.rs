@@ -93,7 +93,10 @@ pub fn compile(
         return Err(c.diags);
     }
     let protos: Vec<Proto> = c.protos.into_iter().map(|p| p.unwrap_or_else(|| Proto::new("<missing>".into(), 0, 0))).collect();
-    let module = Module::load(Module { file, source, protos, namespace });
+    let module = Module::load(Module { file, source, protos, namespace }).map_err(|e| {
+        vec![Diagnostic::new("internal compiler error", 0..0, e.0)
+            .with_hint("this is a bug in Snow's compiler; please report it with the program")]
+    })?;
     let functions = groups
         .iter()
         .map(|(n, a, _)| (n.clone(), *a, &module.protos[c.functions[&(n.clone(), *a)] as usize]))

@@ -47,9 +47,21 @@ impl Fiber {
         let mut pc = top.pc as usize;
         let mut base = top.base as usize;
 
-        macro_rules! r {
+        // SAFETY (for `rd!`, `wr!` and the instruction fetch): the verifier
+        // (`verify.rs`) proved that every register operand of `proto` is below
+        // `proto.nregs`, every jump target is inside `code`, and that code
+        // cannot run off its end; and the frame invariant holds: while a
+        // frame runs, `regs.len() >= base + proto.nregs` (`push_entry`,
+        // `push_frame` and `replace_frame` grow the stack to the frame's
+        // `top`; nothing shrinks it below the running frame's `top`).
+        macro_rules! rd {
             ($x:expr) => {
-                self.regs[base + $x as usize]
+                unsafe { self.regs.get_unchecked(base + $x as usize) }
+            };
+        }
+        macro_rules! wr {
+            ($x:expr) => {
+                unsafe { self.regs.get_unchecked_mut(base + $x as usize) }
             };
         }
         macro_rules! fault {
@@ -93,45 +105,46 @@ impl Fiber {
         }
 
         loop {
-            let op = &code[pc];
+            // SAFETY: see above: `pc` is always a verified instruction index.
+            let op = unsafe { code.get_unchecked(pc) };
             pc += 1;
             match *op {
                 Op::Move { dst, src } => {
-                    let v = r!(src).clone();
-                    set(&mut r!(dst), v);
+                    let v = rd!(src).clone();
+                    set(wr!(dst), v);
                 }
-                Op::Int { dst, v } => set_int(&mut r!(dst), v as i64),
-                Op::Const { dst, k } => set(&mut r!(dst), proto.consts[k as usize].clone()),
-                Op::Nil { dst } => set(&mut r!(dst), Term::Nil),
+                Op::Int { dst, v } => set_int(wr!(dst), v as i64),
+                Op::Const { dst, k } => set(wr!(dst), proto.consts[k as usize].clone()),
+                Op::Nil { dst } => set(wr!(dst), Term::Nil),
                 Op::AddImm { dst, a, imm } => {
-                    if let Term::Int(i) = r!(a) {
+                    if let Term::Int(i) = *rd!(a) {
                         match i.checked_add(imm as i64) {
-                            Some(v) => set_int(&mut r!(dst), v),
+                            Some(v) => set_int(wr!(dst), v),
                             None => fault!(Exception::badarith()),
                         }
                     } else {
-                        let v = tri!(arith_add(&r!(a), &Term::Int(imm as i64)));
-                        set(&mut r!(dst), v);
+                        let v = tri!(arith_add(rd!(a), &Term::Int(imm as i64)));
+                        set(wr!(dst), v);
                     }
                 }
                 Op::Add { dst, a, b } => {
-                    if let (Term::Int(x), Term::Int(y)) = (&r!(a), &r!(b)) {
+                    if let (Term::Int(x), Term::Int(y)) = (rd!(a), rd!(b)) {
                         match x.checked_add(*y) {
-                            Some(v) => set_int(&mut r!(dst), v),
+                            Some(v) => set_int(wr!(dst), v),
                             None => fault!(Exception::badarith()),
                         }
                     } else {
-                        let v = tri!(arith_add(&r!(a), &r!(b)));
-                        set(&mut r!(dst), v);
+                        let v = tri!(arith_add(rd!(a), rd!(b)));
+                        set(wr!(dst), v);
                     }
                 }
                 Op::Sub { dst, a, b } => {
-                    let v = tri!(arith_sub(&r!(a), &r!(b)));
-                    set(&mut r!(dst), v);
+                    let v = tri!(arith_sub(rd!(a), rd!(b)));
+                    set(wr!(dst), v);
                 }
                 Op::Mul { dst, a, b } => {
-                    let v = tri!(arith_mul(&r!(a), &r!(b)));
-                    set(&mut r!(dst), v);
+                    let v = tri!(arith_mul(rd!(a), rd!(b)));
+                    set(wr!(dst), v);
                 }
                 Op::Jump { target } => {
                     if (target as usize) < pc {
@@ -141,7 +154,7 @@ impl Fiber {
                     pc = target as usize;
                 }
                 Op::TestCmpImm { cmp, a, imm, fail } => {
-                    let holds = match &r!(a) {
+                    let holds = match rd!(a) {
                         Term::Int(x) => cmp_ints(cmp, *x, imm as i64),
                         other => compare(cmp, other, &Term::Int(imm as i64)),
                     };
@@ -150,50 +163,50 @@ impl Fiber {
                     }
                 }
                 Op::TestCmp { cmp, a, b, fail } => {
-                    if !compare(cmp, &r!(a), &r!(b)) {
+                    if !compare(cmp, rd!(a), rd!(b)) {
                         pc = fail as usize;
                     }
                 }
                 Op::TestInt { src, v, fail } => {
-                    if !matches!(r!(src), Term::Int(i) if i == v as i64) {
+                    if !matches!(*rd!(src), Term::Int(i) if i == v as i64) {
                         pc = fail as usize;
                     }
                 }
                 Op::TestTuple { src, n, fail } => {
-                    if !matches!(&r!(src), Term::Tuple(t) if t.len() == n as usize) {
+                    if !matches!(rd!(src), Term::Tuple(t) if t.len() == n as usize) {
                         pc = fail as usize;
                     }
                 }
                 Op::TestCons { src, fail } => {
-                    if !matches!(r!(src), Term::Cons(_)) {
+                    if !matches!(rd!(src), Term::Cons(_)) {
                         pc = fail as usize;
                     }
                 }
                 Op::TestNil { src, fail } => {
-                    if !matches!(r!(src), Term::Nil) {
+                    if !matches!(rd!(src), Term::Nil) {
                         pc = fail as usize;
                     }
                 }
                 Op::GetElem { dst, src, i } => {
-                    let v = match &r!(src) {
+                    let v = match rd!(src) {
                         Term::Tuple(t) => t.get(i as usize).cloned().unwrap_or(Term::Nil),
                         _ => Term::Nil,
                     };
-                    r!(dst) = v;
+                    *wr!(dst) = v;
                 }
                 Op::GetHead { dst, src } => {
-                    let v = match &r!(src) {
+                    let v = match rd!(src) {
                         Term::Cons(c) => c.head.clone(),
                         _ => Term::Nil,
                     };
-                    r!(dst) = v;
+                    *wr!(dst) = v;
                 }
                 Op::GetTail { dst, src } => {
-                    let v = match &r!(src) {
+                    let v = match rd!(src) {
                         Term::Cons(c) => c.tail.clone(),
                         _ => Term::Nil,
                     };
-                    r!(dst) = v;
+                    *wr!(dst) = v;
                 }
                 Op::Call { dst, proto: idx, start, .. } => {
                     spend!();
@@ -214,14 +227,14 @@ impl Fiber {
                 }
                 Op::CallFun { dst, fun, start, argc } => {
                     spend!();
-                    let f = r!(fun).clone();
+                    let f = rd!(fun).clone();
                     let (callee, env) = tri!(fun_parts(&f, argc as usize));
                     self.push_frame(pc, base, start, dst, callee, env);
                     enter_top!();
                 }
                 Op::TailCallFun { fun, start, argc } => {
                     spend!();
-                    let f = r!(fun).clone();
+                    let f = rd!(fun).clone();
                     let (callee, env) = tri!(fun_parts(&f, argc as usize));
                     self.replace_frame(base, start, argc, callee, env);
                     enter_top!();
@@ -239,7 +252,7 @@ impl Fiber {
                     enter_top!();
                 }
                 Op::Return { src } => {
-                    let v = std::mem::replace(&mut r!(src), Term::Nil);
+                    let v = std::mem::replace(wr!(src), Term::Nil);
                     let Some(done) = self.frames.pop() else { return Ok(Step::Done(v)) };
                     let Some(caller) = self.frames.last() else {
                         self.regs.clear();

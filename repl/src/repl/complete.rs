@@ -30,12 +30,7 @@ fn is_word_char(c: char) -> bool {
 /// nothing should be completed (inside an atom, a number, an empty word).
 pub fn word_at(line: &str, pos: usize) -> Option<(usize, &str)> {
     let before = line.get(..pos)?;
-    let start = before
-        .char_indices()
-        .rev()
-        .take_while(|&(_, c)| is_word_char(c))
-        .last()
-        .map_or(pos, |(i, _)| i);
+    let start = before.char_indices().rev().take_while(|&(_, c)| is_word_char(c)).last().map_or(pos, |(i, _)| i);
     let word = &before[start..];
     let first = word.chars().next()?;
     if first.is_ascii_digit() || first == '.' || before[..start].ends_with(':') {

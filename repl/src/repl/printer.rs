@@ -75,14 +75,13 @@ impl Screen {
                 }
             }
         }
-        let result = if stderr {
+        let _ = if stderr {
             let mut e = std::io::stderr().lock();
             writeln!(e, "{text}").and_then(|_| e.flush())
         } else {
             let mut o = std::io::stdout().lock();
             writeln!(o, "{text}").and_then(|_| o.flush())
         };
-        drop(result);
     }
 }
 

@@ -1,0 +1,100 @@
+//! The `:commands` of the REPL, and how an entry's outcome is shown.
+
+use crate::session::{Eval, Session};
+use snow_runtime::inspect::inspect;
+use std::io::Write;
+
+/// A parsed `:command` line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command<'a> {
+    Help,
+    Quit,
+    Reset,
+    Load(&'a str),
+    /// `:watch` with `on` / `off`, or `None` to show the setting.
+    Watch(Option<bool>),
+    /// A one-line message for a command that is unknown or misused.
+    Bad(String),
+}
+
+pub const HELP: &str = "\
+Commands:
+  :help           this text
+  :quit  :q       leave (Ctrl-D too)
+  :reset          forget every binding and function defined at the prompt
+  :load FILE      evaluate FILE in this session (its functions stay defined)
+  :watch on|off   announce messages as they reach the shell's mailbox (on)
+Keys: Tab completes, Up/Down walk the history, Ctrl-C clears the line or
+stops a running evaluation (bindings are kept).
+An entry that opens a `do`, a bracket or a string goes on over `...>` lines.
+Examples:
+  let x = 40 + 2
+  fn double(n) = n * 2
+  send(self(), :hello)        # self() is the shell process at the prompt
+  flush()                     # print and empty the shell's mailbox
+  receive do m -> m after 1000 -> :timeout end
+  Process.send_after(self(), :ping, 500)   # then watch: mailbox <- :ping";
+
+/// Parses a line that starts with `:`.
+pub fn parse(line: &str) -> Command<'_> {
+    let line = line.trim();
+    let (cmd, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let arg = arg.trim();
+    match cmd {
+        ":help" | ":h" | ":?" => Command::Help,
+        ":quit" | ":q" | ":exit" => Command::Quit,
+        ":reset" => Command::Reset,
+        ":load" if arg.is_empty() => Command::Bad(":load needs a file: :load FILE".into()),
+        ":load" => Command::Load(arg),
+        ":watch" => match arg {
+            "" => Command::Watch(None),
+            "on" => Command::Watch(Some(true)),
+            "off" => Command::Watch(Some(false)),
+            _ => Command::Bad(format!(":watch takes on or off, not {arg}")),
+        },
+        _ => Command::Bad(format!("unknown command {cmd} (:help lists the commands)")),
+    }
+}
+
+/// `:load FILE`: evaluates the file in the session.
+pub fn load(session: &mut Session, file: &str) -> Eval {
+    match crate::run::read_source(std::path::Path::new(file)) {
+        Ok(src) => match session.eval_named(&src, file) {
+            Eval::Incomplete => Eval::Error(format!("{file}: the file ends inside an unfinished expression")),
+            other => other,
+        },
+        Err(msg) => Eval::Error(msg),
+    }
+}
+
+/// Prints an entry's outcome: values on stdout, everything else on stderr.
+/// `tty`: stderr is a terminal (erase the `^C` it echoed on interrupt).
+pub fn show(eval: Eval, tty: bool) {
+    match eval {
+        Eval::Value(v) => {
+            let mut o = std::io::stdout().lock();
+            let _ = writeln!(o, "{}", inspect(&v)).and_then(|_| o.flush());
+        }
+        Eval::Error(e) => eprintln!("{}", e.trim_end()),
+        Eval::Incomplete => eprintln!("** the entry is unfinished"),
+        Eval::Interrupted => {
+            let erase = if tty { "\r\x1b[K" } else { "" };
+            eprintln!("{erase}** (interrupted) evaluation stopped; bindings kept");
+        }
+        Eval::ShellRestarted(msg) => eprintln!("{msg}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, Command};
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(parse(":quit"), Command::Quit);
+        assert_eq!(parse("  :load  a b.snow "), Command::Load("a b.snow"));
+        assert_eq!(parse(":watch off"), Command::Watch(Some(false)));
+        assert!(matches!(parse(":load"), Command::Bad(_)));
+        assert!(matches!(parse(":frob"), Command::Bad(m) if m.contains(":frob")));
+    }
+}

@@ -1,0 +1,317 @@
+//! The REPL in a real pseudo-terminal: prompts, multi-line entries, Ctrl-C,
+//! history across sessions, tab completion, the mailbox and the live feed.
+//!
+//! Each test starts `snow` with its own HOME and SNOW_HISTORY. Output is
+//! read with ANSI codes stripped; each expectation has a generous deadline
+//! (the machine may be loaded) but returns as soon as the text shows up.
+
+use rexpect::reader::Options;
+use rexpect::session::{spawn_with_options, PtySession};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A private directory for one test's HOME and history file.
+struct Home(PathBuf);
+
+impl Home {
+    fn new(name: &str) -> Home {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "snow-repl-{}-{}-{}",
+            name,
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the test HOME");
+        Home(dir)
+    }
+
+    fn history(&self) -> PathBuf {
+        self.0.join("history")
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Repl {
+    pty: PtySession,
+    /// Output read but not yet matched.
+    seen: String,
+}
+
+impl Repl {
+    fn start(home: &Home) -> Repl {
+        Repl::start_with(home.0.as_path(), &home.history())
+    }
+
+    fn start_with(home: &Path, history: &Path) -> Repl {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
+        cmd.env("HOME", home).env("SNOW_HISTORY", history).env("TERM", "xterm").env("NO_COLOR", "1");
+        let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
+        let pty = spawn_with_options(cmd, options).expect("start snow in a pty");
+        let mut repl = Repl { pty, seen: String::new() };
+        repl.expect("snow> ");
+        repl
+    }
+
+    /// Waits up to `within` for `needle`; consumes the output up to its end.
+    fn wait_for(&mut self, needle: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            while let Some(c) = self.pty.try_read() {
+                self.seen.push(c);
+            }
+            if let Some(i) = self.seen.find(needle) {
+                self.seen.drain(..i + needle.len());
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn expect(&mut self, needle: &str) {
+        if !self.wait_for(needle, WAIT) {
+            panic!("expected {needle:?} within {WAIT:?}; the REPL showed:\n{:?}", self.seen);
+        }
+    }
+
+    /// Types `line` and Enter.
+    fn send_line(&mut self, line: &str) {
+        self.pty.send(line).expect("type");
+        self.pty.send("\r").expect("type Enter");
+        self.pty.flush().expect("flush");
+    }
+
+    /// Types an entry, waits for its echoed value on a line of its own, then
+    /// for the next prompt.
+    fn eval(&mut self, line: &str, value: &str) {
+        self.send_line(line);
+        self.expect(&format!("\n{value}\r\n"));
+        self.expect("snow> ");
+    }
+
+    fn ctrl_c(&mut self) {
+        self.pty.send_control('c').expect("send Ctrl-C");
+    }
+
+    /// Ctrl-C until the running entry reports it stopped (a Ctrl-C that
+    /// arrives before the terminal left raw mode is not a signal yet).
+    fn interrupt(&mut self) {
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(200));
+            self.ctrl_c();
+            if self.wait_for("(interrupted) evaluation stopped; bindings kept", Duration::from_secs(2)) {
+                self.expect("snow> ");
+                return;
+            }
+        }
+        panic!("Ctrl-C did not stop the entry; the REPL showed:\n{:?}", self.seen);
+    }
+
+    fn quit(mut self) {
+        self.send_line(":quit");
+        let status = self.pty.process().wait().expect("wait for snow");
+        assert!(matches!(status, rexpect::process::WaitStatus::Exited(_, 0)), "snow ended with {status:?}");
+    }
+}
+
+#[test]
+fn multi_line_entry_continues_with_the_continuation_prompt() {
+    let home = Home::new("multi");
+    let mut r = Repl::start(&home);
+    r.send_line("fn add(a, b) do");
+    r.expect("...> ");
+    r.send_line("a + b");
+    r.expect("...> ");
+    r.send_line("end");
+    r.expect("snow> ");
+    r.eval("add(1, 2)", "3");
+    r.quit();
+}
+
+#[test]
+fn syntax_error_then_a_good_entry() {
+    let home = Home::new("syntax");
+    let mut r = Repl::start(&home);
+    r.send_line("let = 5");
+    r.expect("expected a pattern");
+    r.expect("snow> ");
+    r.eval("1 + 1", "2");
+    r.quit();
+}
+
+#[test]
+fn ctrl_c_stops_an_endless_loop_and_keeps_bindings() {
+    let home = Home::new("spin");
+    let mut r = Repl::start(&home);
+    r.eval("let x = 42", "42");
+    r.send_line("fn spin() = spin()");
+    r.expect("snow> ");
+    r.send_line("spin()");
+    r.interrupt();
+    r.eval("x", "42");
+    r.quit();
+}
+
+#[test]
+fn ctrl_c_stops_a_blocked_receive() {
+    let home = Home::new("receive");
+    let mut r = Repl::start(&home);
+    r.send_line("receive do x -> x end");
+    r.interrupt();
+    r.eval("1 + 1", "2");
+    r.quit();
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_clears_the_entry() {
+    let home = Home::new("clear");
+    let mut r = Repl::start(&home);
+    r.send_line("fn half(n) do");
+    r.expect("...> ");
+    r.ctrl_c();
+    r.expect("snow> ");
+    r.eval("7", "7");
+    r.quit();
+}
+
+#[test]
+fn history_is_recalled_after_a_restart() {
+    let home = Home::new("history");
+    let mut r = Repl::start(&home);
+    r.eval("1 + 41", "42");
+    r.quit();
+    let saved = std::fs::read_to_string(home.history()).expect("history file written");
+    assert!(saved.contains("1 + 41"), "history file: {saved:?}");
+
+    let mut r = Repl::start(&home);
+    r.pty.send("\x1b[A").expect("press Up");
+    r.pty.flush().expect("flush");
+    r.expect("1 + 41");
+    r.send_line("");
+    r.expect("\n42\r\n");
+    r.expect("snow> ");
+    r.quit();
+}
+
+#[test]
+fn tab_completes_module_functions() {
+    let home = Home::new("tab");
+    let mut r = Repl::start(&home);
+    r.pty.send("Process.mon\t").expect("type");
+    r.pty.flush().expect("flush");
+    r.expect("Process.monitor(");
+    r.send_line("self())");
+    r.expect("snow> ");
+    r.pty.send("Pro\t").expect("type");
+    r.pty.flush().expect("flush");
+    r.expect("Process.");
+    r.ctrl_c();
+    r.expect("snow> ");
+    r.quit();
+}
+
+#[test]
+fn the_shell_mailbox_receives_and_flushes() {
+    let home = Home::new("mailbox");
+    let mut r = Repl::start(&home);
+    r.eval("send(self(), 1)", "1");
+    r.eval("receive do x -> x end", "1");
+    r.eval("send(self(), :a)", ":a");
+    r.eval("send(self(), (:b, 2))", "(:b, 2)");
+    r.send_line("flush()");
+    r.expect("\n:a\r\n(:b, 2)\r\n:ok\r\n");
+    r.expect("snow> ");
+    r.quit();
+}
+
+#[test]
+fn live_feed_announces_messages_at_the_prompt() {
+    let home = Home::new("feed");
+    let mut r = Repl::start(&home);
+    r.send_line("Process.send_after(self(), :ping, 100)");
+    r.expect("#Reference<");
+    r.expect("snow> ");
+    r.expect("mailbox <- :ping");
+    r.expect("snow> ");
+    r.send_line(":watch off");
+    r.expect("watch off");
+    r.send_line("Process.send_after(self(), :quiet, 50)");
+    r.expect("snow> ");
+    std::thread::sleep(Duration::from_millis(300));
+    r.send_line("flush()");
+    r.expect("\n:ping\r\n:quiet\r\n:ok\r\n");
+    assert!(!r.seen.contains("mailbox <- :quiet"));
+    r.quit();
+}
+
+#[test]
+fn feed_and_output_keep_the_line_being_typed() {
+    let home = Home::new("typing");
+    let mut r = Repl::start(&home);
+    r.send_line("spawn(fn -> Process.sleep(300); println(\"late\") end)");
+    r.expect("#PID<");
+    r.expect("snow> ");
+    r.pty.send("let y = [1,").expect("type");
+    r.pty.flush().expect("flush");
+    r.expect("late\r\n");
+    r.expect("snow> let y = [1,");
+    r.send_line(" 2]");
+    r.expect("\n[1, 2]\r\n");
+    r.expect("snow> ");
+
+    r.send_line("Process.send_after(self(), :pong, 300)");
+    r.expect("#Reference<");
+    r.expect("snow> ");
+    r.pty.send("y").expect("type");
+    r.pty.flush().expect("flush");
+    r.expect("mailbox <- :pong\r\n");
+    r.expect("snow> y");
+    r.send_line("");
+    r.expect("\n[1, 2]\r\n");
+    r.quit();
+}
+
+#[test]
+fn unknown_command_is_one_line() {
+    let home = Home::new("cmd");
+    let mut r = Repl::start(&home);
+    r.send_line(":frob");
+    r.expect("unknown command :frob");
+    r.expect("snow> ");
+    r.send_line(":help");
+    r.expect("flush()");
+    r.expect("snow> ");
+    r.quit();
+}
+
+#[test]
+fn piped_input_runs_without_a_terminal() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snow"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start snow");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"fn add(a, b) do\n  a + b\nend\nadd(1, 2)\n:quit\n").expect("write");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("snow> ...> ...> "), "{stdout:?}");
+    assert!(stdout.contains("snow> 3\n"), "{stdout:?}");
+}
