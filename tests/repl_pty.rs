@@ -315,3 +315,58 @@ fn piped_input_runs_without_a_terminal() {
     assert!(stdout.contains("snow> ...> ...> "), "{stdout:?}");
     assert!(stdout.contains("snow> 3\n"), "{stdout:?}");
 }
+
+/// Feeds `input` to the REPL on a pipe and returns what it printed.
+fn piped(input: &str) -> (String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snow"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start snow");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).expect("write");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{out:?}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn processes_lists_names_status_queues_links_and_monitors() {
+    let (stdout, _) = piped(
+        "let w = spawn(fn -> receive do :never -> :ok end end)\nProcess.register(w, :worker)\n\
+         Process.monitor(w)\nlink(w)\nsend(w, :hello)\n:processes\n",
+    );
+    let table: Vec<&str> = stdout.lines().skip_while(|l| !l.contains("STATUS")).collect();
+    assert!(table[0].contains("NAME") && table[0].contains("QUEUE") && table[0].contains("MONITORS"), "{stdout}");
+    let shell = table.iter().find(|l| l.contains("(shell)")).expect("the shell's row");
+    let worker = table.iter().find(|l| l.contains(":worker")).expect("the worker's row");
+    assert!(worker.contains("waiting"), "{worker}");
+    // the worker has one message queued and is linked to the shell
+    let cols: Vec<&str> = worker.split_whitespace().collect();
+    assert_eq!(cols[3], "1", "{worker}");
+    assert!(cols[4].starts_with("#PID<"), "{worker}");
+    // the shell links and monitors the worker
+    assert_eq!(shell.matches("#PID<").count(), 3, "{shell}");
+}
+
+#[test]
+fn a_linked_crash_restarts_the_shell_with_bindings_kept() {
+    let (stdout, stderr) = piped(
+        "let x = 41\nspawn_link(fn -> exit(:boom) end)\nProcess.sleep(100)\nx + 1\n",
+    );
+    assert!(stderr.contains("** (EXIT from #PID<") && stderr.contains(") :boom"), "{stderr}");
+    assert!(stdout.contains("snow> 42"), "{stdout}");
+}
+
+#[test]
+fn an_endless_loop_does_not_stop_the_shell_or_timers() {
+    let (stdout, _) = piped(
+        "fn spin() = spin()\nspawn(spin)\nspawn(spin)\nProcess.send_after(self(), :tick, 50)\n\
+         receive do :tick -> :got_tick after 5000 -> :starved end\n1 + 1\n",
+    );
+    assert!(stdout.contains(":got_tick"), "{stdout}");
+    assert!(stdout.contains("snow> 2"), "{stdout}");
+}

@@ -8,6 +8,7 @@ mod highlight;
 mod history;
 mod plain;
 mod printer;
+mod processes;
 mod terminal;
 
 use std::io::IsTerminal;

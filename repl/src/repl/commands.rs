@@ -13,6 +13,8 @@ pub enum Command<'a> {
     Load(&'a str),
     /// `:watch` with `on` / `off`, or `None` to show the setting.
     Watch(Option<bool>),
+    /// `:processes`: the table of live processes.
+    Processes,
     /// A one-line message for a command that is unknown or misused.
     Bad(String),
 }
@@ -24,6 +26,7 @@ Commands:
   :reset          forget every binding and function defined at the prompt
   :load FILE      evaluate FILE in this session (its functions stay defined)
   :watch on|off   announce messages as they reach the shell's mailbox (on)
+  :processes      every process: pid, name, status, queue, links, monitors
 Keys: Tab completes, Up/Down walk the history, Ctrl-C clears the line or
 stops a running evaluation (bindings are kept).
 An entry that opens a `do`, a bracket or a string goes on over `...>` lines.
@@ -44,6 +47,7 @@ pub fn parse(line: &str) -> Command<'_> {
         ":help" | ":h" | ":?" => Command::Help,
         ":quit" | ":q" | ":exit" => Command::Quit,
         ":reset" => Command::Reset,
+        ":processes" | ":ps" => Command::Processes,
         ":load" if arg.is_empty() => Command::Bad(":load needs a file: :load FILE".into()),
         ":load" => Command::Load(arg),
         ":watch" => match arg {

@@ -55,6 +55,10 @@ pub fn run() -> i32 {
                         report_restart(s);
                     }
                     Command::Watch(_) => println!("the live feed needs a terminal"),
+                    Command::Processes => {
+                        let s = session.get_or_insert_with(Session::new);
+                        println!("{}", super::processes::table(s.runtime(), s.shell_pid()));
+                    }
                     Command::Bad(msg) => eprintln!("{msg}"),
                 }
                 continue;

@@ -105,6 +105,7 @@ pub fn run() -> i32 {
                         s.set_feed(on.then(|| screen.feed()));
                         println!("watch {}", if on { "on" } else { "off" });
                     }
+                    Command::Processes => println!("{}", super::processes::table(s.runtime(), s.shell_pid())),
                     Command::Bad(msg) => eprintln!("{msg}"),
                 }
                 after_entry(&mut s, &names);

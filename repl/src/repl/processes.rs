@@ -1,0 +1,50 @@
+//! `:processes`: every live process as a table — pid, registered name,
+//! status, message queue length, links and monitors — so that a user can see
+//! the links and monitors they wired before they kill something.
+
+use snow_runtime::inspect::inspect;
+use snow_runtime::{Pid, Runtime, Term};
+
+/// The table, one process a line, the shell marked `(shell)`.
+pub fn table(rt: &Runtime, shell: Pid) -> String {
+    let mut rows: Vec<[String; 6]> = vec![[
+        "PID".into(),
+        "NAME".into(),
+        "STATUS".into(),
+        "QUEUE".into(),
+        "LINKS".into(),
+        "MONITORS".into(),
+    ]];
+    for pid in rt.processes() {
+        let Some(info) = rt.info(pid) else { continue };
+        let name = match (info.registered_name, pid == shell) {
+            (Some(n), _) => inspect(&Term::Atom(n)),
+            (None, true) => "(shell)".into(),
+            (None, false) => "-".into(),
+        };
+        rows.push([
+            inspect(&Term::Pid(pid)),
+            name,
+            info.status.as_str().to_string(),
+            info.message_queue_len.to_string(),
+            pids(&info.links),
+            pids(&info.monitors),
+        ]);
+    }
+    let widths: Vec<usize> = (0..6).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str(&format!("{} processes", rows.len() - 1));
+    out
+}
+
+fn pids(v: &[Pid]) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
+    v.iter().map(|p| inspect(&Term::Pid(*p))).collect::<Vec<_>>().join(" ")
+}
