@@ -287,6 +287,53 @@ impl Process {
         std::mem::take(&mut inbox.queue)
     }
 
+    /// Links, monitors and monitored-by (sorted pids) as they will be once
+    /// the signals still in the inbox are applied. `Process.info` uses it:
+    /// like Erlang's `process_info`, it must see every signal its caller
+    /// sent the process before asking (rule 2), e.g. a `link` just made.
+    pub(crate) fn tables_after_inbox(&self, st: &ProcState) -> [Vec<Pid>; 3] {
+        let (mut links, mut monitors, mut by) = match &st.tables {
+            Some(t) => (
+                t.links.clone(),
+                t.monitors.clone(),
+                t.monitored_by.iter().map(|(r, (p, _))| (*r, *p)).collect::<FxHashMap<Ref, Pid>>(),
+            ),
+            None => Default::default(),
+        };
+        for sig in self.inbox.lock().queue.iter() {
+            match sig {
+                Signal::Link(from) if *from != self.pid => {
+                    links.insert(*from);
+                }
+                Signal::Unlink(from) => {
+                    links.remove(from);
+                }
+                Signal::Monitor { r, from, .. } => {
+                    by.insert(*r, *from);
+                }
+                Signal::Demonitor { r, .. } => {
+                    by.remove(r);
+                }
+                Signal::Down { r, .. } => {
+                    monitors.remove(r);
+                }
+                Signal::Exit { from, via_link: true, .. } => {
+                    links.remove(from);
+                }
+                _ => {}
+            }
+        }
+        let sorted = |mut v: Vec<Pid>| {
+            v.sort();
+            v
+        };
+        [
+            sorted(links.into_iter().collect()),
+            sorted(monitors.into_values().collect()),
+            sorted(by.into_values().collect()),
+        ]
+    }
+
     /// Messages still in the inbox (for `message_queue_len`).
     pub(crate) fn inbox_messages(&self) -> usize {
         self.inbox.lock().queue.iter().filter(|s| matches!(s, Signal::Message(_))).count()

@@ -478,6 +478,7 @@ impl Runtime {
         match body {
             Some(b) => {
                 let mut info = self.info_of_state(pid, &b.st);
+                [info.links, info.monitors, info.monitored_by] = p.tables_after_inbox(&b.st);
                 info.status = if b.st.exiting.is_some() { Atom::EXITING } else { status };
                 Some(info)
             }

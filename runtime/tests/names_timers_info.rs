@@ -188,3 +188,31 @@ fn remote_pids_without_a_router_are_dead() {
     let _ = Slice::Yield;
     rt.shutdown();
 }
+
+/// `info` is ordered after the signals its caller sent before (rule 2), as
+/// Erlang's `process_info` is: a link or monitor just made, or just
+/// removed, shows at once, even while the target has not yet applied it.
+#[test]
+fn info_sees_the_callers_earlier_signals() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    for _ in 0..50 {
+        let b = Puppet::spawn(&rt);
+        let (ap, bp) = (a.pid, b.pid);
+        let (links, by, mons) = a.run(move |cx| {
+            cx.link(bp).unwrap();
+            let r = cx.monitor(MonitorTarget::Pid(bp));
+            let i = cx.info(bp).unwrap();
+            cx.unlink(bp);
+            cx.demonitor(r, false);
+            let j = cx.info(bp).unwrap();
+            ((i.links, j.links), (i.monitored_by, j.monitored_by), cx.info(ap).unwrap().monitors)
+        });
+        assert_eq!(links, (vec![ap], vec![]));
+        assert_eq!(by, (vec![ap], vec![]));
+        assert!(mons.is_empty());
+        b.exit_with(atom("normal"));
+        b.reason();
+    }
+    rt.shutdown();
+}
