@@ -67,3 +67,40 @@ fn the_spec_functions_block_prints_15() {
     let out = Command::new(env!("CARGO_BIN_EXE_snow")).arg("-e").arg(&b).output().expect("snow runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "15\n");
 }
+
+/// Feeds `src` to the REPL line by line, as a user typing it would.
+fn at_the_repl(src: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snow"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("snow runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(src.as_bytes()).expect("write");
+    drop(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn every_spec_block_runs_at_the_repl() {
+    let Some(md) = spec() else { return };
+    for (i, b) in blocks(&md).iter().enumerate() {
+        let out = at_the_repl(&format!("{PRELUDE}{b}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.trim().is_empty(),
+            "spec block {i} at the REPL:\n{b}\nstdout:\n{}\nstderr:\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn the_spec_counter_prints_its_count_at_the_repl() {
+    let Some(md) = spec() else { return };
+    let counter = blocks(&md).into_iter().find(|b| b.contains("actor counter")).expect("the counter block");
+    let out = at_the_repl(&counter);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("count is 1\n"), "{out:?}");
+}

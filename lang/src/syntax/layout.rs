@@ -51,6 +51,10 @@ pub struct Layout {
     pub unclosed: bool,
     /// Where the outermost string left open at the end of the input starts.
     pub open_string: Option<usize>,
+    /// The tokens that would close what is still open, innermost first, each
+    /// with the index of its opening token (`None` if a string or an
+    /// interpolation is open: no token closes those).
+    pub closers: Option<Vec<(usize, Tok)>>,
 }
 
 /// Filters `tokens` (comments dropped, newlines decided) and checks nesting.
@@ -98,6 +102,7 @@ pub fn layout(tokens: &[(Tok, Span)], src_len: usize, report: &mut Report) -> La
                 fatal: true,
                 unclosed: false,
                 open_string: None,
+                closers: None,
             };
         }
     }
@@ -108,7 +113,24 @@ pub fn layout(tokens: &[(Tok, Span)], src_len: usize, report: &mut Report) -> La
             report.at_eof(diag);
         }
     }
-    Layout { tokens: l.out, matching: l.matching, fatal: l.mismatched, unclosed, open_string }
+    let closers = closers_for(&l.frames);
+    Layout { tokens: l.out, matching: l.matching, fatal: l.mismatched, unclosed, open_string, closers }
+}
+
+/// What closes each open frame, innermost first.
+fn closers_for(frames: &[Frame]) -> Option<Vec<(usize, Tok)>> {
+    frames
+        .iter()
+        .skip(1)
+        .rev()
+        .map(|f| match f.open {
+            Open::Paren => Some((f.at, Tok::RParen)),
+            Open::Bracket => Some((f.at, Tok::RBracket)),
+            Open::Map => Some((f.at, Tok::RBrace)),
+            Open::Do | Open::Lambda { .. } => Some((f.at, Tok::End)),
+            Open::Root | Open::Interp | Open::Str => None,
+        })
+        .collect()
 }
 
 struct Pass {

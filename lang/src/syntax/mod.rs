@@ -66,10 +66,40 @@ pub fn parse(src: &str) -> ParseOutput {
         );
         depth::check(&mut program, &mut report);
     }
-    let incomplete = !report.diags.is_empty() && !report.hard;
+    let mut incomplete = !report.diags.is_empty() && !report.hard;
+    if !incomplete && laid.unclosed && !laid.fatal {
+        incomplete = closing_parses_cleanly(&laid, src);
+    }
     let mut diagnostics = report.diags;
     diagnostics.sort_by_key(|d| d.primary_span().start);
     ParseOutput { program, diagnostics, incomplete }
+}
+
+/// Whether the input is a valid prefix: with what is still open closed at
+/// the end (`end`, `)`, `]`, `}`), it parses without a single error. Error
+/// recovery inside an unclosed block can report errors that are only the
+/// missing `end`'s doing; this tells those apart from real ones (`[1 2`).
+fn closing_parses_cleanly(laid: &layout::Layout, src: &str) -> bool {
+    let Some(closers) = &laid.closers else { return false };
+    let mut tokens = laid.tokens.clone();
+    let mut matching = laid.matching.clone();
+    // A clause whose `->` ends the input has its body still to come.
+    let last = tokens.iter().rev().find(|(t, _)| !matches!(t, token::Tok::Newline));
+    if matches!(last, Some((token::Tok::Arrow, _))) {
+        tokens.push((token::Tok::Nil, src.len()..src.len()));
+        matching.push(None);
+    }
+    for (opener, tok) in closers {
+        if let Some(slot) = matching.get_mut(*opener) {
+            *slot = Some(tokens.len());
+        }
+        tokens.push((tok.clone(), src.len()..src.len()));
+        matching.push(None);
+    }
+    let mut probe = report::Report::default();
+    let mut program = parser::parse_tokens(&tokens, &matching, src, &mut probe, false, None);
+    depth::check(&mut program, &mut probe);
+    probe.diags.is_empty()
 }
 
 /// What a token is, for syntax highlighting.
