@@ -211,6 +211,12 @@ impl ProcState {
     /// Rules 5 and 6: what an exit signal does to me.
     fn exit_signal(&mut self, me: Pid, from: Pid, reason: Term, via_link: bool) -> Applied {
         if self.exiting.is_some() {
+            // While last words run, exit signals are ignored, except `:kill`:
+            // it ends a process unconditionally (rule 6), so a stuck on_exit
+            // callback cannot make a process unkillable.
+            if !via_link && is_atom(&reason, Atom::KILL) {
+                return Applied::Die(Term::Atom(Atom::KILLED), from);
+            }
             return Applied::Nothing;
         }
         if via_link {
@@ -356,7 +362,12 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
             Applied::Nothing => {}
             Applied::Woke => woken = true,
             Applied::Die(reason, from) => {
+                let already_exiting = st.exiting.is_some();
                 st.exiting = Some(reason.clone());
+                if already_exiting {
+                    died = Some(reason); // a kill cuts last words short
+                    break;
+                }
                 if behaviour.begin_exit(&reason, from) {
                     woken = true; // last words: keep going
                 } else {

@@ -277,11 +277,27 @@ fn exiting_status_is_reported_with_no_exit_signals_during_last_words() {
     let exit = rt.watch_exit(pid);
     rt.exit(pid, atom("shutdown"));
     wait_until(|| rt.info(pid).unwrap().status == Atom::EXITING);
-    rt.exit(pid, atom("kill")); // ignored: already exiting
+    rt.exit(pid, atom("other")); // ignored: already exiting
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert!(rt.is_alive(pid));
     rt.send(pid, atom("go"));
     assert_eq!(exit.recv_timeout(T).unwrap(), atom("shutdown"));
     assert_eq!(a.recv(), Term::tuple(vec![atom("last"), atom("shutdown")]));
+    rt.shutdown();
+}
+
+/// `:kill` is unconditional (rule 6), even while last words run: a stuck
+/// on_exit callback must not make a process unkillable.
+#[test]
+fn a_kill_cuts_last_words_short() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let pid = rt.spawn(Box::new(LastWords { to: a.pid, dying: None, wait_for_go: true }));
+    let exit = rt.watch_exit(pid);
+    rt.exit(pid, atom("shutdown"));
+    wait_until(|| rt.info(pid).unwrap().status == Atom::EXITING);
+    rt.exit(pid, atom("kill"));
+    assert_eq!(exit.recv_timeout(T).unwrap(), atom("killed"));
+    assert!(!rt.is_alive(pid));
     rt.shutdown();
 }
