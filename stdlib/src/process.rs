@@ -48,6 +48,15 @@ pub fn register(t: &mut BuiltinTable) {
         let p = args::pid(&a[0])?;
         Ok(c.cx.info(p).map(|i| info_map(&i)).unwrap_or(Term::NIL_ATOM))
     });
+    t.native("Process", "info", Exact(2), |c, a| {
+        // As Elixir's Process.info/2: `(key, value)`, or nil for a dead pid.
+        let p = args::pid(&a[0])?;
+        let key = args::atom(&a[1])?;
+        let Some(info) = c.cx.info(p) else { return Ok(Term::NIL_ATOM) };
+        let Term::Map(m) = info_map(&info) else { return Err(Exception::badarg()) };
+        let value = m.get(&Term::Atom(key)).cloned().ok_or_else(Exception::badarg)?;
+        Ok(Term::tuple(vec![Term::Atom(key), value]))
+    });
     t.native("Process", "list", Exact(0), |c, _| {
         Ok(Term::list(c.cx.runtime().processes().into_iter().map(Term::Pid).collect()))
     });
