@@ -29,13 +29,20 @@ struct Shared {
     at_prompt: AtomicBool,
     /// The forwarding thread's queue, once an external printer exists.
     forward: Mutex<Option<Sender<String>>>,
+    /// Feed lines that arrived after an entry ended but before the prompt
+    /// came back: shown right after the entry's result, not before it.
+    held: Mutex<Vec<String>>,
 }
 
 impl Screen {
     /// Installs the process-wide output sink (only the first call in a
     /// program takes effect) and returns the handle that steers it.
     pub fn install() -> Screen {
-        let screen = Screen(Arc::new(Shared { at_prompt: AtomicBool::new(false), forward: Mutex::new(None) }));
+        let screen = Screen(Arc::new(Shared {
+            at_prompt: AtomicBool::new(false),
+            forward: Mutex::new(None),
+            held: Mutex::new(Vec::new()),
+        }));
         snow_lang::vm::set_output(Box::new(screen.clone()));
         screen
     }
@@ -56,13 +63,31 @@ impl Screen {
     }
 
     pub fn set_at_prompt(&self, yes: bool) {
+        let mut held = self.0.held.lock();
+        if yes {
+            // The prompt is not drawn yet: print what was held straight out.
+            let mut o = std::io::stdout().lock();
+            for line in held.drain(..) {
+                let _ = writeln!(o, "{line}");
+            }
+            let _ = o.flush();
+        }
         self.0.at_prompt.store(yes, Ordering::SeqCst);
     }
 
     /// The live feed: announces a message that reached the idle shell.
     pub fn feed(&self) -> crate::shell::Feed {
         let screen = self.clone();
-        Arc::new(move |msg: &Term| screen.out(&format!("mailbox <- {}", inspect(msg))))
+        Arc::new(move |msg: &Term| {
+            let line = format!("mailbox <- {}", inspect(msg));
+            let mut held = screen.0.held.lock();
+            if screen.0.at_prompt.load(Ordering::SeqCst) {
+                drop(held);
+                screen.out(&line);
+            } else {
+                held.push(line);
+            }
+        })
     }
 
     /// Prints `text` (one or more lines, no final newline) on the terminal,
