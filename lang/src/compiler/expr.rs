@@ -590,25 +590,15 @@ impl<'t> Compiler<'t> {
             st.bind(n, (arity + i) as Reg);
         }
         self.fns.push(st);
-        for clause in clauses {
-            let fail = self.f().new_label();
-            let mark = self.f().mark();
-            self.f().push_scope();
-            self.set_span(&clause.span);
-            for (i, p) in clause.patterns.iter().enumerate() {
-                self.pattern(p, i as Reg, fail);
-            }
-            self.pattern_end();
-            if let Some(g) = &clause.guard {
-                self.guard(g, fail);
-            }
-            self.body_tail(&clause.body);
-            self.f().pop_scope();
-            self.f().release(mark);
-            self.f().place(fail);
-        }
-        self.set_span(span);
-        self.f().emit(Op::FunctionClause);
+        self.function_clauses(
+            clauses.iter().map(|c| super::ClauseParts {
+                patterns: &c.patterns,
+                guard: c.guard.as_ref(),
+                body: &c.body,
+                span: &c.span,
+            }),
+            span,
+        );
         self.finish_fn(idx);
 
         let r = self.target(dest);

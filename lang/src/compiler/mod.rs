@@ -85,8 +85,7 @@ pub fn compile(
     let exports = c.top_level(program, bindings);
     for (name, arity, clauses) in &groups {
         let idx = c.functions[&(name.clone(), *arity)];
-        let proto = c.named_function(name, *arity, idx, clauses);
-        c.protos[idx as usize] = Some(proto);
+        c.named_function(name, *arity, idx, clauses);
     }
 
     if !c.diags.is_empty() {
@@ -214,35 +213,38 @@ impl<'t> Compiler<'t> {
     }
 
     /// A named function: its clauses tried in order on the parameters.
-    fn named_function(&mut self, name: &str, arity: u16, idx: u32, clauses: &[&crate::ast::FnClause]) -> Proto {
-        let proto = Proto::new(name.to_string(), arity, idx);
-        self.fns.push(FnState::new(proto));
+    fn named_function(&mut self, name: &str, arity: u16, idx: u32, clauses: &[&crate::ast::FnClause]) {
+        self.fns.push(FnState::new(Proto::new(name.to_string(), arity, idx)));
+        let end = clauses.last().map_or(0..0, |c| c.span.clone());
+        self.function_clauses(
+            clauses.iter().map(|c| ClauseParts { patterns: &c.params, guard: c.guard.as_ref(), body: &c.body, span: &c.span }),
+            &end,
+        );
+        self.finish_fn(idx);
+    }
+
+    /// The body of the current function: `clauses` tried in order on its
+    /// parameter registers, then `function_clause` when none matched.
+    fn function_clauses<'c>(&mut self, clauses: impl Iterator<Item = ClauseParts<'c>>, end: &Span) {
         for clause in clauses {
-            self.set_span(&clause.span);
+            self.set_span(clause.span);
             let fail = self.f().new_label();
             let mark = self.f().mark();
             self.f().push_scope();
-            for (i, p) in clause.params.iter().enumerate() {
+            for (i, p) in clause.patterns.iter().enumerate() {
                 self.pattern(p, i as u16, fail);
             }
             self.pattern_end();
-            if let Some(g) = &clause.guard {
+            if let Some(g) = clause.guard {
                 self.guard(g, fail);
             }
-            self.body_tail(&clause.body);
+            self.body_tail(clause.body);
             self.f().pop_scope();
             self.f().release(mark);
             self.f().place(fail);
         }
-        if let Some(last) = clauses.last() {
-            self.set_span(&last.span);
-        }
+        self.set_span(end);
         self.f().emit(Op::FunctionClause);
-        let st = self.fns.pop().expect("a function is being compiled");
-        if st.overflow {
-            self.error(Diagnostic::new("function too large", st.span.clone(), "this function needs more than 65,000 registers"));
-        }
-        st.finish()
     }
 
     /// The named function `name/arity` as this unit can call it.
@@ -267,6 +269,14 @@ impl<'t> Compiler<'t> {
         v.dedup();
         v
     }
+}
+
+/// One clause of a function, named or lambda, as `function_clauses` reads it.
+struct ClauseParts<'c> {
+    patterns: &'c [crate::ast::Pattern],
+    guard: Option<&'c crate::ast::Expr>,
+    body: &'c [crate::ast::Expr],
+    span: &'c Span,
 }
 
 #[derive(Clone, Copy)]
