@@ -370,3 +370,16 @@ fn an_endless_loop_does_not_stop_the_shell_or_timers() {
     assert!(stdout.contains(":got_tick"), "{stdout}");
     assert!(stdout.contains("snow> 2"), "{stdout}");
 }
+
+#[test]
+fn clauses_typed_one_per_entry_make_one_function() {
+    let (stdout, stderr) = piped(
+        "fn fib(0) = 0\nfn fib(1) = 1\nfn fib(n) when n > 1 = fib(n - 1) + fib(n - 2)\nfib(20)\n\
+         fn fib(n) = n\nfib(20)\n",
+    );
+    assert!(stderr.trim().is_empty(), "{stderr}");
+    let results: Vec<&str> = stdout.lines().filter_map(|l| l.strip_prefix("snow> ")).collect();
+    assert_eq!(results[3], "6765", "{stdout}");
+    // after another entry, a definition replaces the function
+    assert_eq!(results[5], "20", "{stdout}");
+}

@@ -58,6 +58,25 @@ pub struct Session {
     shell_pid: Arc<parking_lot::Mutex<Pid>>,
     feed: Arc<parking_lot::Mutex<Option<Feed>>>,
     pub color: bool,
+    /// The source of the last entries if they only defined clauses of one
+    /// function: the next such entry adds its clauses to them.
+    clause_run: Option<((String, usize), String)>,
+}
+
+/// `(name, arity)` when every item of `program` is a clause of that one
+/// named function.
+fn single_function(program: &snow_lang::ast::Program) -> Option<(String, usize)> {
+    let mut key = None;
+    for item in &program.items {
+        let snow_lang::ast::Item::Fn(f) = item else { return None };
+        let k = (f.name.clone(), f.params.len());
+        match &key {
+            None => key = Some(k),
+            Some(prev) if *prev == k => {}
+            Some(_) => return None,
+        }
+    }
+    key
 }
 
 impl Session {
@@ -77,6 +96,7 @@ impl Session {
             shell_pid,
             feed,
             color: false,
+            clause_run: None,
         }
     }
 
@@ -109,6 +129,7 @@ impl Session {
 
     /// Forgets every binding and definition.
     pub fn reset(&mut self) {
+        self.clause_run = None;
         self.bindings.clear();
         self.namespace = Namespace::leak();
     }
@@ -130,6 +151,26 @@ impl Session {
         }
         if !parsed.diagnostics.is_empty() {
             return Eval::Error(render_all(&parsed.diagnostics, src, file, self.color));
+        }
+        // Clauses typed one entry at a time (`fn fib(0) = 0`, then
+        // `fn fib(1) = 1`, ...) make one function, as they would in a file:
+        // an entry that only adds clauses to the function the previous
+        // entries defined is compiled together with them.
+        let key = single_function(&parsed.program);
+        let (src, parsed) = match (&key, self.clause_run.take()) {
+            (Some(k), Some((prev_key, prev_src))) if *k == prev_key => {
+                let joined = format!("{prev_src}{src}");
+                let parsed = snow_lang::syntax::parse(&joined);
+                (joined, parsed)
+            }
+            _ => (src.to_string(), parsed),
+        };
+        let src = src.as_str();
+        if !parsed.diagnostics.is_empty() {
+            return Eval::Error(render_all(&parsed.diagnostics, src, file, self.color));
+        }
+        if let Some(k) = key {
+            self.clause_run = Some((k, src.to_string()));
         }
         let names: Vec<String> = self.binding_names();
         let table = snow_lang::vm::builtins();

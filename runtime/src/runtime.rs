@@ -36,6 +36,11 @@ pub type Observer = Arc<dyn Fn(&SignalEvent) + Send + Sync>;
 #[derive(Clone)]
 pub struct Runtime(Arc<Inner>);
 
+/// Stack of each scheduler thread. Snow calls never use it (frames live on
+/// the heap), but comparing, printing and freeing deeply nested tuples and
+/// maps recurse in Rust; the pages are committed only as they are touched.
+pub const SCHEDULER_STACK: usize = 1 << 30;
+
 struct Inner {
     shards: Box<[Shard]>,
     count: AtomicUsize,
@@ -130,7 +135,7 @@ impl Runtime {
             let rt2 = rt.clone();
             let h = std::thread::Builder::new()
                 .name(format!("snow-sched-{}", i + 1))
-                .stack_size(8 << 20)
+                .stack_size(SCHEDULER_STACK)
                 .spawn(move || rt2.0.sched.work(i, queue, |p| process::run_slice(&rt2, p)))
                 .expect("cannot start a scheduler thread");
             threads.push(h);

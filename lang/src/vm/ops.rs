@@ -183,6 +183,11 @@ impl Fiber {
                 let Some(b) = builtins::installed().get(id) else {
                     return Flow::Raise(Exception::undef(&format!("builtin #{id}")));
                 };
+                // Compiled code always passes a built-in's arity; code from
+                // elsewhere must not make a native index past its arguments.
+                if !b.arity.accepts(argc as usize) {
+                    return Flow::Raise(Exception::undef(&format!("{}.{}/{argc}", b.module, b.name)));
+                }
                 match b.imp {
                     BuiltinImpl::Native(f) => {
                         let s = base + start as usize;
