@@ -40,4 +40,16 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+    /// Run the Erlang port mapper daemon (EPMD), compatible with `erl` and `epmd -names`
+    #[command(long_about = "Run the Erlang port mapper daemon (EPMD), compatible with `erl` and `epmd -names`.\n\n\
+        Listens on 127.0.0.1 (environment SNOW_EPMD_ADDR=IP to change; the real epmd listens on every interface) \
+        at --port, else ERL_EPMD_PORT, else 4369. Runs in the foreground unless --daemon.")]
+    Epmd {
+        /// TCP port (default: ERL_EPMD_PORT, else 4369)
+        #[arg(long)]
+        port: Option<u16>,
+        /// Detach: start the daemon in its own process group, wait until it answers, print its pid, exit
+        #[arg(long)]
+        daemon: bool,
+    },
 }

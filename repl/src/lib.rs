@@ -1,7 +1,8 @@
 //! The `snow` command as a library: parse the arguments, then run a script,
-//! an expression, the disassembler or the REPL.
+//! an expression, the disassembler, the REPL, or the port mapper (`snow epmd`).
 
 mod cli;
+mod epmd;
 mod run;
 pub mod session;
 mod repl;
@@ -19,8 +20,10 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    if let Some(cli::Command::Run { file, args }) = cli.command {
-        return run::run_file(&file, lossy(args));
+    match cli.command {
+        Some(cli::Command::Run { file, args }) => return run::run_file(&file, lossy(args)),
+        Some(cli::Command::Epmd { port, daemon }) => return epmd::main(port, daemon),
+        None => {}
     }
     if let Some(expr) = cli.eval {
         return run::run_source(&expr, "-e", lossy(cli.script));

@@ -12,6 +12,10 @@ use std::sync::OnceLock;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Atom(u32);
 
+/// How many atoms [`Atom::try_new`] lets the table hold (the BEAM's default
+/// `+t` limit). [`Atom::new`], for names the program itself makes, ignores it.
+pub const MAX_ATOMS: usize = 1 << 20;
+
 struct AtomTable {
     names: Vec<&'static str>,
     index: FxHashMap<&'static str, u32>,
@@ -74,6 +78,28 @@ impl Atom {
         t.names.push(text);
         t.index.insert(text, i);
         Atom(i)
+    }
+
+    /// Like [`Atom::new`], but refuses (returns `None`) to intern a *new*
+    /// atom once the table holds [`MAX_ATOMS`] atoms. Use it for names a
+    /// network peer controls, so that a peer cannot grow the table without
+    /// bound (the BEAM's default limit is the same).
+    pub fn try_new(name: &str) -> Option<Atom> {
+        if let Some(&i) = table().read().index.get(name) {
+            return Some(Atom(i));
+        }
+        let mut t = table().write();
+        if let Some(&i) = t.index.get(name) {
+            return Some(Atom(i));
+        }
+        if t.names.len() >= MAX_ATOMS {
+            return None;
+        }
+        let text: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        let i = t.names.len() as u32;
+        t.names.push(text);
+        t.index.insert(text, i);
+        Some(Atom(i))
     }
 
     /// The atom named `name` if it already exists (never interns: safe for

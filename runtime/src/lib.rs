@@ -10,6 +10,7 @@
 pub mod atom;
 pub mod behaviour;
 pub mod cx;
+pub mod dist;
 pub mod inspect;
 pub mod mailbox;
 mod process;
