@@ -36,7 +36,7 @@ main() ->
     process_flag(trap_exit, false),
     D = spawn_link(fun idle/0),
     unlink(D),
-    D ! {stop, crash},
     RD = monitor(process, D),
+    D ! {stop, crash},
     receive {'DOWN', RD, _, _, X5} -> pf("d ended ~s; alive: ~s", [fmt(X5), is_process_alive(self())]) end,
     p(unlink(D)).
