@@ -63,6 +63,12 @@ impl Repl {
         repl
     }
 
+    /// Types `keys` without pressing Enter.
+    fn keys(&mut self, keys: &str) {
+        self.pty.send(keys).expect("type");
+        self.pty.flush().expect("flush");
+    }
+
     /// Waits up to `within` for `needle`; consumes the output up to its end.
     fn wait_for(&mut self, needle: &str, within: Duration) -> bool {
         let deadline = Instant::now() + within;
@@ -197,8 +203,7 @@ fn history_is_recalled_after_a_restart() {
     assert!(saved.contains("1 + 41"), "history file: {saved:?}");
 
     let mut r = Repl::start(&home);
-    r.pty.send("\x1b[A").expect("press Up");
-    r.pty.flush().expect("flush");
+    r.keys("\x1b[A");
     r.expect("1 + 41");
     r.send_line("");
     r.expect("\n42\r\n");
@@ -210,13 +215,11 @@ fn history_is_recalled_after_a_restart() {
 fn tab_completes_module_functions() {
     let home = Home::new("tab");
     let mut r = Repl::start(&home);
-    r.pty.send("Process.mon\t").expect("type");
-    r.pty.flush().expect("flush");
+    r.keys("Process.mon\t");
     r.expect("Process.monitor(");
     r.send_line("self())");
     r.expect("snow> ");
-    r.pty.send("Pro\t").expect("type");
-    r.pty.flush().expect("flush");
+    r.keys("Pro\t");
     r.expect("Process.");
     r.ctrl_c();
     r.expect("snow> ");
@@ -264,8 +267,7 @@ fn feed_and_output_keep_the_line_being_typed() {
     r.send_line("spawn(fn -> Process.sleep(300); println(\"late\") end)");
     r.expect("#PID<");
     r.expect("snow> ");
-    r.pty.send("let y = [1,").expect("type");
-    r.pty.flush().expect("flush");
+    r.keys("let y = [1,");
     r.expect("late\r\n");
     r.expect("snow> let y = [1,");
     r.send_line(" 2]");
@@ -275,8 +277,7 @@ fn feed_and_output_keep_the_line_being_typed() {
     r.send_line("Process.send_after(self(), :pong, 300)");
     r.expect("#Reference<");
     r.expect("snow> ");
-    r.pty.send("y").expect("type");
-    r.pty.flush().expect("flush");
+    r.keys("y");
     r.expect("mailbox <- :pong\r\n");
     r.expect("snow> y");
     r.send_line("");
@@ -299,19 +300,7 @@ fn unknown_command_is_one_line() {
 
 #[test]
 fn piped_input_runs_without_a_terminal() {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_snow"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start snow");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(b"fn add(a, b) do\n  a + b\nend\nadd(1, 2)\n:quit\n").expect("write");
-    drop(stdin);
-    let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{out:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (stdout, _) = piped("fn add(a, b) do\n  a + b\nend\nadd(1, 2)\n:quit\n");
     assert!(stdout.contains("snow> ...> ...> "), "{stdout:?}");
     assert!(stdout.contains("snow> 3\n"), "{stdout:?}");
 }

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
-use snow_runtime::{Atom, Behaviour, Cx, SignalError, Slice, SpawnOpts, Term};
+use snow_runtime::{Atom, Behaviour, Cx, Pid, Runtime, SignalError, Slice, SpawnOpts, Term};
 
 fn linked_pair(rt: &snow_runtime::Runtime) -> (Puppet, Puppet) {
     let a = Puppet::spawn(rt);
@@ -269,14 +269,20 @@ fn last_words_run_before_links_and_monitors_fire() {
     rt.shutdown();
 }
 
-#[test]
-fn exiting_status_is_reported_with_no_exit_signals_during_last_words() {
+/// A process ended by `:shutdown` whose last words wait for `:go`.
+fn stuck_in_last_words() -> (Runtime, Puppet, Pid, crossbeam_channel::Receiver<Term>) {
     let rt = rt();
     let a = Puppet::spawn(&rt);
     let pid = rt.spawn(Box::new(LastWords { to: a.pid, dying: None, wait_for_go: true }));
     let exit = rt.watch_exit(pid);
     rt.exit(pid, atom("shutdown"));
     wait_until(|| rt.info(pid).unwrap().status == Atom::EXITING);
+    (rt, a, pid, exit)
+}
+
+#[test]
+fn exiting_status_is_reported_with_no_exit_signals_during_last_words() {
+    let (rt, a, pid, exit) = stuck_in_last_words();
     rt.exit(pid, atom("other")); // ignored: already exiting
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert!(rt.is_alive(pid));
@@ -290,12 +296,7 @@ fn exiting_status_is_reported_with_no_exit_signals_during_last_words() {
 /// on_exit callback must not make a process unkillable.
 #[test]
 fn a_kill_cuts_last_words_short() {
-    let rt = rt();
-    let a = Puppet::spawn(&rt);
-    let pid = rt.spawn(Box::new(LastWords { to: a.pid, dying: None, wait_for_go: true }));
-    let exit = rt.watch_exit(pid);
-    rt.exit(pid, atom("shutdown"));
-    wait_until(|| rt.info(pid).unwrap().status == Atom::EXITING);
+    let (rt, _a, pid, exit) = stuck_in_last_words();
     rt.exit(pid, atom("kill"));
     assert_eq!(exit.recv_timeout(T).unwrap(), atom("killed"));
     assert!(!rt.is_alive(pid));
