@@ -9,3 +9,4 @@ pub mod disasm;
 pub mod verify;
 pub mod compiler;
 pub mod vm;
+pub mod wire;

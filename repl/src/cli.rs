@@ -26,8 +26,28 @@ pub struct Cli {
     #[arg(value_name = "FILE", trailing_var_arg = true, allow_hyphen_values = false)]
     pub script: Vec<OsString>,
 
+    #[command(flatten)]
+    pub node: NodeOpts,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Distribution options: they make the REPL or the script a node.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct NodeOpts {
+    /// Start as the node NAME (`a@127.0.0.1`, or `a@127.0.0.1:4370` for a fixed port)
+    #[arg(long, value_name = "NAME", global = true, conflicts_with = "sname")]
+    pub name: Option<String>,
+    /// Start as the node NAME@<this host's short name>
+    #[arg(long, value_name = "NAME", global = true)]
+    pub sname: Option<String>,
+    /// The cookie nodes must share (default: ~/.erlang.cookie, created if missing)
+    #[arg(long, value_name = "COOKIE", global = true)]
+    pub cookie: Option<String>,
+    /// Net tick time in ms: a peer silent this long is declared down (default 4000)
+    #[arg(long = "net-tick", value_name = "MS", global = true)]
+    pub net_tick: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -40,6 +60,9 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+    /// Run as a peer node (started by `Node.start_peer`): serve until stdin closes
+    #[command(hide = true)]
+    Peer,
     /// Run the Erlang port mapper daemon (EPMD), compatible with `erl` and `epmd -names`
     #[command(long_about = "Run the Erlang port mapper daemon (EPMD), compatible with `erl` and `epmd -names`.\n\n\
         Listens on 127.0.0.1 (environment SNOW_EPMD_ADDR=IP to change; the real epmd listens on every interface) \

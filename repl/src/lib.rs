@@ -3,6 +3,7 @@
 
 mod cli;
 mod epmd;
+mod node;
 mod run;
 pub mod session;
 mod repl;
@@ -20,21 +21,36 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    match cli.command {
-        Some(cli::Command::Run { file, args }) => return run::run_file(&file, lossy(args)),
-        Some(cli::Command::Epmd { port, daemon }) => return epmd::main(port, daemon),
-        None => {}
-    }
-    if let Some(expr) = cli.eval {
-        return run::run_source(&expr, "-e", lossy(cli.script));
+    if let Some(cli::Command::Epmd { port, daemon }) = cli.command {
+        return epmd::main(port, daemon);
     }
     if let Some(file) = cli.disasm {
         return run::disasm_file(&file);
     }
-    if let Some((file, rest)) = cli.script.split_first() {
-        return run::run_file(std::path::Path::new(file), lossy(rest.to_vec()));
-    }
-    run::repl()
+    node::install();
+    let node = match node::Plan::from_opts(&cli.node) {
+        Ok(n) => n,
+        Err(msg) => {
+            eprintln!("snow: {msg}");
+            return 2;
+        }
+    };
+    let status = match cli.command {
+        Some(cli::Command::Run { file, args }) => run::run_file(&file, lossy(args), &node),
+        Some(cli::Command::Peer) => node::peer_main(&node),
+        Some(cli::Command::Epmd { .. }) => 0,
+        None => {
+            if let Some(expr) = cli.eval {
+                run::run_source(&expr, "-e", lossy(cli.script), &node)
+            } else if let Some((file, rest)) = cli.script.split_first() {
+                run::run_file(std::path::Path::new(file), lossy(rest.to_vec()), &node)
+            } else {
+                run::repl(&node)
+            }
+        }
+    };
+    snow_runtime::dist::peers::kill_all();
+    status
 }
 
 fn lossy(v: Vec<OsString>) -> Vec<String> {

@@ -11,12 +11,22 @@ mod printer;
 mod processes;
 mod terminal;
 
+use crate::node::Plan;
+use snow_runtime::{Atom, Runtime};
 use std::io::IsTerminal;
 
-pub fn run() -> i32 {
+pub fn run(node: &Plan) -> i32 {
     if std::io::stdin().is_terminal() {
-        terminal::run()
+        terminal::run(node)
     } else {
-        plain::run()
+        plain::run(node)
+    }
+}
+
+/// The prompt: `snow> `, or `snow(a@127.0.0.1)> ` once this is a node.
+pub fn prompt_for(rt: Option<&Runtime>) -> String {
+    match rt.map(|r| r.node_name()) {
+        Some(n) if n != Atom::NONODE => format!("snow({})> ", n.as_str()),
+        _ => "snow> ".to_string(),
     }
 }

@@ -11,13 +11,14 @@ use snow_lang::diagnostic::render_all;
 use snow_lang::vm::{output, report, ExcKind, Fiber, Outcome};
 use snow_runtime::inspect::inspect;
 use snow_runtime::{Atom, Runtime, Term};
+use crate::node::Plan;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-pub fn run_file(path: &Path, args: Vec<String>) -> i32 {
+pub fn run_file(path: &Path, args: Vec<String>, node: &Plan) -> i32 {
     match read_source(path) {
-        Ok(src) => run_source(&src, &path.display().to_string(), args),
+        Ok(src) => run_source(&src, &path.display().to_string(), args, node),
         Err(msg) => {
             eprintln!("{msg}");
             1
@@ -58,10 +59,14 @@ pub fn compile_script(src: &str, file: &str) -> Option<Unit> {
     }
 }
 
-pub fn run_source(src: &str, file: &str, args: Vec<String>) -> i32 {
+pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan) -> i32 {
     snow_stdlib::set_argv(args);
     let Some(unit) = compile_script(src, file) else { return 1 };
     let rt = Runtime::new();
+    if let Err(e) = node.start(&rt) {
+        eprintln!("snow: {e}");
+        return 1;
+    }
     let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
     let slot = outcome.clone();
     let fiber = Fiber::new(unit.entry, Vec::new()).on_finish(Box::new(move |o: &Outcome| {
@@ -116,6 +121,6 @@ pub fn disasm_file(path: &Path) -> i32 {
     0
 }
 
-pub fn repl() -> i32 {
-    crate::repl::run()
+pub fn repl(node: &Plan) -> i32 {
+    crate::repl::run(node)
 }

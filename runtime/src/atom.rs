@@ -47,6 +47,11 @@ predefined_atoms! {
     MONITORS = "monitors", MONITORED_BY = "monitored_by",
     REGISTERED_NAME = "registered_name", ALL = "all", INTERRUPTED = "interrupted",
     COND_CLAUSE = "cond_clause", TRY_CLAUSE = "try_clause", INFO = "info",
+    SPAWN_REPLY = "spawn_reply", PONG = "pong", PANG = "pang",
+    NET_KERNEL = "net_kernel", EMPTY = "", UNDEFINED = "undefined",
+    CONNECTION_CLOSED = "connection_closed", NET_TICK_TIMEOUT = "net_tick_timeout",
+    DISCONNECT = "disconnect", CONNECTION_SETUP_FAILED = "connection_setup_failed",
+    NOTSUP = "notsup", BADOPT = "badopt", LINK = "link", MONITOR = "monitor",
 }
 
 fn table() -> &'static RwLock<AtomTable> {

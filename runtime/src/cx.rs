@@ -8,7 +8,7 @@
 use crate::atom::Atom;
 use crate::behaviour::Behaviour;
 use crate::mailbox::Mailbox;
-use crate::process::ProcState;
+use crate::process::{Monitored, ProcState};
 use crate::runtime::{ProcessInfo, Runtime};
 use crate::signal::{down_message, exit_message, Signal, SignalError};
 use crate::term::{Pid, Ref, Term};
@@ -30,6 +30,8 @@ pub enum MonitorTarget {
     Pid(Pid),
     /// A registered name, resolved now; the DOWN then carries `(name, node)`.
     Name(Atom),
+    /// A name on another node, resolved there: `(name, node)`.
+    Remote(Atom, Atom),
 }
 
 pub struct Cx<'a> {
@@ -64,6 +66,24 @@ impl<'a> Cx<'a> {
         let to = self.rt.whereis(name).ok_or(SignalError::Badarg)?;
         self.send(to, msg);
         Ok(())
+    }
+
+    /// `send((name, node), msg)` for a node other than this one: dropped
+    /// silently when nobody there has the name (as in Erlang).
+    pub fn send_remote_named(&mut self, name: Atom, node: Atom, msg: Term) {
+        self.rt.route_named(self.pid, name, node, Signal::Message(msg));
+    }
+
+    /// `Node.spawn`: asks `node` to run `fun(args...)`. The answer arrives
+    /// as the message `(:spawn_reply, ref, :ok, pid)` or
+    /// `(:spawn_reply, ref, :error, reason)`; with `opts.link` /
+    /// `opts.monitor` the link / monitor (under `ref`) exists before the
+    /// new process runs, and is in this process's tables when that message
+    /// is.
+    pub fn spawn_remote(&mut self, node: Atom, fun: Term, args: Vec<Term>, opts: SpawnOpts) -> Ref {
+        let r = self.rt.make_ref();
+        self.rt.spawn_request(self.pid, node, r, fun, args, opts.link, opts.monitor);
+        r
     }
 
     /// Spawns a child; with `opts.link` / `opts.monitor` the link / monitor
@@ -108,6 +128,11 @@ impl<'a> Cx<'a> {
         let (to, name) = match target {
             MonitorTarget::Pid(p) => (Some(p), None),
             MonitorTarget::Name(n) => (self.rt.whereis(n), Some(n)),
+            MonitorTarget::Remote(name, node) => {
+                self.st.tables_mut().monitors.insert(r, Monitored::Name(name, node));
+                self.rt.route_named(self.pid, name, node, Signal::Monitor { r, from: self.pid, name: Some(name) });
+                return r;
+            }
         };
         let sent = to.map(|to| {
             let sig = Signal::Monitor { r, from: self.pid, name };
@@ -115,13 +140,13 @@ impl<'a> Cx<'a> {
         });
         match sent {
             Some(Ok(to)) => {
-                self.st.tables_mut().monitors.insert(r, to);
+                self.st.tables_mut().monitors.insert(r, Monitored::Pid(to));
             }
             _ => {
                 let who = match (target, name) {
                     (_, Some(n)) => self.rt.name_node(n),
                     (MonitorTarget::Pid(p), None) => Term::Pid(p),
-                    (MonitorTarget::Name(n), None) => self.rt.name_node(n),
+                    (MonitorTarget::Name(n) | MonitorTarget::Remote(n, _), None) => self.rt.name_node(n),
                 };
                 self.st.mailbox.push(down_message(r, who, Term::Atom(Atom::NOPROC)));
             }
@@ -133,8 +158,12 @@ impl<'a> Cx<'a> {
     /// for `r` arrives; with `flush`, one already in the mailbox is removed.
     pub fn demonitor(&mut self, r: Ref, flush: bool) -> bool {
         let target = self.st.tables.as_mut().and_then(|t| t.monitors.remove(&r));
-        if let Some(to) = target {
-            self.rt.deliver(Some(self.pid), to, Signal::Demonitor { r, from: self.pid });
+        match target {
+            Some(Monitored::Pid(to)) => self.rt.deliver(Some(self.pid), to, Signal::Demonitor { r, from: self.pid }),
+            Some(Monitored::Name(name, node)) => {
+                self.rt.route_named(self.pid, name, node, Signal::Demonitor { r, from: self.pid })
+            }
+            None => {}
         }
         if flush {
             self.st.mailbox.remove_first(|m| is_down_for(m, r));

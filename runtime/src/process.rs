@@ -115,11 +115,29 @@ pub(crate) struct ProcState {
 #[derive(Default)]
 pub(crate) struct Tables {
     pub(crate) links: FxHashSet<Pid>,
-    /// Monitors I hold: ref -> the pid monitored.
-    pub(crate) monitors: FxHashMap<Ref, Pid>,
+    /// Monitors I hold: ref -> what is monitored.
+    pub(crate) monitors: FxHashMap<Ref, Monitored>,
     /// Monitors on me: ref -> (the monitoring pid, the name it used).
     pub(crate) monitored_by: FxHashMap<Ref, (Pid, Option<Atom>)>,
     watchers: Vec<crossbeam_channel::Sender<Term>>,
+}
+
+/// The target of a monitor a process holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Monitored {
+    Pid(Pid),
+    /// A name on another node, as given (`(name, node)`): the pid behind it
+    /// is known only to that node.
+    Name(Atom, Atom),
+}
+
+impl Monitored {
+    pub(crate) fn pid(&self) -> Option<Pid> {
+        match self {
+            Monitored::Pid(p) => Some(*p),
+            Monitored::Name(..) => None,
+        }
+    }
 }
 
 /// What applying one signal did.
@@ -155,7 +173,7 @@ impl ProcState {
         self.tables.get_or_insert_with(Box::default)
     }
 
-    fn apply(&mut self, rt: &Runtime, me: Pid, sig: Signal) -> Applied {
+    fn apply(&mut self, me: Pid, sig: Signal) -> Applied {
         match sig {
             Signal::Message(m) => {
                 self.mailbox.push(m);
@@ -183,9 +201,9 @@ impl ProcState {
                 }
                 Applied::Nothing
             }
-            Signal::Down { r, from, name, reason } => {
+            Signal::Down { r, who, reason } => {
                 if self.tables.as_mut().is_some_and(|t| t.monitors.remove(&r).is_some()) {
-                    self.mailbox.push(down_message(r, rt.down_who(from, name), reason));
+                    self.mailbox.push(down_message(r, who, reason));
                     Applied::Woke
                 } else {
                     Applied::Nothing
@@ -205,7 +223,59 @@ impl ProcState {
                 self.tables_mut().watchers.push(tx);
                 Applied::Nothing
             }
+            Signal::ConnectionLost(node) => self.connection_lost(me, node),
+            Signal::SpawnReply { r, result, link, monitor } => {
+                let reply = match result {
+                    Ok(pid) => {
+                        if link {
+                            self.tables_mut().links.insert(pid);
+                        }
+                        if monitor {
+                            self.tables_mut().monitors.insert(r, Monitored::Pid(pid));
+                        }
+                        [Term::Atom(Atom::OK), Term::Pid(pid)]
+                    }
+                    Err(reason) => [Term::Atom(Atom::ERROR), reason],
+                };
+                let [status, value] = reply;
+                self.mailbox.push(Term::tuple(vec![Term::Atom(Atom::SPAWN_REPLY), Term::Ref(r), status, value]));
+                Applied::Woke
+            }
         }
+    }
+
+    /// Rule 18 for one process: every link to a process on `node` delivers
+    /// an exit `:noconnection` (as through the link), every monitor held on
+    /// one a DOWN `:noconnection`; monitors from there are forgotten.
+    fn connection_lost(&mut self, me: Pid, node: Atom) -> Applied {
+        let Some(t) = &mut self.tables else { return Applied::Nothing };
+        let on_node = |p: &Pid| p.node != 0 && crate::dist::nodes::node_of(p.node).is_some_and(|(n, _)| n == node);
+        t.monitored_by.retain(|_, (p, _)| !on_node(p));
+        let mut downs: Vec<(Ref, Term)> = Vec::new();
+        t.monitors.retain(|r, m| {
+            let who = match *m {
+                Monitored::Pid(p) if on_node(&p) => Term::Pid(p),
+                Monitored::Name(name, n) if n == node => Term::tuple(vec![Term::Atom(name), Term::Atom(n)]),
+                _ => return true,
+            };
+            downs.push((*r, who));
+            false
+        });
+        let mut linked: Vec<Pid> = t.links.iter().copied().filter(|p| on_node(p)).collect();
+        linked.sort();
+        let mut result = Applied::Nothing;
+        for (r, who) in downs {
+            self.mailbox.push(down_message(r, who, Term::Atom(Atom::NOCONNECTION)));
+            result = Applied::Woke;
+        }
+        for from in linked {
+            match self.exit_signal(me, from, Term::Atom(Atom::NOCONNECTION), true) {
+                Applied::Nothing => {}
+                Applied::Woke => result = Applied::Woke,
+                die @ Applied::Die(..) => return die,
+            }
+        }
+        result
     }
 
     /// Rules 5 and 6: what an exit signal does to me.
@@ -301,7 +371,7 @@ impl Process {
         let (mut links, mut monitors, mut by) = match &st.tables {
             Some(t) => (
                 t.links.clone(),
-                t.monitors.clone(),
+                t.monitors.iter().filter_map(|(r, m)| Some((*r, m.pid()?))).collect::<FxHashMap<Ref, Pid>>(),
                 t.monitored_by.iter().map(|(r, (p, _))| (*r, *p)).collect::<FxHashMap<Ref, Pid>>(),
             ),
             None => Default::default(),
@@ -358,7 +428,7 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
     let mut woken = !st.last_wait || st.exiting.is_some();
     let mut died = None;
     while let Some(sig) = batch.pop_front() {
-        match st.apply(rt, pid, sig) {
+        match st.apply(pid, sig) {
             Applied::Nothing => {}
             Applied::Woke => woken = true,
             Applied::Die(reason, from) => {
@@ -466,10 +536,14 @@ fn finish(
             rt.deliver(Some(pid), to, Signal::Exit { from: pid, reason: reason.clone(), via_link: true });
         }
         for (r, (to, name)) in monitored_by {
-            rt.deliver(Some(pid), to, Signal::Down { r, from: pid, name, reason: reason.clone() });
+            let who = rt.down_who(pid, name);
+            rt.deliver(Some(pid), to, Signal::Down { r, who, reason: reason.clone() });
         }
-        for (r, to) in monitors {
-            rt.deliver(Some(pid), to, Signal::Demonitor { r, from: pid });
+        for (r, target) in monitors {
+            match target {
+                Monitored::Pid(to) => rt.deliver(Some(pid), to, Signal::Demonitor { r, from: pid }),
+                Monitored::Name(name, node) => rt.route_named(pid, name, node, Signal::Demonitor { r, from: pid }),
+            }
         }
         for w in watchers {
             let _ = w.send(reason.clone());

@@ -9,8 +9,9 @@
 
 use crate::atom::Atom;
 use crate::behaviour::Behaviour;
+use crate::dist::Distribution;
 use crate::cx::{ceil_ms, SpawnOpts};
-use crate::process::{self, ProcState, Process, DEAD, NOTIFIED, RUNNABLE, RUNNING, WAITING};
+use crate::process::{self, Monitored, ProcState, Process, DEAD, NOTIFIED, RUNNABLE, RUNNING, WAITING};
 use crate::registry::Registry;
 use crate::scheduler::Scheduler;
 use crate::signal::{RemoteRouter, Signal, SignalError, SignalEvent};
@@ -52,6 +53,7 @@ struct Inner {
     observing: AtomicBool,
     observer: RwLock<Option<Observer>>,
     router: RwLock<Option<Arc<dyn RemoteRouter>>>,
+    distribution: RwLock<Option<Arc<Distribution>>>,
     node: RwLock<Atom>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -127,6 +129,7 @@ impl Runtime {
             observing: AtomicBool::new(false),
             observer: RwLock::new(None),
             router: RwLock::new(None),
+            distribution: RwLock::new(None),
             node: RwLock::new(Atom::NONODE),
             threads: Mutex::new(Vec::new()),
         }));
@@ -202,11 +205,36 @@ impl Runtime {
         let r = opts.monitor.then(|| {
             let r = self.make_ref();
             st.tables_mut().monitored_by.insert(r, (parent, None));
-            parent_st.tables_mut().monitors.insert(r, pid);
+            parent_st.tables_mut().monitors.insert(r, Monitored::Pid(pid));
             r
         });
         self.start(pid, b, st);
         (pid, r)
+    }
+
+    /// Spawns a process asked for by `requester` on another node, with the
+    /// link and/or monitor (under `monitor`) in place before it runs.
+    /// `before_start` sees the new pid before the process can run (the
+    /// spawn reply must be on the wire before anything the child sends).
+    pub(crate) fn spawn_for_remote(
+        &self,
+        b: Box<dyn Behaviour>,
+        requester: Pid,
+        link: bool,
+        monitor: Option<Ref>,
+        before_start: impl FnOnce(Pid),
+    ) -> Pid {
+        let pid = self.alloc_pid();
+        let mut st = ProcState::new();
+        if link {
+            st.tables_mut().links.insert(requester);
+        }
+        if let Some(r) = monitor {
+            st.tables_mut().monitored_by.insert(r, (requester, None));
+        }
+        before_start(pid);
+        self.start(pid, b, st);
+        pid
     }
 
     fn alloc_pid(&self) -> Pid {
@@ -309,7 +337,8 @@ impl Runtime {
                 Signal::Exit { from: dead, reason: noproc, via_link: true },
             ),
             Signal::Monitor { r, from, name } => {
-                self.deliver(Some(dead), from, Signal::Down { r, from: dead, name, reason: noproc })
+                let who = self.down_who(dead, name);
+                self.deliver(Some(dead), from, Signal::Down { r, who, reason: noproc })
             }
             Signal::Watch(tx) => {
                 let _ = tx.send(noproc);
@@ -322,6 +351,36 @@ impl Runtime {
         let f = self.0.observer.read().clone();
         if let (Some(f), Some(ev)) = (f, sig.event(from, to)) {
             f(&ev);
+        }
+    }
+
+    /// Sends a message, monitor or demonitor to `name` on another node.
+    /// Without distribution a monitor is answered `:noconnection` at once
+    /// and anything else is dropped, as on an Erlang node that is not alive.
+    pub(crate) fn route_named(&self, from: Pid, name: Atom, node: Atom, sig: Signal) {
+        let router = self.0.router.read().clone();
+        match router {
+            Some(r) => r.route_named(from, name, node, sig),
+            None => {
+                if let Signal::Monitor { r, from, .. } = sig {
+                    let who = Term::tuple(vec![Term::Atom(name), Term::Atom(node)]);
+                    let down = Signal::Down { r, who, reason: Term::Atom(Atom::NOCONNECTION) };
+                    self.deliver(None, from, down);
+                }
+            }
+        }
+    }
+
+    /// Asks `node` to run `fun(args...)` for `from` (`Node.spawn`); the
+    /// answer arrives as a `SpawnReply` signal for `r`.
+    pub(crate) fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, link: bool, monitor: bool) {
+        let router = self.0.router.read().clone();
+        match router {
+            Some(router) => router.spawn_request(from, node, r, fun, args, link, monitor),
+            None => {
+                let reply = Signal::SpawnReply { r, result: Err(Term::Atom(Atom::NOCONNECTION)), link, monitor };
+                self.deliver(None, from, reply);
+            }
         }
     }
 
@@ -343,6 +402,17 @@ impl Runtime {
     /// targets are treated as dead (signals answered with `:noproc`).
     pub fn set_router(&self, r: Option<Arc<dyn RemoteRouter>>) {
         *self.0.router.write() = r;
+    }
+
+    /// The running distribution, if this node is distributed.
+    pub fn distribution(&self) -> Option<Arc<Distribution>> {
+        self.0.distribution.read().clone()
+    }
+
+    /// Installs (or removes) the distribution; it is also the router.
+    pub(crate) fn set_distribution(&self, d: Option<Arc<Distribution>>) {
+        *self.0.router.write() = d.clone().map(|d| d as Arc<dyn RemoteRouter>);
+        *self.0.distribution.write() = d;
     }
 
     /// This node's name (`:"nonode@nohost"` until distribution starts).
@@ -497,7 +567,7 @@ impl Runtime {
         let (mut links, mut monitors, mut monitored_by) = (vec![], vec![], vec![]);
         if let Some(t) = &st.tables {
             links.extend(t.links.iter().copied());
-            monitors.extend(t.monitors.values().copied());
+            monitors.extend(t.monitors.values().filter_map(Monitored::pid));
             monitored_by.extend(t.monitored_by.values().map(|(p, _)| *p));
         }
         links.sort();

@@ -59,8 +59,10 @@ pub enum Signal {
     Monitor { r: Ref, from: Pid, name: Option<Atom> },
     /// `from` dropped its monitor `r` on the receiver.
     Demonitor { r: Ref, from: Pid },
-    /// The process `from`, monitored by the receiver under `r`, ended.
-    Down { r: Ref, from: Pid, name: Option<Atom>, reason: Term },
+    /// The process monitored by the receiver under `r` ended. `who` is what
+    /// the DOWN message names: its pid, or `(name, node)` for a monitor made
+    /// by registered name.
+    Down { r: Ref, who: Term, reason: Term },
     /// An exit signal: through a link when `via_link`, else `Process.exit`.
     Exit { from: Pid, reason: Term, via_link: bool },
     /// Run the behaviour once even without a message (`Runtime::wake`).
@@ -69,6 +71,16 @@ pub enum Signal {
     Timeout(u64),
     /// Local only: send the exit reason on this channel when the process ends.
     Watch(crossbeam_channel::Sender<Term>),
+    /// Local only: the connection to this node was lost (rule 18). The
+    /// receiver settles its own links and monitors with processes there:
+    /// exit `:noconnection` through each link, a DOWN `:noconnection` for
+    /// each monitor it holds, and forgets the monitors held on it.
+    ConnectionLost(Atom),
+    /// The answer to this process's `Node.spawn` request `r`: the new pid
+    /// (with the link / monitor made on the other side) or why it failed.
+    /// Applying it records the link / monitor, then delivers
+    /// `(:spawn_reply, r, :ok, pid)` or `(:spawn_reply, r, :error, reason)`.
+    SpawnReply { r: Ref, result: Result<Pid, Term>, link: bool, monitor: bool },
 }
 
 /// The kind of a signal, for observers.
@@ -100,9 +112,15 @@ pub struct SignalEvent {
 /// The distribution hook: takes signals for pids on other nodes.
 pub trait RemoteRouter: Send + Sync {
     /// Sends `signal` towards `to` (whose `node != 0`). `Err` gives the signal
-    /// back when the node cannot be reached: the runtime then answers it as
-    /// from a dead process (`:noproc`).
+    /// back when `to` cannot exist (a pid of this node's earlier life): the
+    /// runtime then answers it as from a dead process (`:noproc`). A node
+    /// that cannot be reached is the router's to answer (`:noconnection`).
     fn route(&self, from: Option<Pid>, to: Pid, signal: Signal) -> Result<(), Signal>;
+    /// Sends a message, monitor or demonitor to the name `name` on `node`.
+    fn route_named(&self, from: Pid, name: Atom, node: Atom, signal: Signal);
+    /// Asks `node` to spawn `fun(args...)` for `from`; the answer comes back
+    /// as a `SpawnReply` signal carrying `r`.
+    fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, link: bool, monitor: bool);
 }
 
 /// Why a process-level operation failed.
@@ -128,10 +146,16 @@ impl Signal {
             }
             Signal::Exit { reason, .. } => (SignalKind::Exit, reason.clone()),
             Signal::Wake | Signal::Timeout(_) => (SignalKind::Wake, Term::NIL_ATOM),
-            Signal::Watch(_) => return None,
+            Signal::SpawnReply { r, .. } => (SignalKind::Message, Term::Ref(*r)),
+            Signal::Watch(_) | Signal::ConnectionLost(_) => return None,
         };
         Some(SignalEvent { from, to, kind, payload, at: Instant::now() })
     }
+}
+
+/// `(:nodedown, node)` / `(:nodeup, node)`.
+pub fn node_message(up: bool, node: Atom) -> Term {
+    Term::tuple(vec![Term::Atom(if up { Atom::NODEUP } else { Atom::NODEDOWN }), Term::Atom(node)])
 }
 
 /// `(:down, ref, who, reason)`.

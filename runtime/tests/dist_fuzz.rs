@@ -49,6 +49,14 @@ fn check(bytes: &[u8]) {
     if let Ok((t, used)) = etf::decode(bytes) {
         assert!(used <= bytes.len());
         let _ = etf::encode(&t);
+        // and as a control message (what a peer's packet becomes)
+        let _ = snow_runtime::dist::control::Control::read(&t, Some(t.clone()));
+    }
+    // the same bytes as a whole packet body: pass-through control + payload
+    let mut body = vec![snow_runtime::dist::frame::PASS_THROUGH];
+    body.extend_from_slice(bytes);
+    if let Ok((c, p)) = snow_runtime::dist::frame::parse_body(&body) {
+        let _ = snow_runtime::dist::control::Control::read(&c, p);
     }
 }
 

@@ -20,7 +20,6 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("", "raise", Exact(1), |_, a| Err(Exception::error(a[0].clone())));
     t.native("", "flush", Exact(0), flush);
     t.native("", "make_ref", Exact(0), |c, _| Ok(Term::Ref(c.cx.make_ref())));
-    t.native("", "node", Exact(0), |_, _| Ok(Term::Atom(Atom::NONODE)));
     t.native("", "div", Exact(2), div);
     t.native("", "rem", Exact(2), rem);
     t.native("", "abs", Exact(1), abs);
@@ -88,9 +87,14 @@ pub fn send(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let msg = a[1].clone();
     match &a[0] {
         Term::Pid(p) => c.cx.send(*p, msg.clone()),
-        Term::Tuple(t) if t.len() == 2 && is_this_node(&t[1]) => {
+        Term::Tuple(t) if t.len() == 2 && is_this_node(c, &t[1]) => {
             let name = args::name(&t[0])?;
             c.cx.send_named(name, msg.clone()).map_err(|_| Exception::badarg())?;
+        }
+        Term::Tuple(t) if t.len() == 2 => {
+            let name = args::name(&t[0])?;
+            let node = crate::node::node_arg(&t[1])?;
+            c.cx.send_remote_named(name, node, msg.clone());
         }
         other => {
             let name = args::name(other)?;
@@ -101,10 +105,11 @@ pub fn send(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
 }
 
 /// Whether a node given as an atom or a string names this node.
-pub fn is_this_node(t: &Term) -> bool {
+pub fn is_this_node(c: &NativeCx<'_, '_>, t: &Term) -> bool {
+    let me = c.cx.runtime().node_name();
     match t {
-        Term::Atom(a) => *a == Atom::NONODE,
-        Term::Str(s) => &**s == Atom::NONODE.as_str(),
+        Term::Atom(a) => *a == me,
+        Term::Str(s) => &**s == me.as_str(),
         _ => false,
     }
 }
@@ -172,11 +177,14 @@ fn for_items(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
 }
 
 /// A monitor target: a pid, a name (atom or string), or `(name, node)`.
-pub fn monitor_target(t: &Term) -> Result<MonitorTarget, Exception> {
+pub fn monitor_target(c: &NativeCx<'_, '_>, t: &Term) -> Result<MonitorTarget, Exception> {
     match t {
         Term::Pid(p) => Ok(MonitorTarget::Pid(*p)),
-        Term::Tuple(parts) if parts.len() == 2 && is_this_node(&parts[1]) => {
+        Term::Tuple(parts) if parts.len() == 2 && is_this_node(c, &parts[1]) => {
             Ok(MonitorTarget::Name(args::name(&parts[0])?))
+        }
+        Term::Tuple(parts) if parts.len() == 2 => {
+            Ok(MonitorTarget::Remote(args::name(&parts[0])?, crate::node::node_arg(&parts[1])?))
         }
         other => Ok(MonitorTarget::Name(args::name(other)?)),
     }

@@ -5,9 +5,11 @@
 mod args;
 mod collections;
 mod kernel;
+mod node;
 mod process;
 mod system;
 
+pub use node::install_spawner;
 pub use system::set_argv;
 
 use snow_lang::compiler::{compile, Mode};
@@ -25,6 +27,7 @@ pub fn init() -> &'static BuiltinTable {
         process::register(&mut t);
         collections::register(&mut t);
         system::register(&mut t);
+        node::register(&mut t);
         load_prelude(&mut t);
         vm::install_builtins(t)
     })

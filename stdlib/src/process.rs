@@ -11,7 +11,7 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Process", "exit", Exact(2), exit);
     t.native("Process", "flag", Exact(2), flag);
     t.native("Process", "monitor", Exact(1), |c, a| {
-        let target = monitor_target(&a[0])?;
+        let target = monitor_target(c, &a[0])?;
         Ok(Term::Ref(c.cx.monitor(target)))
     });
     t.native("Process", "demonitor", Exact(1), |c, a| {

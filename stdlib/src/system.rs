@@ -1,9 +1,9 @@
-//! `System`, `IO` and the local half of `Node`: the program's environment.
+//! `System` and `IO`: the program's environment.
 
 use crate::args::{self, R};
 use snow_lang::vm::{output, Arity, BuiltinTable, Exception, NativeCx};
 use snow_runtime::inspect::{display, inspect};
-use snow_runtime::{Atom, Term};
+use snow_runtime::Term;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -43,10 +43,6 @@ pub fn register(t: &mut BuiltinTable) {
         output().out(&inspect(&a[0]));
         Ok(a[0].clone())
     });
-    // Before distribution starts this node is `nonode@nohost` (processes.md 13).
-    t.native("Node", "self", Exact(0), |_, _| Ok(Term::Atom(Atom::NONODE)));
-    t.native("Node", "alive?", Exact(0), |_, _| Ok(Term::FALSE));
-    t.native("Node", "list", Exact(0), |_, _| Ok(Term::Nil));
 }
 
 /// `System.halt(status)`: ends the whole program now with `status`.

@@ -86,6 +86,13 @@ impl BuiltinTable {
             .or_else(|| ids.iter().copied().find(|&i| self.entries[i as usize].arity.accepts(argc)))
     }
 
+    /// The built-in declared exactly as `module.name` with `arity` (code that
+    /// arrives from another node names its built-ins this way, not by id).
+    pub fn find(&self, module: &str, name: &str, arity: Arity) -> Option<u32> {
+        let ids = self.by_name.get(&(module, name))?;
+        ids.iter().copied().find(|&i| self.entries[i as usize].arity == arity)
+    }
+
     /// Whether any built-in of that name exists (for "wrong arity" hints).
     pub fn arities(&self, module: &str, name: &str) -> Vec<Arity> {
         self.by_name

@@ -77,6 +77,10 @@ impl Exception {
                     Some(Atom::UNDEF) => {
                         format!("(undef) function {} is undefined", snow_runtime::inspect::display(&t[1]))
                     }
+                    // A function value without Snow code: one from an Erlang node.
+                    Some(Atom::BADFUN) if matches!(t[1], Term::Fun(_)) => {
+                        format!("(badfun) {v} came from another language; Snow cannot run it")
+                    }
                     Some(Atom::BADFUN) => format!("(badfun) expected a function, got: {v}"),
                     Some(Atom::BADARITY) => format!("(badarity) {}", snow_runtime::inspect::display(&t[1])),
                     _ => format!("({tag}) {v}"),

@@ -94,6 +94,38 @@ pub fn candidates<'a>(
     out
 }
 
+/// An atom being typed at `pos` (`:b`, `:"b@12`): where it starts (at the
+/// colon) and its text so far.
+pub fn atom_at(line: &str, pos: usize) -> Option<(usize, &str)> {
+    let before = line.get(..pos)?;
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c.is_alphanumeric() || matches!(c, '_' | '@' | '.' | '-'))
+        .last()
+        .map_or(pos, |(i, _)| i);
+    let text = &before[start..];
+    let head = &before[..start];
+    if let Some(colon) = head.strip_suffix(":\"") {
+        return Some((colon.len(), text));
+    }
+    let colon = head.strip_suffix(':')?;
+    // `a :: Int` annotations and `::` are not atoms.
+    (!colon.ends_with(':')).then_some((colon.len(), text))
+}
+
+/// Node names (as atoms, `:"b@127.0.0.1"`) that start with `prefix`.
+pub fn node_candidates(prefix: &str, nodes: &[String]) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = nodes
+        .iter()
+        .filter(|n| n.starts_with(prefix))
+        .map(|n| Candidate { display: n.clone(), replacement: format!(":\"{n}\"") })
+        .collect();
+    out.sort_by(|a, b| a.display.cmp(&b.display));
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +161,20 @@ mod tests {
         let n = PromptNames { bindings: vec!["sum".into()], functions: vec!["spin".into()] };
         assert_eq!(complete("s", &n), ["self(", "spawn(", "spin(", "sum"]);
         assert_eq!(complete("rec", &n), ["receive"]);
+    }
+
+    #[test]
+    fn node_names_after_a_colon() {
+        let nodes = vec!["b@127.0.0.1".to_string(), "c@127.0.0.1".to_string()];
+        let complete = |line: &str| {
+            let (start, prefix) = atom_at(line, line.len()).expect("an atom");
+            (start, node_candidates(prefix, &nodes).into_iter().map(|c| c.replacement).collect::<Vec<_>>())
+        };
+        assert_eq!(complete("Node.ping(:b"), (10, vec![":\"b@127.0.0.1\"".to_string()]));
+        assert_eq!(complete("Node.ping(:\"c@1"), (10, vec![":\"c@127.0.0.1\"".to_string()]));
+        assert_eq!(complete(":").1.len(), 2);
+        assert!(atom_at("x :: In", 7).is_none());
+        assert!(atom_at("abc", 3).is_none());
     }
 
     #[test]

@@ -4,20 +4,29 @@
 //! runtime, shell process) is created by the first entry that runs code.
 
 use super::commands::{self, Command};
+use crate::node::Plan;
 use crate::session::Session;
 use std::io::{BufRead, Write};
 
-const PROMPT: &str = "snow> ";
 const CONTINUE: &str = "...> ";
 
-pub fn run() -> i32 {
+pub fn run(node: &Plan) -> i32 {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut session: Option<Session> = None;
+    if node.is_named() {
+        let s = Session::new();
+        if let Err(e) = node.start(s.runtime()) {
+            eprintln!("snow: {e}");
+            return 1;
+        }
+        session = Some(s);
+    }
     let mut pending: Vec<String> = Vec::new();
     let mut bytes = Vec::new();
     loop {
-        prompt(if pending.is_empty() { PROMPT } else { CONTINUE });
+        let main_prompt = super::prompt_for(session.as_ref().map(|s| s.runtime()));
+        prompt(if pending.is_empty() { &main_prompt } else { CONTINUE });
         bytes.clear();
         match input.read_until(b'\n', &mut bytes) {
             Ok(0) => {

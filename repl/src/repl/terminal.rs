@@ -14,6 +14,7 @@ use super::complete::PromptNames;
 use super::helper::SnowHelper;
 use super::history;
 use super::printer::Screen;
+use crate::node::Plan;
 use crate::session::Session;
 use parking_lot::Mutex;
 use rustyline::error::ReadlineError;
@@ -25,19 +26,23 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-const PROMPT: &str = "snow> ";
 const CONTINUE: &str = "...> ";
 
 /// How often the idle loop looks whether the shell process died.
 const SHELL_CHECK: Duration = Duration::from_millis(250);
 
-pub fn run() -> i32 {
+pub fn run(node: &Plan) -> i32 {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let colour = std::io::stdout().is_terminal() && !no_color;
     let err_tty = std::io::stderr().is_terminal();
     let screen = Screen::install();
     let mut session = Session::new();
     session.color = err_tty && !no_color;
+    if let Err(e) = node.start(session.runtime()) {
+        eprintln!("snow: {e}");
+        return 1;
+    }
+    let runtime = session.runtime().clone();
 
     let names = Arc::new(Mutex::new(PromptNames::default()));
     let mut editor = match new_editor(colour) {
@@ -47,7 +52,7 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    editor.set_helper(Some(SnowHelper::new(colour, names.clone())));
+    editor.set_helper(Some(SnowHelper::new(colour, names.clone(), runtime.clone())));
     let mut history = History::open(&mut editor);
     if let Ok(printer) = editor.create_external_printer() {
         screen.attach(printer);
@@ -64,7 +69,8 @@ pub fn run() -> i32 {
     println!("Snow {} — :help for help, :quit or Ctrl-D to leave", env!("CARGO_PKG_VERSION"));
     let mut pending: Vec<String> = Vec::new();
     loop {
-        let prompt = if pending.is_empty() { PROMPT } else { CONTINUE };
+        let main_prompt = super::prompt_for(Some(&runtime));
+        let prompt = if pending.is_empty() { main_prompt.as_str() } else { CONTINUE };
         screen.set_at_prompt(true);
         let read = editor.readline(prompt);
         screen.set_at_prompt(false);

@@ -1,11 +1,30 @@
 //! Erlang distribution: the only module that knows the wire format.
 //!
-//! `etf` is the External Term Format codec (Snow `Term` ↔ bytes), `frame`
-//! reads the length-prefixed packets of a connection and splits a
-//! pass-through packet into control message and payload, and `nodes` maps the
-//! `node: u32` index inside pids and references to a node's name and creation.
+//! Codec: `etf` (External Term Format), `frame` (packets), `control`
+//! (control messages). Protocol: `handshake`, `connection` (queue, writer,
+//! reader, heartbeat), `inbound` / `outbound` (control messages ↔ local
+//! signals). The node: `node` (start/stop, dialling and accepting, the
+//! node-down procedure), `node_monitors`, `net_kernel` (answers erl's ping),
+//! `names` (node names, the cookie), `nodes` (the node table), `epmd` /
+//! `epmd_server` (the port mapper's client and daemon), `peers` (peer
+//! nodes as OS processes).
 
+pub mod connection;
+pub mod control;
+pub mod epmd;
+pub mod epmd_server;
 pub mod etf;
 pub mod frame;
+pub mod handshake;
+mod inbound;
+pub mod names;
+mod net_kernel;
+pub mod node;
+pub mod node_monitors;
 pub mod nodes;
-pub mod epmd; pub mod epmd_server;
+mod outbound;
+pub mod peers;
+
+pub use connection::{net_tick, set_net_tick, DEFAULT_NET_TICK_MS};
+pub use inbound::{set_spawner, Spawner};
+pub use node::{Distribution, StartError};

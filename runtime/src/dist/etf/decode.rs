@@ -297,14 +297,16 @@ impl Decoder<'_, '_> {
                 Term::Ref(Ref { node: node_index(node, creation)?, words })
             }
             tag::EXPORT => {
+                let start = self.r.pos - 1;
                 let module = self.node_atom()?;
                 let function = self.node_atom()?;
                 if self.r.u8()? != tag::SMALL_INTEGER {
                     return Err(DecodeError::Invalid("EXPORT_EXT arity is not a small integer"));
                 }
                 let arity = self.r.u8()?;
+                let bytes = self.r.buf.get(start..self.r.pos).ok_or(DecodeError::Truncated)?;
                 match fun_codec() {
-                    Some(c) => c.decode_export(module.as_str(), function.as_str(), arity)?,
+                    Some(c) => c.decode_export_ext(bytes, module.as_str(), function.as_str(), arity)?,
                     None => return Err(DecodeError::Unsupported("fun (no FunCodec registered)")),
                 }
             }

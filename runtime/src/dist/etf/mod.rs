@@ -123,6 +123,13 @@ pub trait FunCodec: Send + Sync + 'static {
     fn encode(&self, fun: &Fun, out: &mut Vec<u8>) -> Result<(), EncodeError>;
     /// `fun Module:Function/Arity` (EXPORT_EXT).
     fn decode_export(&self, module: &str, function: &str, arity: u8) -> Result<Term, DecodeError>;
+    /// The same, with the whole EXPORT_EXT (tag byte included) for codecs
+    /// that keep a foreign fun's exact bytes (atoms may have been written as
+    /// ATOM_EXT or as ATOM_UTF8_EXT). By default, [`FunCodec::decode_export`].
+    fn decode_export_ext(&self, bytes: &[u8], module: &str, function: &str, arity: u8) -> Result<Term, DecodeError> {
+        let _ = bytes;
+        self.decode_export(module, function, arity)
+    }
     /// A whole NEW_FUN_EXT, tag byte included, its `Size` already checked
     /// against the input. Free variables can be read with [`decode_body`].
     fn decode_new_fun(&self, bytes: &[u8]) -> Result<Term, DecodeError>;

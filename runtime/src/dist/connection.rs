@@ -1,0 +1,466 @@
+//! One connection to another node: its phase, its outgoing queue, the
+//! writer thread, the reader thread and the heartbeat (reference §3).
+//!
+//! # Ordering
+//! Every signal for the peer is appended to one queue (`enqueue`), in the
+//! order the sending processes issue them, and the one writer thread writes
+//! the queue in order: per-pair ordering (rule 2) holds across nodes. The
+//! one reader thread hands incoming signals to local processes in the order
+//! they arrive, and runs the node-down procedure only after the last of
+//! them, so `(:nodedown, n)` comes after every signal received from `n`.
+//!
+//! # Heartbeat (rule 19)
+//! With `T` the net tick time: the writer sends a tick when it has written
+//! nothing for `T/4`. The reader declares the peer dead when nothing at all
+//! has arrived for `T`. We do not rely on the peer ticking at our rate (an
+//! `erl` with the default 60 s ticks only every 15 s): when the peer has been
+//! silent for `T/4`, the reader sends a *probe* — a monitor of a name nobody
+//! registers, which every Erlang node answers at once with a `:noproc` DOWN.
+//! A live peer, Snow or Erlang, thus always speaks within `T`.
+
+use super::control::{Control, Proc};
+use super::frame::{self, Frame, FrameReader};
+use crate::atom::Atom;
+use crate::term::{Pid, Ref, Term};
+use parking_lot::{Condvar, Mutex};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The net tick time `T` in milliseconds (`--net-tick`, `Node.set_tick`).
+static NET_TICK_MS: AtomicU64 = AtomicU64::new(DEFAULT_NET_TICK_MS);
+/// A few seconds, not Erlang's minute: a frozen peer is noticed within
+/// 4–4.25 s.
+pub const DEFAULT_NET_TICK_MS: u64 = 4000;
+/// The smallest tick time accepted.
+pub const MIN_NET_TICK_MS: u64 = 100;
+
+pub fn net_tick() -> Duration {
+    Duration::from_millis(NET_TICK_MS.load(Relaxed))
+}
+
+/// Sets `T` for every connection, current and future.
+pub fn set_net_tick(ms: u64) {
+    NET_TICK_MS.store(ms.max(MIN_NET_TICK_MS), Relaxed);
+}
+
+/// The name our probes monitor: nobody registers it.
+pub(crate) fn probe_name() -> Atom {
+    Atom::new("$snow_probe")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Connecting,
+    Up,
+    Down,
+}
+
+/// What we know of the peer once the handshake is done.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PeerInfo {
+    pub flags: u64,
+    pub creation: u32,
+}
+
+pub(crate) struct Conn {
+    pub node: Atom,
+    pub(crate) state: Mutex<ConnState>,
+    /// Wakes the writer (new bytes, going down) and whoever waits for the
+    /// phase to change (`Node.connect`, `Node.disconnect`).
+    pub(crate) changed: Condvar,
+    pub(crate) peer: OnceLock<PeerInfo>,
+    socket: OnceLock<TcpStream>,
+}
+
+pub(crate) struct ConnState {
+    pub phase: Phase,
+    /// The handshake attempt allowed to bring this connection up (two can
+    /// race when both nodes dial each other at once).
+    pub owner: u64,
+    /// Signals queued while connecting, encoded once the peer's flags are
+    /// known.
+    pub early: VecDeque<Control>,
+    /// Encoded packets waiting for the writer.
+    pub out: Vec<u8>,
+    /// Someone (a sender on the fast path, or the writer thread) is writing
+    /// to the socket: everyone else appends to `out`.
+    pub writing: bool,
+    /// When bytes last went out (ticks are sent only when idle).
+    pub last_write: Instant,
+    /// Local processes that may hold links or monitors with processes on
+    /// the peer: each gets `ConnectionLost` when the connection goes.
+    pub ties: FxHashSet<Pid>,
+    /// Our `Node.spawn` requests not yet answered: request -> requester.
+    pub spawns: FxHashMap<Ref, Pid>,
+    /// Why it went down (first cause wins).
+    pub reason: Option<Atom>,
+    /// The down procedure has finished.
+    pub settled: bool,
+}
+
+impl Conn {
+    pub(crate) fn new(node: Atom, owner: u64) -> Conn {
+        Conn {
+            node,
+            state: Mutex::new(ConnState {
+                phase: Phase::Connecting,
+                owner,
+                early: VecDeque::new(),
+                out: Vec::new(),
+                writing: false,
+                last_write: Instant::now(),
+                ties: FxHashSet::default(),
+                spawns: FxHashMap::default(),
+                reason: None,
+                settled: false,
+            }),
+            changed: Condvar::new(),
+            peer: OnceLock::new(),
+            socket: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        self.state.lock().phase
+    }
+
+    /// Queues a signal for the peer, remembering `tie` (a local process
+    /// that now has a link or monitor there). `Err` gives it back when the
+    /// connection is already down.
+    pub(crate) fn enqueue(&self, c: Control, tie: Option<Pid>) -> Result<(), Control> {
+        let bytes = match self.peer.get() {
+            Some(p) => match encode(&c, p.flags) {
+                Some(b) => Some(b),
+                None => return Ok(()), // logged; dropped like a lost message
+            },
+            None => None,
+        };
+        let mut st = self.state.lock();
+        if let Some(p) = tie {
+            st.ties.insert(p);
+        }
+        match st.phase {
+            Phase::Down => {
+                if let Some(p) = tie {
+                    st.ties.remove(&p);
+                }
+                return Err(c);
+            }
+            Phase::Connecting => st.early.push_back(c),
+            Phase::Up => {
+                // Encoded before the lock; if the connection came up
+                // meanwhile, now.
+                let encoded = bytes.or_else(|| self.peer.get().and_then(|p| encode(&c, p.flags)));
+                let Some(b) = encoded else { return Ok(()) };
+                if st.out.is_empty() && !st.writing {
+                    // Fast path: nobody is writing and nothing waits, so
+                    // this packet goes out now, from this thread, without
+                    // waking the writer; whatever the socket will not take
+                    // at once goes back to the front of the queue.
+                    st.writing = true;
+                    drop(st);
+                    let sent = match self.socket.get() {
+                        Some(s) => send_now(s, &b),
+                        None => 0,
+                    };
+                    let mut st = self.state.lock();
+                    st.writing = false;
+                    st.last_write = Instant::now();
+                    if sent < b.len() {
+                        let rest = b.get(sent..).unwrap_or_default();
+                        st.out.splice(0..0, rest.iter().copied());
+                    }
+                    if !st.out.is_empty() {
+                        self.changed.notify_all();
+                    }
+                } else {
+                    let was_empty = st.out.is_empty();
+                    st.out.extend_from_slice(&b);
+                    if was_empty {
+                        self.changed.notify_all();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Remembers a local process tied to the peer (incoming link/monitor).
+    pub(crate) fn tie(&self, p: Pid) {
+        if p.node == 0 {
+            self.state.lock().ties.insert(p);
+        }
+    }
+
+    /// Brings the connection up with `socket`: encodes what was queued.
+    /// False if another attempt owns it or it is no longer connecting.
+    pub(crate) fn go_up(&self, attempt: u64, socket: &TcpStream, peer: PeerInfo) -> bool {
+        let mut st = self.state.lock();
+        if st.phase != Phase::Connecting || st.owner != attempt {
+            return false;
+        }
+        let Ok(s) = socket.try_clone() else { return false };
+        let _ = self.socket.set(s);
+        let _ = self.peer.set(peer);
+        let early = std::mem::take(&mut st.early);
+        for c in early {
+            if let Some(b) = encode(&c, peer.flags) {
+                st.out.extend_from_slice(&b);
+            }
+        }
+        st.phase = Phase::Up;
+        self.changed.notify_all();
+        true
+    }
+
+    /// Asks the connection to go down for `reason`: closes the socket, so
+    /// the reader runs the down procedure. Returns false if already going.
+    pub(crate) fn close(&self, reason: Atom) -> bool {
+        let mut st = self.state.lock();
+        if st.reason.is_some() || st.phase == Phase::Down {
+            return false;
+        }
+        st.reason = Some(reason);
+        drop(st);
+        if let Some(s) = self.socket.get() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        self.changed.notify_all();
+        true
+    }
+
+    /// Marks the connection down and takes what the down procedure needs.
+    /// `None` if it was down already.
+    pub(crate) fn take_down(&self, reason: Atom) -> Option<(Atom, FxHashSet<Pid>, FxHashMap<Ref, Pid>, bool)> {
+        let mut st = self.state.lock();
+        if st.phase == Phase::Down {
+            return None;
+        }
+        let was_up = st.phase == Phase::Up;
+        st.phase = Phase::Down;
+        let reason = *st.reason.get_or_insert(reason);
+        st.out.clear();
+        st.early.clear();
+        let ties = std::mem::take(&mut st.ties);
+        let spawns = std::mem::take(&mut st.spawns);
+        drop(st);
+        if let Some(s) = self.socket.get() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        self.changed.notify_all();
+        Some((reason, ties, spawns, was_up))
+    }
+
+    pub(crate) fn mark_settled(&self) {
+        self.state.lock().settled = true;
+        self.changed.notify_all();
+    }
+
+    /// Waits until the phase is no longer `Connecting` (or `limit` passes).
+    pub(crate) fn wait_settled_phase(&self, limit: Duration) -> Phase {
+        let deadline = Instant::now() + limit;
+        let mut st = self.state.lock();
+        while st.phase == Phase::Connecting {
+            if self.changed.wait_until(&mut st, deadline).timed_out() {
+                break;
+            }
+        }
+        st.phase
+    }
+
+    /// Waits until the down procedure has run (or `limit` passes).
+    pub(crate) fn wait_down(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut st = self.state.lock();
+        while !st.settled {
+            if self.changed.wait_until(&mut st, deadline).timed_out() {
+                break;
+            }
+        }
+    }
+
+    /// The writer thread: writes queued packets in order, a tick when idle
+    /// for T/4. Returns when the connection goes down or a write fails.
+    pub(crate) fn write_loop(&self, mut socket: TcpStream) {
+        loop {
+            let batch = {
+                let mut st = self.state.lock();
+                loop {
+                    if st.phase == Phase::Down || st.reason.is_some() {
+                        return;
+                    }
+                    if st.writing {
+                        // A sender is on the fast path: it wakes us if it
+                        // leaves bytes behind.
+                        self.changed.wait_for(&mut st, Duration::from_millis(50));
+                        continue;
+                    }
+                    if !st.out.is_empty() {
+                        st.writing = true;
+                        break std::mem::take(&mut st.out);
+                    }
+                    let every = net_tick() / 4;
+                    let idle = st.last_write.elapsed();
+                    if idle >= every {
+                        st.writing = true;
+                        break frame::TICK.to_vec();
+                    }
+                    self.changed.wait_for(&mut st, every - idle);
+                }
+            };
+            let ok = socket.write_all(&batch).is_ok();
+            let mut st = self.state.lock();
+            st.writing = false;
+            st.last_write = Instant::now();
+            if !ok {
+                drop(st);
+                self.close(Atom::CONNECTION_CLOSED);
+                return;
+            }
+            // Give the buffer back when it is small, to avoid reallocating.
+            if batch.capacity() <= 64 * 1024 && st.out.is_empty() {
+                let mut b = batch;
+                b.clear();
+                st.out = b;
+            }
+        }
+    }
+
+    /// The reader thread's loop: hands each packet to `handle` in order;
+    /// returns why the connection ended. `handle` returning `Err` (a
+    /// malformed packet) ends it too, after a one-line log.
+    pub(crate) fn read_loop(&self, mut socket: TcpStream, mut handle: impl FnMut(&Conn, Vec<u8>) -> Result<(), String>) -> Atom {
+        let check = Duration::from_millis(50).max(net_tick() / 16).min(Duration::from_millis(250));
+        let _ = socket.set_read_timeout(Some(check));
+        let mut reader = FrameReader::default();
+        let mut last_recv = Instant::now();
+        let mut last_probe = Instant::now();
+        loop {
+            if let Some(r) = self.state.lock().reason {
+                return r;
+            }
+            // Everything complete in the buffer first, in order.
+            loop {
+                match reader.next_frame() {
+                    Ok(None) => break,
+                    Ok(Some(Frame::Tick)) => {}
+                    Ok(Some(Frame::Data(body))) => {
+                        if let Err(e) = handle(self, body) {
+                            eprintln!("snow: closing the connection to {}: {e}", self.node.as_str());
+                            return Atom::CONNECTION_CLOSED;
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("snow: closing the connection to {}: {e}", self.node.as_str());
+                        return Atom::CONNECTION_CLOSED;
+                    }
+                }
+            }
+            match reader.read_from(&mut socket) {
+                Ok(0) => return Atom::CONNECTION_CLOSED,
+                Ok(_) => {
+                    last_recv = Instant::now();
+                    continue;
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(_) => return Atom::CONNECTION_CLOSED,
+            }
+            let tick = net_tick();
+            let silent = last_recv.elapsed();
+            if silent >= tick {
+                // One last look: if we were stopped ourselves (SIGSTOP) the
+                // peer may have spoken or closed meanwhile.
+                match last_look(&mut socket, &mut reader) {
+                    Some(0) => return Atom::CONNECTION_CLOSED,
+                    Some(_) => {
+                        last_recv = Instant::now();
+                        continue;
+                    }
+                    None => {
+                        eprintln!(
+                            "snow: node {} not responding (silent for the net tick time, {} ms): connection removed",
+                            self.node.as_str(),
+                            tick.as_millis()
+                        );
+                        return Atom::NET_TICK_TIMEOUT;
+                    }
+                }
+            }
+            if silent >= tick / 4 && last_probe.elapsed() >= tick / 4 {
+                last_probe = Instant::now();
+                let probe = Control::Monitor {
+                    from: crate::runtime::Runtime::OUTSIDE,
+                    target: Proc::Name(probe_name()),
+                    r: Ref { node: 0, words: [0, 0, 0] },
+                };
+                let _ = self.enqueue(probe, None);
+            }
+        }
+    }
+}
+
+/// A read that does not wait: `Some(0)` at the end of the stream, `Some(n)`
+/// when bytes were waiting (kept in the reader), `None` when there were none.
+fn last_look(socket: &mut TcpStream, reader: &mut FrameReader) -> Option<usize> {
+    let _ = socket.set_nonblocking(true);
+    let r = reader.read_from(socket);
+    let _ = socket.set_nonblocking(false);
+    r.ok()
+}
+
+/// Writes what the socket takes without waiting (a full send buffer, a
+/// frozen peer: the rest is the writer thread's). Returns the bytes sent.
+fn send_now(socket: &TcpStream, bytes: &[u8]) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut sent = 0;
+    while sent < bytes.len() {
+        let rest = &bytes[sent..];
+        // SAFETY: send(2) reads `rest.len()` bytes from a live slice on an
+        // open socket; MSG_DONTWAIT makes this one call non-blocking without
+        // touching the socket's mode, which the reader relies on.
+        let n = unsafe {
+            libc::send(socket.as_raw_fd(), rest.as_ptr().cast(), rest.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+        };
+        if n <= 0 {
+            if n < 0 && std::io::Error::last_os_error().kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            break; // would block, or an error the writer will meet too
+        }
+        sent += n as usize;
+    }
+    sent
+}
+
+/// One packet for `c`, or `None` (logged) when a term cannot be encoded.
+fn encode(c: &Control, peer_flags: u64) -> Option<Vec<u8>> {
+    let (control, payload) = c.write(peer_flags);
+    match frame::encode_pass_through(&control, payload.as_ref()) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            eprintln!("snow: a signal could not be sent to another node and was dropped: {e}");
+            None
+        }
+    }
+}
+
+/// A payload term that must be a proper list, as a vector.
+pub(crate) fn list_items(t: &Term) -> Option<Vec<Term>> {
+    let mut out = Vec::new();
+    let mut cur = t;
+    loop {
+        match cur {
+            Term::Nil => return Some(out),
+            Term::Cons(c) => {
+                out.push(c.head.clone());
+                cur = &c.tail;
+            }
+            _ => return None,
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! `Node`: distribution (processes.md rules 13–21) and peers, bound to the
+//! runtime's `dist` layer. Calls that wait on the network (`connect`,
+//! `ping`, `start_peer`, ...) run inside `Cx::blocking`, so other
+//! processes keep their scheduler thread meanwhile.
+//!
+//! `Node.spawn*` are in the prelude: they send a spawn request here and
+//! `receive` the answer like any message.
+
+use crate::args::{self, R};
+use snow_lang::vm::{Arity, BuiltinTable, Exception, Fiber, NativeCx};
+use snow_runtime::dist::{self, node_monitors, peers, Distribution};
+use snow_runtime::signal::node_message;
+use snow_runtime::{Atom, SpawnOpts, Term};
+use std::sync::Arc;
+
+pub fn register(t: &mut BuiltinTable) {
+    use Arity::*;
+    t.native("Node", "self", Exact(0), |c, _| Ok(Term::Atom(c.cx.runtime().node_name())));
+    t.native("", "node", Exact(0), |c, _| Ok(Term::Atom(c.cx.runtime().node_name())));
+    t.native("", "node", Exact(1), node_of);
+    t.native("Node", "alive?", Exact(0), |c, _| Ok(Term::bool(c.cx.runtime().distribution().is_some())));
+    t.native("Node", "list", Exact(0), |c, _| {
+        let nodes = c.cx.runtime().distribution().map(|d| d.connected()).unwrap_or_default();
+        Ok(Term::list(nodes.into_iter().map(Term::Atom).collect()))
+    });
+    t.native("Node", "start", Exact(1), |c, a| start(c, &a[0], None));
+    t.native("Node", "start", Exact(2), |c, a| start(c, &a[0], Some(&a[1])));
+    t.native("Node", "stop", Exact(0), stop);
+    t.native("Node", "connect", Exact(1), |c, a| connect(c, &a[0]).map(Term::bool));
+    t.native("Node", "ping", Exact(1), |c, a| {
+        Ok(Term::Atom(if connect(c, &a[0])? { Atom::PONG } else { Atom::PANG }))
+    });
+    t.native("Node", "disconnect", Exact(1), disconnect);
+    t.native("Node", "monitor", Exact(1), |c, a| monitor(c, &a[0], true));
+    t.native("Node", "monitor", Exact(2), |c, a| monitor(c, &a[0], args::boolean(&a[1])?));
+    t.native("Node", "demonitor", Exact(1), |c, a| monitor(c, &a[0], false));
+    t.native("Node", "down_reason", Exact(1), |_, a| {
+        let node = node_arg(&a[0])?;
+        Ok(node_monitors::last_down_reason(node).map(Term::Atom).unwrap_or(Term::NIL_ATOM))
+    });
+    t.native("Node", "set_tick", Exact(1), |_, a| {
+        let ms = args::non_neg(&a[0])?;
+        if ms < dist::connection::MIN_NET_TICK_MS {
+            return Err(Exception::badarg());
+        }
+        dist::set_net_tick(ms);
+        args::ok()
+    });
+    t.native("Node", "tick", Exact(0), |_, _| Ok(Term::Int(dist::net_tick().as_millis() as i64)));
+    t.native("Node", "__spawn_request", Exact(4), spawn_request);
+    t.native("Node", "__spawn_here", Exact(3), spawn_here);
+    t.native("Node", "start_peer", Exact(1), start_peer);
+    t.native("Node", "stop_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::stop));
+    t.native("Node", "kill_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::kill));
+    t.native("Node", "freeze_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::freeze));
+    t.native("Node", "thaw_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::thaw));
+    t.native("Node", "peers", Exact(0), |_, _| Ok(Term::list(peers::list().into_iter().map(Term::Atom).collect())));
+}
+
+/// Installs what runs spawn requests from other nodes: a Snow function
+/// value, run as `spawn` would.
+pub fn install_spawner() {
+    dist::set_spawner(Some(Arc::new(|fun: &Term, args: Vec<Term>| {
+        if !matches!(fun, Term::Fun(_)) {
+            return Err(Atom::BADARG);
+        }
+        Fiber::for_fun(fun, args).map(|f| Box::new(f) as Box<dyn snow_runtime::Behaviour>).map_err(|_| Atom::BADARG)
+    })));
+}
+
+/// A node given as an atom or a string.
+pub fn node_arg(t: &Term) -> Result<Atom, Exception> {
+    match t {
+        Term::Atom(a) if a.as_str().contains('@') => Ok(*a),
+        Term::Str(s) if s.contains('@') => Atom::try_new(s).ok_or_else(Exception::badarg),
+        _ => Err(Exception::badarg()),
+    }
+}
+
+fn failure(text: impl Into<String>) -> Exception {
+    Exception::error(Term::str(&text.into()))
+}
+
+fn distribution(c: &NativeCx<'_, '_>) -> Result<Arc<Distribution>, Exception> {
+    c.cx.runtime().distribution().ok_or_else(|| {
+        failure("this node is not distributed: start it with Node.start(\"a@127.0.0.1\", \"cookie\") or snow --name a@127.0.0.1")
+    })
+}
+
+/// `node(pid)`: the node a pid (or reference) lives on.
+fn node_of(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let index = match &a[0] {
+        Term::Pid(p) => p.node,
+        Term::Ref(r) => r.node,
+        _ => return Err(Exception::badarg()),
+    };
+    if index == 0 {
+        return Ok(Term::Atom(c.cx.runtime().node_name()));
+    }
+    Ok(dist::nodes::node_of(index).map(|(n, _)| Term::Atom(n)).unwrap_or(Term::Atom(Atom::NONODE)))
+}
+
+/// `Node.start(name, cookie)`: `(:ok, node)` or `(:error, why)`.
+fn start(c: &mut NativeCx<'_, '_>, name: &Term, cookie: Option<&Term>) -> R {
+    let name = match name {
+        Term::Atom(a) => a.as_str().to_string(),
+        Term::Str(s) => s.to_string(),
+        _ => return Err(Exception::badarg()),
+    };
+    let cookie = match cookie {
+        Some(Term::Atom(a)) => a.as_str().to_string(),
+        Some(Term::Str(s)) => s.to_string(),
+        Some(_) => return Err(Exception::badarg()),
+        None => match dist::names::default_cookie() {
+            Ok(c) => c,
+            Err(e) => return Ok(Term::tuple(vec![Term::Atom(Atom::ERROR), Term::str(&e)])),
+        },
+    };
+    let rt = c.cx.runtime().clone();
+    match c.cx.blocking(|| Distribution::start(&rt, &name, &cookie)) {
+        Ok(d) => Ok(Term::tuple(vec![Term::Atom(Atom::OK), Term::Atom(d.name())])),
+        Err(e) => Ok(Term::tuple(vec![Term::Atom(Atom::ERROR), Term::str(&e.0)])),
+    }
+}
+
+fn stop(c: &mut NativeCx<'_, '_>, _: &[Term]) -> R {
+    match c.cx.runtime().distribution() {
+        Some(d) => {
+            c.cx.blocking(|| d.stop());
+            args::ok()
+        }
+        None => Ok(Term::tuple(vec![Term::Atom(Atom::ERROR), Term::Atom(Atom::new("not_alive"))])),
+    }
+}
+
+fn connect(c: &mut NativeCx<'_, '_>, node: &Term) -> Result<bool, Exception> {
+    let node = node_arg(node)?;
+    let Some(d) = c.cx.runtime().distribution() else { return Ok(false) };
+    Ok(c.cx.blocking(|| d.connect(node)))
+}
+
+fn disconnect(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let node = node_arg(&a[0])?;
+    let Some(d) = c.cx.runtime().distribution() else { return Ok(Term::FALSE) };
+    Ok(Term::bool(c.cx.blocking(|| d.disconnect(node))))
+}
+
+/// `Node.monitor(node)`: `(:nodedown, node)` each time the connection is
+/// lost, `(:nodeup, node)` each time it is made; at once a nodedown if not
+/// connected now (rule 17). `:all` watches every node.
+fn monitor(c: &mut NativeCx<'_, '_>, node: &Term, on: bool) -> R {
+    let node = match node {
+        Term::Atom(a) if *a == Atom::ALL => Atom::ALL,
+        other => node_arg(other)?,
+    };
+    let me = c.cx.pid();
+    if !on {
+        node_monitors::remove(me, node);
+        return Ok(Term::TRUE);
+    }
+    node_monitors::add(me, node);
+    let rt = c.cx.runtime();
+    let connected = node == rt.node_name() || rt.distribution().is_some_and(|d| d.is_connected(node));
+    if node != Atom::ALL && !connected {
+        c.cx.mailbox().push(node_message(false, node));
+    }
+    Ok(Term::TRUE)
+}
+
+fn spawn_opts(t: &Term) -> Result<SpawnOpts, Exception> {
+    let mut o = SpawnOpts::default();
+    for item in args::list(t)? {
+        match item.as_atom() {
+            Some(Atom::LINK) => o.link = true,
+            Some(Atom::MONITOR) => o.monitor = true,
+            _ => return Err(Exception::badarg()),
+        }
+    }
+    Ok(o)
+}
+
+/// `Node.__spawn_request(node, f, args, opts)`: the reference of the
+/// request, answered by `(:spawn_reply, ref, :ok | :error, pid | why)`;
+/// `nil` when `node` is this node (the caller spawns here instead).
+fn spawn_request(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let node = node_arg(&a[0])?;
+    let f = args::fun(&a[1])?.clone();
+    let fargs = args::list(&a[2])?;
+    let opts = spawn_opts(&a[3])?;
+    if node == c.cx.runtime().node_name() {
+        return Ok(Term::NIL_ATOM);
+    }
+    Ok(Term::Ref(c.cx.spawn_remote(node, f, fargs, opts)))
+}
+
+/// `Node.__spawn_here(f, args, opts)`: a local spawn (pid, or `(pid, ref)`
+/// with `:monitor`).
+fn spawn_here(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let f = args::fun(&a[0])?;
+    let fiber = Fiber::for_fun(f, args::list(&a[1])?)?;
+    let opts = spawn_opts(&a[2])?;
+    let (pid, mref) = c.cx.spawn(Box::new(fiber), opts);
+    Ok(match mref {
+        Some(r) if opts.monitor => Term::tuple(vec![Term::Pid(pid), Term::Ref(r)]),
+        _ => Term::Pid(pid),
+    })
+}
+
+/// `Node.start_peer(:b)`: a new `snow` OS process as node `b@<this host>`
+/// with this node's cookie and tick, connected; returns its node name.
+fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let d = distribution(c)?;
+    let given = match &a[0] {
+        Term::Atom(x) => x.as_str().to_string(),
+        Term::Str(s) => s.to_string(),
+        _ => return Err(Exception::badarg()),
+    };
+    let full = if given.contains('@') {
+        given
+    } else {
+        let me = d.name();
+        let host = me.as_str().split_once('@').map(|(_, h)| h.to_string()).unwrap_or_default();
+        format!("{given}@{host}")
+    };
+    let spec = peers::PeerSpec {
+        name: full.clone(),
+        cookie: d.cookie().to_string(),
+        net_tick_ms: dist::net_tick().as_millis() as u64,
+    };
+    let started = c.cx.blocking(|| {
+        peers::start(&spec)?;
+        let node = dist::names::NodeName::parse(&full)?.full();
+        let atom = Atom::try_new(&node).ok_or("the atom table is full")?;
+        if d.connect(atom) {
+            Ok(atom)
+        } else {
+            Err(format!("started the peer {node} but could not connect to it"))
+        }
+    });
+    match started {
+        Ok(atom) => Ok(Term::Atom(atom)),
+        Err(e) => Err(failure(e)),
+    }
+}
+
+fn peer_op(c: &mut NativeCx<'_, '_>, node: &Term, op: fn(Atom) -> Result<(), String>) -> R {
+    let node = node_arg(node)?;
+    match c.cx.blocking(|| op(node)) {
+        Ok(()) => args::ok(),
+        Err(e) => Err(failure(e)),
+    }
+}

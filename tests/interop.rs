@@ -1,0 +1,246 @@
+//! Interop with a real Erlang/OTP node (processes.md rule 20): a Snow node
+//! and an `erl` node on 127.0.0.1 with the same cookie, each running one
+//! half of a scenario (`tests/interop/interop.erl` and the Snow scripts
+//! below), both printing what they see.
+//!
+//! Without `erl` the tests print a notice and pass, unless
+//! `SNOW_REQUIRE_ERL=1` (as `.ci/run` sets), where they fail.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/cluster.rs"]
+mod cluster;
+
+use cluster::{erl_available, root, temp_file, Epmd, Proc};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// `interop.erl`, compiled once per run.
+fn beam_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("snow-interop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new("erlc").arg("-o").arg(&dir).arg(root().join("tests/interop/interop.erl")).output().unwrap();
+        assert!(out.status.success(), "erlc failed: {}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+    .clone()
+}
+
+struct Pair {
+    _epmd: Epmd,
+    snow: Proc,
+    erl: Proc,
+    s: String,
+}
+
+/// Starts the Snow half (waits for its `ready`), then the Erlang half.
+fn start(test: &str, scenario: &str, snow_script: &str) -> Pair {
+    let epmd = Epmd::start();
+    let s = format!("{test}_s@127.0.0.1");
+    let e = format!("{test}_e@127.0.0.1");
+    let file = temp_file(test, "snow_half.snow", snow_script);
+    let mut cmd = epmd.snow(&["run", "--name", &s, "--cookie", "interop"]);
+    cmd.arg(&file);
+    let mut snow = Proc::start(cmd);
+    snow.wait_out("ready", LIMIT);
+    let eval = format!("interop:{scenario}(['{s}']), halt().");
+    let erl = Proc::start(epmd.erl(&e, "interop", &beam_dir(), &eval));
+    Pair { _epmd: epmd, snow, erl, s }
+}
+
+fn lines(p: &Proc) -> Vec<String> {
+    p.out.iter().filter(|l| *l != "ready").cloned().collect()
+}
+
+#[test]
+fn ping_pong_and_sends_both_ways() {
+    if !erl_available("interop::ping_pong_and_sends_both_ways") {
+        return;
+    }
+    let mut p = start(
+        "i_ping",
+        "ping_and_send",
+        r#"
+Process.register(self(), :snowbox)
+println("ready")
+let from = receive do (:hello, f) -> f end
+let e = node(from)
+Node.monitor(e)
+send(from, (:hi, self()))
+println(Node.ping(e))
+println(Node.list() == [e])
+send((:erlbox, e), (:from_snow, 1))
+receive do :done -> println("snow: done, sent to my pid") end
+send(from, :bye)
+receive do (:nodedown, ^e) -> println("snow: nodedown") end
+"#,
+    );
+    assert_eq!(p.erl.finish(LIMIT), 0);
+    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    let s = &p.s;
+    assert_eq!(
+        lines(&p.erl),
+        [
+            "ping pong".to_string(),
+            format!("pid reply from '{s}'"),
+            "registered send from snow 1".into(),
+            "global:sync ok".into(),
+            "hidden true".into()
+        ]
+    );
+    assert_eq!(lines(&p.snow), [":pong", "true", "snow: done, sent to my pid", "snow: nodedown"]);
+}
+
+#[test]
+fn monitors_both_ways() {
+    if !erl_available("interop::monitors_both_ways") {
+        return;
+    }
+    let mut p = start(
+        "i_mon",
+        "monitors",
+        r#"
+Process.register(self(), :snowbox)
+let victim = spawn(fn -> receive do (:die, r) -> exit(r) end end)
+Process.register(victim, :victim)
+println("ready")
+let from = receive do (:who, f) -> f end
+let e = node(from)
+Node.monitor(e)
+send(from, (:victim, victim))
+let epid = receive do (:eproc_ready, p) -> p end
+let r1 = Process.monitor((:eproc, e))
+let r2 = Process.monitor(epid)
+send(epid, :go)
+receive do (:down, ^r1, who, reason) -> println(("snow: down by name", who == (:eproc, e), reason)) end
+receive do (:down, ^r2, who, reason) -> println(("snow: down by pid", who == epid, reason)) end
+let r3 = Process.monitor((:eproc, e))
+receive do (:down, ^r3, _, reason) -> println(("snow: name gone", reason)) end
+send((:erlctl, e), :done)
+receive do (:nodedown, ^e) -> println("snow: nodedown") end
+"#,
+    );
+    assert_eq!(p.erl.finish(LIMIT), 0);
+    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    let s = &p.s;
+    assert_eq!(
+        lines(&p.erl),
+        [
+            "erl: down by pid boom".to_string(),
+            format!("erl: down by name {{victim,'{s}'}} boom"),
+            "erl: dead pid noproc".into(),
+            format!("erl: no name {{nobody,'{s}'}} noproc"),
+        ]
+    );
+    assert_eq!(
+        lines(&p.snow),
+        [
+            "(\"snow: down by name\", true, :bang)",
+            "(\"snow: down by pid\", true, :bang)",
+            "(\"snow: name gone\", :noproc)",
+            "snow: nodedown"
+        ]
+    );
+}
+
+#[test]
+fn links_both_ways_including_killed() {
+    if !erl_available("interop::links_both_ways_including_killed") {
+        return;
+    }
+    let mut p = start(
+        "i_link",
+        "links",
+        r#"
+Process.flag(:trap_exit, true)
+Process.register(self(), :snowbox)
+let worker = spawn(fn -> receive do _ -> :ok end end)
+println("ready")
+let from = receive do (:who, f) -> f end
+let e = node(from)
+Node.monitor(e)
+send(from, (:worker, worker))
+receive do :linked -> Process.exit(worker, :kill) end
+let e1 = receive do (:elink, p) -> p end
+Process.link(e1)
+send(e1, :linked_from_snow)
+receive do (:exit, ^e1, reason) -> println(("snow: link exit", reason)) end
+let e2 = receive do (:elink, p) -> p end
+Process.link(e2)
+send(e2, :linked_from_snow)
+receive do (:exit, ^e2, reason) -> println(("snow: link exit", reason)) end
+send((:erlctl, e), :done)
+receive do (:nodedown, ^e) -> println("snow: nodedown") end
+"#,
+    );
+    assert_eq!(p.erl.finish(LIMIT), 0);
+    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    assert_eq!(lines(&p.erl), ["erl: exit from snow killed"]);
+    assert_eq!(
+        lines(&p.snow),
+        ["(\"snow: link exit\", :killed)", "(\"snow: link exit\", :shutdown_by_erl)", "snow: nodedown"]
+    );
+}
+
+#[test]
+fn erl_sees_nodedown_and_noconnection_when_snow_is_killed() {
+    if !erl_available("interop::erl_sees_nodedown_and_noconnection_when_snow_is_killed") {
+        return;
+    }
+    let mut p = start(
+        "i_kill",
+        "nodedown_when_snow_dies",
+        r#"
+Process.register(self(), :snowbox)
+let worker = spawn(fn -> receive do _ -> :ok end end)
+println("ready")
+let from = receive do (:who, f) -> f end
+send(from, (:worker, worker))
+receive do :die -> :ok end
+println("armed")
+receive do :never -> :ok end
+"#,
+    );
+    p.erl.wait_out("armed", LIMIT);
+    p.snow.wait_out("armed", LIMIT);
+    let _ = p.snow.child.kill(); // SIGKILL: the OS closes its sockets
+    assert_eq!(p.erl.finish(LIMIT), 0);
+    assert_eq!(lines(&p.erl), ["armed", "erl: link noconnection", "erl: monitor noconnection", "erl: nodedown true"]);
+}
+
+#[test]
+fn snow_sees_nodedown_and_noconnection_when_erl_dies() {
+    if !erl_available("interop::snow_sees_nodedown_and_noconnection_when_erl_dies") {
+        return;
+    }
+    let mut p = start(
+        "i_erldie",
+        "nodedown_when_erl_dies",
+        r#"
+Process.flag(:trap_exit, true)
+Process.register(self(), :snowbox)
+println("ready")
+let (from, epid) = receive do (:hello, f, p) -> (f, p) end
+let e = node(from)
+Node.monitor(e)
+Process.link(epid)
+let m = Process.monitor(epid)
+send(from, :watching)
+receive do (:exit, ^epid, r) -> println(("snow: link", r)) end
+receive do (:down, ^m, _, r) -> println(("snow: monitor", r)) end
+receive do (:nodedown, n) -> println(("snow: nodedown", n == e)) end
+"#,
+    );
+    assert_eq!(p.erl.finish(LIMIT), 0);
+    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    assert_eq!(
+        lines(&p.snow),
+        ["(\"snow: link\", :noconnection)", "(\"snow: monitor\", :noconnection)", "(\"snow: nodedown\", true)"]
+    );
+}
