@@ -244,3 +244,28 @@ receive do (:nodedown, n) -> println(("snow: nodedown", n == e)) end
         ["(\"snow: link\", :noconnection)", "(\"snow: monitor\", :noconnection)", "(\"snow: nodedown\", true)"]
     );
 }
+
+#[test]
+fn the_erl_watch_example_pair() {
+    if !erl_available("interop::the_erl_watch_example_pair") || !cluster::on_path("escript") {
+        return;
+    }
+    let epmd = Epmd::start();
+    let mut snow = Proc::start(epmd.snow(&["examples/erl_watch.snow"]));
+    snow.wait_out("waiting for", LIMIT);
+    let mut esc = Command::new("escript");
+    esc.arg(root().join("examples/erl_watch.escript")).env("ERL_EPMD_PORT", epmd.port.to_string());
+    let mut erl = Proc::start(esc);
+    assert_eq!(erl.finish(LIMIT), 0, "{:?}", erl.err);
+    assert_eq!(snow.finish(LIMIT), 0, "{:?}", snow.err);
+    assert_eq!(erl.out, ["erl: watching a process on 'snow_watch@127.0.0.1'", "erl: the snow process went down: snow_says_bye"]);
+    assert_eq!(
+        snow.out,
+        [
+            "waiting for erl_watch@127.0.0.1 ...",
+            "erl says hello from :\"erl_watch@127.0.0.1\"",
+            "the erl process went down: :erl_says_bye",
+            "then its node: (:nodedown, :\"erl_watch@127.0.0.1\")"
+        ]
+    );
+}

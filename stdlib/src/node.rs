@@ -158,10 +158,8 @@ fn monitor(c: &mut NativeCx<'_, '_>, node: &Term, on: bool) -> R {
         node_monitors::remove(me, node);
         return Ok(Term::TRUE);
     }
-    node_monitors::add(me, node);
-    let rt = c.cx.runtime();
-    let connected = node == rt.node_name() || rt.distribution().is_some_and(|d| d.is_connected(node));
-    if node != Atom::ALL && !connected {
+    let up = node_monitors::add(me, node);
+    if node != Atom::ALL && !up && node != c.cx.runtime().node_name() {
         c.cx.mailbox().push(node_message(false, node));
     }
     Ok(Term::TRUE)

@@ -439,6 +439,9 @@ impl Distribution {
                 conns.remove(&c.node);
             }
         }
+        if was_up {
+            node_monitors::set_reason(c.node, reason);
+        }
         let mut ties: Vec<Pid> = ties.into_iter().collect();
         ties.sort();
         for p in ties {

@@ -22,6 +22,11 @@ struct Table {
     all: Vec<Pid>,
     /// Why each node last went down.
     reasons: FxHashMap<Atom, Atom>,
+    /// Nodes whose `:nodeup` went out and whose `:nodedown` has not: what
+    /// a new subscription is told, under the same lock as the
+    /// notifications, so it gets exactly one of "down at once" or a later
+    /// `:nodeup`, never both or neither.
+    up: rustc_hash::FxHashSet<Atom>,
 }
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
@@ -31,13 +36,22 @@ fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 }
 
 /// Adds a subscription of `pid` to `node` (`Atom::ALL`: every node).
-pub fn add(pid: Pid, node: Atom) {
+/// Returns whether `node` is up right now (its `:nodeup` went out).
+pub fn add(pid: Pid, node: Atom) -> bool {
     with(|t| {
         if node == Atom::ALL {
             t.all.push(pid)
         } else {
             t.by_node.entry(node).or_default().push(pid)
         }
+        t.up.contains(&node)
+    })
+}
+
+/// Records why `node` went down (before the processes tied to it hear).
+pub(crate) fn set_reason(node: Atom, reason: Atom) {
+    with(|t| {
+        t.reasons.insert(node, reason);
     });
 }
 
@@ -66,6 +80,10 @@ pub(crate) fn notify(rt: &Runtime, node: Atom, up: bool, reason: Option<Atom>) {
     let targets: Vec<Pid> = with(|t| {
         if let Some(r) = reason {
             t.reasons.insert(node, r);
+        }
+        let changed = if up { t.up.insert(node) } else { t.up.remove(&node) };
+        if !changed {
+            return Vec::new();
         }
         let mut v = t.by_node.get(&node).cloned().unwrap_or_default();
         v.extend(t.all.iter().copied());
