@@ -461,6 +461,9 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         }
     };
 
+    // What the slice sent to other nodes goes out now, in one write per
+    // connection.
+    crate::dist::connection::flush_dirty();
     let slice = match slice {
         Slice::Wait(Some(t)) if t <= Instant::now() => Slice::Yield,
         other => other,

@@ -79,6 +79,11 @@ thread_local! {
     static CURRENT: Cell<Option<Pid>> = const { Cell::new(None) };
 }
 
+/// Whether this thread is running a process's slice right now.
+pub(crate) fn in_slice() -> bool {
+    CURRENT.with(|c| c.get().is_some())
+}
+
 /// Marks the current thread as running `pid` for the guard's lifetime.
 pub(crate) struct CurrentGuard;
 impl CurrentGuard {

@@ -28,7 +28,7 @@ use std::collections::VecDeque;
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The net tick time `T` in milliseconds (`--net-tick`, `Node.set_tick`).
@@ -46,6 +46,22 @@ pub fn net_tick() -> Duration {
 /// Sets `T` for every connection, current and future.
 pub fn set_net_tick(ms: u64) {
     NET_TICK_MS.store(ms.max(MIN_NET_TICK_MS), Relaxed);
+}
+
+thread_local! {
+    /// Connections the running slice queued packets on (`enqueue_from_process`).
+    static DIRTY: std::cell::RefCell<Vec<Arc<Conn>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes what this thread's slice queued (called when a slice ends).
+pub(crate) fn flush_dirty() {
+    let list = DIRTY.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_empty() { Vec::new() } else { std::mem::take(&mut *d) }
+    });
+    for c in list {
+        c.flush();
+    }
 }
 
 /// The name our probes monitor: nobody registers it.
@@ -92,6 +108,9 @@ pub(crate) struct ConnState {
     pub writing: bool,
     /// When bytes last went out (ticks are sent only when idle).
     pub last_write: Instant,
+    /// On some scheduler thread's list of connections to flush at the end
+    /// of the running slice.
+    pub dirty: bool,
     /// Local processes that may hold links or monitors with processes on
     /// the peer: each gets `ConnectionLost` when the connection goes.
     pub ties: FxHashSet<Pid>,
@@ -114,6 +133,7 @@ impl Conn {
                 out: Vec::new(),
                 writing: false,
                 last_write: Instant::now(),
+                dirty: false,
                 ties: FxHashSet::default(),
                 spawns: FxHashMap::default(),
                 reason: None,
@@ -133,6 +153,22 @@ impl Conn {
     /// that now has a link or monitor there). `Err` gives it back when the
     /// connection is already down.
     pub(crate) fn enqueue(&self, c: Control, tie: Option<Pid>) -> Result<(), Control> {
+        self.enqueue_with(c, tie, None)
+    }
+
+    /// `enqueue` for a signal sent by a running process: the packet waits
+    /// in the queue until the process's slice ends (`flush_dirty`), so the
+    /// messages one slice sends go out in one system call, and a process
+    /// that then waits for a reply has it on the wire at once.
+    pub(crate) fn enqueue_from_process(self: &Arc<Self>, c: Control, tie: Option<Pid>) -> Result<(), Control> {
+        if crate::runtime::in_slice() {
+            self.enqueue_with(c, tie, Some(self))
+        } else {
+            self.enqueue_with(c, tie, None)
+        }
+    }
+
+    fn enqueue_with(&self, c: Control, tie: Option<Pid>, defer: Option<&Arc<Conn>>) -> Result<(), Control> {
         let bytes = match self.peer.get() {
             Some(p) => match encode(&c, p.flags) {
                 Some(b) => Some(b),
@@ -157,7 +193,13 @@ impl Conn {
                 // meanwhile, now.
                 let encoded = bytes.or_else(|| self.peer.get().and_then(|p| encode(&c, p.flags)));
                 let Some(b) = encoded else { return Ok(()) };
-                if st.out.is_empty() && !st.writing {
+                if let Some(me) = defer {
+                    st.out.extend_from_slice(&b);
+                    if !st.dirty {
+                        st.dirty = true;
+                        DIRTY.with(|d| d.borrow_mut().push(me.clone()));
+                    }
+                } else if st.out.is_empty() && !st.writing {
                     // Fast path: nobody is writing and nothing waits, so
                     // this packet goes out now, from this thread, without
                     // waking the writer; whatever the socket will not take
@@ -190,6 +232,37 @@ impl Conn {
         Ok(())
     }
 
+    /// Writes the queue now from this thread if nobody else is writing;
+    /// what the socket does not take at once is the writer thread's.
+    fn flush(&self) {
+        let mut st = self.state.lock();
+        st.dirty = false;
+        if st.writing || st.out.is_empty() || st.phase != Phase::Up {
+            return;
+        }
+        let batch = std::mem::take(&mut st.out);
+        st.writing = true;
+        drop(st);
+        let sent = match self.socket.get() {
+            Some(s) => send_now(s, &batch),
+            None => 0,
+        };
+        let mut st = self.state.lock();
+        st.writing = false;
+        st.last_write = Instant::now();
+        if sent < batch.len() {
+            let rest = batch.get(sent..).unwrap_or_default();
+            st.out.splice(0..0, rest.iter().copied());
+        } else if st.out.is_empty() && batch.capacity() <= 64 * 1024 {
+            let mut b = batch;
+            b.clear();
+            st.out = b;
+        }
+        if !st.out.is_empty() {
+            self.changed.notify_all();
+        }
+    }
+
     /// Remembers a local process tied to the peer (incoming link/monitor).
     pub(crate) fn tie(&self, p: Pid) {
         if p.node == 0 {
@@ -199,12 +272,16 @@ impl Conn {
 
     /// Brings the connection up with `socket`: encodes what was queued.
     /// False if another attempt owns it or it is no longer connecting.
-    pub(crate) fn go_up(&self, attempt: u64, socket: &TcpStream, peer: PeerInfo) -> bool {
+    /// `announce` runs first, under this connection's lock: node monitors
+    /// hear `:nodeup` before anyone can see the connection up (so whoever
+    /// subscribes after `Node.connect` returns is told "up", not "down").
+    pub(crate) fn go_up(&self, attempt: u64, socket: &TcpStream, peer: PeerInfo, announce: impl FnOnce()) -> bool {
         let mut st = self.state.lock();
         if st.phase != Phase::Connecting || st.owner != attempt {
             return false;
         }
         let Ok(s) = socket.try_clone() else { return false };
+        announce();
         let _ = self.socket.set(s);
         let _ = self.peer.set(peer);
         let early = std::mem::take(&mut st.early);

@@ -405,10 +405,9 @@ impl Distribution {
         };
         let _ = index;
         let info = PeerInfo { flags: peer.flags, creation: peer.creation };
-        if !c.go_up(attempt, &stream, info) {
+        if !c.go_up(attempt, &stream, info, || node_monitors::notify(&self.rt, c.node, true, None)) {
             return; // another attempt owns this connection
         }
-        node_monitors::notify(&self.rt, c.node, true, None);
         let Ok(writer_stream) = stream.try_clone() else {
             c.close(Atom::CONNECTION_CLOSED);
             self.conn_down(c, Atom::CONNECTION_CLOSED);
@@ -466,7 +465,7 @@ impl Distribution {
         // waits on the new attempt, or fails with it.
         for _ in 0..2 {
             let Some(c) = self.conn(node) else { return Err(control) };
-            match c.enqueue(control, tie) {
+            match c.enqueue_from_process(control, tie) {
                 Ok(()) => return Ok(()),
                 Err(back) => control = back,
             }
