@@ -372,3 +372,36 @@ fn clauses_typed_one_per_entry_make_one_function() {
     // after another entry, a definition replaces the function
     assert_eq!(results[5], "20", "{stdout}");
 }
+
+#[test]
+fn a_node_shows_in_the_prompt_completes_node_names_and_feeds_nodedown() {
+    let home = Home::new("node");
+    // No port mapper runs on this port, and a node with a fixed port
+    // starts none: nothing is left behind.
+    let free = |_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (epmd_port, node_port) = (free(0), free(1));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
+    cmd.env("HOME", &home.0)
+        .env("SNOW_HISTORY", home.history())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env("ERL_EPMD_PORT", epmd_port.to_string());
+    let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
+    let mut r = Repl { pty: spawn_with_options(cmd, options).expect("start snow in a pty"), seen: String::new() };
+    r.expect("snow> ");
+    r.send_line(&format!("Node.start(\"ptynode@127.0.0.1:{node_port}\", \"c\")"));
+    r.expect("(:ok, :\"ptynode@127.0.0.1\")");
+    r.expect("snow(ptynode@127.0.0.1)> ");
+    r.keys("Node.ping(:ptyn\t");
+    r.expect("Node.ping(:\"ptynode@127.0.0.1\"");
+    r.keys(")\r");
+    r.expect(":pong");
+    let peer_port = free(2);
+    r.send_line(&format!("let b = Node.start_peer(\"ptypeer@127.0.0.1:{peer_port}\")"));
+    r.expect(":\"ptypeer@127.0.0.1\"");
+    r.send_line("Node.monitor(b)");
+    r.expect("true");
+    r.send_line("spawn(fn -> Process.sleep(200); Node.kill_peer(b) end)");
+    r.expect("mailbox <- (:nodedown, :\"ptypeer@127.0.0.1\")");
+    r.quit();
+}

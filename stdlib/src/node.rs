@@ -68,13 +68,23 @@ pub fn install_spawner() {
     })));
 }
 
-/// A node given as an atom or a string.
+/// A node given as an atom or a string. `b@host:port` names node
+/// `b@host` and remembers where it listens (no EPMD lookup needed).
 pub fn node_arg(t: &Term) -> Result<Atom, Exception> {
-    match t {
-        Term::Atom(a) if a.as_str().contains('@') => Ok(*a),
-        Term::Str(s) if s.contains('@') => Atom::try_new(s).ok_or_else(Exception::badarg),
-        _ => Err(Exception::badarg()),
+    let text = match t {
+        Term::Atom(a) => a.as_str(),
+        Term::Str(s) => s,
+        _ => return Err(Exception::badarg()),
+    };
+    if !text.contains('@') {
+        return Err(Exception::badarg());
     }
+    let parsed = dist::names::NodeName::parse(text).map_err(|_| Exception::badarg())?;
+    let full = parsed.full();
+    if let Some(port) = parsed.port {
+        dist::names::remember_port(&full, port);
+    }
+    Atom::try_new(&full).ok_or_else(Exception::badarg)
 }
 
 fn failure(text: impl Into<String>) -> Exception {
@@ -227,7 +237,11 @@ fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     };
     let started = c.cx.blocking(|| {
         peers::start(&spec)?;
-        let node = dist::names::NodeName::parse(&full)?.full();
+        let parsed = dist::names::NodeName::parse(&full)?;
+        let node = parsed.full();
+        if let Some(port) = parsed.port {
+            dist::names::remember_port(&node, port);
+        }
         let atom = Atom::try_new(&node).ok_or("the atom table is full")?;
         if d.connect(atom) {
             Ok(atom)

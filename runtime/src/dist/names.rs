@@ -84,6 +84,20 @@ impl fmt::Display for NodeName {
     }
 }
 
+/// Ports given with node names (`b@127.0.0.1:4371`): dialling such a node
+/// skips the EPMD lookup. The name itself stays `b@127.0.0.1`.
+static PORT_HINTS: parking_lot::Mutex<Option<rustc_hash::FxHashMap<String, u16>>> = parking_lot::Mutex::new(None);
+
+/// Remembers that `full` (`b@host`) listens on `port`.
+pub fn remember_port(full: &str, port: u16) {
+    PORT_HINTS.lock().get_or_insert_with(Default::default).insert(full.to_string(), port);
+}
+
+/// The port remembered for `full`, if any.
+pub fn port_hint(full: &str) -> Option<u16> {
+    PORT_HINTS.lock().as_ref().and_then(|m| m.get(full).copied())
+}
+
 /// This machine's host name up to the first dot (erl's `-sname` host).
 pub fn short_hostname() -> String {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -91,9 +91,16 @@ impl Distribution {
         let listener = TcpListener::bind((parsed.listen_ip(), parsed.port.unwrap_or(0)))
             .map_err(|e| StartError(format!("cannot listen on {}:{}: {e}", parsed.listen_ip(), parsed.port.unwrap_or(0))))?;
         let listen = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
-        let registered = match epmd::ensure_epmd() {
-            Ok(_) => epmd::register(&parsed.alive, listen.port(), NodeType::Normal).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+        // A fixed port (`a@host:port`) needs no port mapper: register with
+        // one if it runs, but do not start one.
+        let mapper = if parsed.port.is_some() {
+            if epmd::EpmdClient::new(epmd::local_epmd()).is_running() { Ok(()) } else { Err("no EPMD".to_string()) }
+        } else {
+            epmd::ensure_epmd().map(|_| ()).map_err(|e| e.to_string())
+        };
+        let registered = match mapper {
+            Ok(()) => epmd::register(&parsed.alive, listen.port(), NodeType::Normal).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
         };
         let (registration, creation) = match registered {
             Ok(r) => {
@@ -283,7 +290,7 @@ impl Distribution {
             return Err(HandshakeError::Protocol("long and short node names cannot be mixed".into()));
         }
         let ip = peer.ip().map_err(HandshakeError::Protocol)?;
-        let port = match peer.port {
+        let port = match peer.port.or_else(|| super::names::port_hint(&peer.full())) {
             Some(p) => p,
             None => match epmd::port_please(ip, &peer.alive) {
                 Ok(Some(np)) => np.port,
