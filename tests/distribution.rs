@@ -9,7 +9,7 @@
 mod cluster;
 
 use cluster::{temp_file, Epmd, Proc};
-use snow_runtime::dist::control::{Control, Proc as Target};
+use snow_runtime::dist::control::Control;
 use snow_runtime::dist::frame::{self, Frame, FrameReader};
 use snow_runtime::dist::handshake::{self, flags, Local};
 use snow_runtime::{Atom, Pid, Ref, Term};
@@ -24,32 +24,13 @@ fn run_node_script(test: &str, script: &str) -> (String, String) {
     let epmd = Epmd::start();
     let file = temp_file(test, "main.snow", script);
     let name = format!("{test}_a@127.0.0.1");
-    let mut p = Proc::start(epmd.snow(&["run", "--name", &name, "--cookie", "c"]).arg(&file).take_cmd());
+    let mut cmd = epmd.snow(&["run", "--name", &name, "--cookie", "c"]);
+    cmd.arg(&file);
+    let mut p = Proc::start(cmd);
     let status = p.finish(LIMIT);
     let (out, err) = (p.out.join("\n"), p.err.join("\n"));
     assert_eq!(status, 0, "script failed\nstdout:\n{out}\nstderr:\n{err}");
     (out, err)
-}
-
-/// `Command::arg` returns `&mut Command`; this takes it back by value.
-trait TakeCmd {
-    fn take_cmd(&mut self) -> std::process::Command;
-}
-impl TakeCmd for std::process::Command {
-    fn take_cmd(&mut self) -> std::process::Command {
-        let mut c = std::process::Command::new(self.get_program());
-        c.args(self.get_args());
-        for (k, v) in self.get_envs() {
-            match v {
-                Some(v) => c.env(k, v),
-                None => c.env_remove(k),
-            };
-        }
-        if let Some(d) = self.get_current_dir() {
-            c.current_dir(d);
-        }
-        c
-    }
 }
 
 fn assert_lines(out: &str, want: &[&str]) {
@@ -285,7 +266,7 @@ receive do m -> println(m) end
 #[test]
 fn a_closure_typed_at_the_repl_runs_on_a_peer() {
     let epmd = Epmd::start();
-    let mut c = epmd.snow(&["--name", "repl_a@127.0.0.1", "--cookie", "c"]).take_cmd();
+    let mut c = epmd.snow(&["--name", "repl_a@127.0.0.1", "--cookie", "c"]);
     c.env("NO_COLOR", "1");
     let mut p = Proc::start(c);
     let input = r#"let b = Node.start_peer(:repl_b)
@@ -308,7 +289,7 @@ receive do m -> m end
 #[test]
 fn a_wrong_cookie_is_refused_on_both_sides() {
     let epmd = Epmd::start();
-    let mut b = Proc::start(epmd.snow(&["peer", "--name", "cookie_b@127.0.0.1", "--cookie", "right"]).take_cmd());
+    let mut b = Proc::start(epmd.snow(&["peer", "--name", "cookie_b@127.0.0.1", "--cookie", "right"]));
     let file = temp_file(
         "cookie",
         "main.snow",
@@ -320,7 +301,9 @@ println(Node.list())
     );
     let client = snow_runtime::dist::epmd::EpmdClient::new(([127, 0, 0, 1], epmd.port).into());
     wait_for(|| client.port_please("cookie_b").ok().flatten());
-    let mut a = Proc::start(epmd.snow(&["run", "--name", "cookie_a@127.0.0.1", "--cookie", "wrong"]).arg(&file).take_cmd());
+    let mut cmd = epmd.snow(&["run", "--name", "cookie_a@127.0.0.1", "--cookie", "wrong"]);
+    cmd.arg(&file);
+    let mut a = Proc::start(cmd);
     assert_eq!(a.finish(LIMIT), 0);
     assert_eq!(a.out, ["false", ":pang", "[]"]);
     assert!(a.err.iter().all(|l| l.contains("refused: wrong cookie")), "{:?}", a.err);
@@ -427,7 +410,7 @@ fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
 #[test]
 fn malformed_frames_close_only_their_connection() {
     let epmd = Epmd::start();
-    let mut node = Proc::start(epmd.snow(&["peer", "--name", "frames_b@127.0.0.1", "--cookie", "c"]).take_cmd());
+    let mut node = Proc::start(epmd.snow(&["peer", "--name", "frames_b@127.0.0.1", "--cookie", "c"]));
     // A healthy connection that must survive everything below. Its pids
     // are of node raw_ok (index learnt by decoding).
     let mut healthy = RawPeer::connect(&epmd, "raw_ok@127.0.0.1", "frames_b@127.0.0.1");
@@ -483,5 +466,4 @@ fn malformed_frames_close_only_their_connection() {
     let closing: Vec<&String> = node.err.iter().filter(|l| l.contains("closing the connection")).collect();
     assert_eq!(closing.len(), cases.len(), "one line per bad connection: {:#?}", node.err);
     assert!(node.child.try_wait().unwrap().is_none(), "the node is still running");
-    let _ = Target::Pid(me);
 }

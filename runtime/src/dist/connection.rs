@@ -21,7 +21,7 @@
 use super::control::{Control, Proc};
 use super::frame::{self, Frame, FrameReader};
 use crate::atom::Atom;
-use crate::term::{Pid, Ref, Term};
+use crate::term::{Pid, Ref};
 use parking_lot::{Condvar, Mutex};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
@@ -177,16 +177,14 @@ impl Conn {
             None => None,
         };
         let mut st = self.state.lock();
+        if st.phase == Phase::Down {
+            return Err(c);
+        }
         if let Some(p) = tie {
             st.ties.insert(p);
         }
         match st.phase {
-            Phase::Down => {
-                if let Some(p) = tie {
-                    st.ties.remove(&p);
-                }
-                return Err(c);
-            }
+            Phase::Down => return Err(c),
             Phase::Connecting => st.early.push_back(c),
             Phase::Up => {
                 // Encoded before the lock; if the connection came up
@@ -522,22 +520,6 @@ fn encode(c: &Control, peer_flags: u64) -> Option<Vec<u8>> {
         Err(e) => {
             eprintln!("snow: a signal could not be sent to another node and was dropped: {e}");
             None
-        }
-    }
-}
-
-/// A payload term that must be a proper list, as a vector.
-pub(crate) fn list_items(t: &Term) -> Option<Vec<Term>> {
-    let mut out = Vec::new();
-    let mut cur = t;
-    loop {
-        match cur {
-            Term::Nil => return Some(out),
-            Term::Cons(c) => {
-                out.push(c.head.clone());
-                cur = &c.tail;
-            }
-            _ => return None,
         }
     }
 }

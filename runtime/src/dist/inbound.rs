@@ -4,7 +4,7 @@
 //! answered as a dead process (a link `:noproc`, a monitor a DOWN
 //! `:noproc`), and the answer travels back over the same connection.
 
-use super::connection::{list_items, probe_name, Conn};
+use super::connection::{probe_name, Conn};
 use super::control::{Control, Proc};
 use super::frame;
 use super::node::Distribution;
@@ -155,7 +155,7 @@ fn spawn_request(d: &Distribution, c: &Conn, req: crate::term::Ref, from: Pid, m
     let fail = |reason: Atom| {
         reply(c, Control::SpawnReply { req, to: from, flags: 0, result: Term::Atom(reason) });
     };
-    let Some(opts) = list_items(opts) else { return fail(Atom::BADOPT) };
+    let Some(opts) = opts.list_to_vec() else { return fail(Atom::BADOPT) };
     let (mut link, mut monitor) = (false, false);
     for o in &opts {
         match o {
@@ -166,8 +166,8 @@ fn spawn_request(d: &Distribution, c: &Conn, req: crate::term::Ref, from: Pid, m
         }
     }
     let is_apply = mfa.0.as_str() == "erlang" && mfa.1.as_str() == "apply" && mfa.2 == 2;
-    let call = list_items(args).and_then(|a| match &a[..] {
-        [fun, fargs] => list_items(fargs).map(|fa| (fun.clone(), fa)),
+    let call = args.list_to_vec().and_then(|a| match &a[..] {
+        [fun, fargs] => fargs.list_to_vec().map(|fa| (fun.clone(), fa)),
         _ => None,
     });
     let spawner = SPAWNER.read().clone();
