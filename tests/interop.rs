@@ -254,7 +254,9 @@ fn the_erl_watch_example_pair() {
     let mut snow = Proc::start(epmd.snow(&["examples/erl_watch.snow"]));
     snow.wait_out("waiting for", LIMIT);
     let mut esc = Command::new("escript");
-    esc.arg(root().join("examples/erl_watch.escript")).env("ERL_EPMD_PORT", epmd.port.to_string());
+    esc.arg(root().join("examples/erl_watch.escript"))
+        .env("ERL_EPMD_PORT", epmd.port.to_string())
+        .env("ERL_FLAGS", "-start_epmd false");
     let mut erl = Proc::start(esc);
     assert_eq!(erl.finish(LIMIT), 0, "{:?}", erl.err);
     assert_eq!(snow.finish(LIMIT), 0, "{:?}", snow.err);

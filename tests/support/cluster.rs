@@ -170,7 +170,9 @@ impl Epmd {
         c.args(["-noshell", "-name", name, "-setcookie", cookie, "-pa"])
             .arg(pa)
             .args(["-eval", eval])
-            .env("ERL_EPMD_PORT", self.port.to_string());
+            .env("ERL_EPMD_PORT", self.port.to_string())
+            // Our port mapper already runs: erl must not start one.
+            .env("ERL_FLAGS", "-start_epmd false");
         c
     }
 }
