@@ -81,7 +81,12 @@ pub fn write_term(out: &mut String, term: &Term) {
             let _ = write!(out, "#PID<{}.{}.{}>", p.node, p.id, p.serial);
         }
         Term::Ref(r) => {
-            let _ = write!(out, "#Reference<{}.{}.{}.{}>", r.node, r.words[2], r.words[1], r.words[0]);
+            let (node, words) = crate::dist::long_refs::expand(r);
+            let _ = write!(out, "#Reference<{node}");
+            for w in words.iter().rev() {
+                let _ = write!(out, ".{w}");
+            }
+            out.push('>');
         }
         Term::Fun(f) => {
             let _ = write!(out, "#Function<{}>", f.code.describe());

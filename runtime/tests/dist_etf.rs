@@ -148,10 +148,11 @@ fn remote_pid_and_ref_from_a_real_node() {
     assert!(matches!(dec(&short).unwrap(), Term::Ref(Ref { words: [9, 0, 0], .. })));
     short[3] = 0;
     assert!(dec(&short[..short.len() - 4]).is_err());
-    // 5 words (V4_NC) does not fit Snow's Ref
+    // 5 words (V4_NC): interned, re-encoded as received (see below)
     let mut five = vec![131, 90, 0, 5, 119, 1, b'n', 0, 0, 0, 1];
     five.extend(std::iter::repeat_n(1, 20));
-    assert!(matches!(dec(&five), Err(DecodeError::Unsupported(_))));
+    let t = dec(&five).unwrap();
+    assert_eq!(enc(&t), five);
 }
 
 #[test]
@@ -237,4 +238,34 @@ proptest! {
         // canonical: re-encoding gives the same bytes
         prop_assert_eq!(etf::encode(&back).unwrap(), bytes);
     }
+}
+
+/// OTP 26+ (V4_NC) may send references of 4 or 5 words: they decode,
+/// compare by value and re-encode byte for byte.
+#[test]
+fn long_references_round_trip() {
+    let make = |words: &[u32]| {
+        let mut b = vec![131, 90];
+        b.extend_from_slice(&(words.len() as u16).to_be_bytes());
+        b.extend_from_slice(&[119, 13]);
+        b.extend_from_slice(b"x@127.0.0.1:9");
+        b.extend_from_slice(&7u32.to_be_bytes());
+        for w in words {
+            b.extend_from_slice(&w.to_be_bytes());
+        }
+        b
+    };
+    let five = make(&[1, 2, 3, 4, 5]);
+    let four = make(&[1, 2, 3, 4]);
+    let (a, _) = snow_runtime::dist::etf::decode(&five).expect("5 words decode");
+    let (b, _) = snow_runtime::dist::etf::decode(&five).expect("again");
+    let (c, _) = snow_runtime::dist::etf::decode(&four).expect("4 words decode");
+    assert!(a.strict_eq(&b), "the same reference twice is equal");
+    assert!(!a.strict_eq(&c), "a different reference is not");
+    assert_eq!(snow_runtime::dist::etf::encode(&a).expect("encodes"), five);
+    assert_eq!(snow_runtime::dist::etf::encode(&c).expect("encodes"), four);
+    let shown = snow_runtime::inspect::inspect(&a);
+    assert!(shown.ends_with(".5.4.3.2.1>"), "{shown}");
+    let six = make(&[1, 2, 3, 4, 5, 6]);
+    assert!(snow_runtime::dist::etf::decode(&six).is_err(), "more than 5 words is refused");
 }

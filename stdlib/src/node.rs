@@ -101,7 +101,7 @@ fn distribution(c: &NativeCx<'_, '_>) -> Result<Arc<Distribution>, Exception> {
 fn node_of(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let index = match &a[0] {
         Term::Pid(p) => p.node,
-        Term::Ref(r) => r.node,
+        Term::Ref(r) => dist::long_refs::expand(r).0,
         _ => return Err(Exception::badarg()),
     };
     if index == 0 {

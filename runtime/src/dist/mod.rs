@@ -17,6 +17,7 @@ pub mod etf;
 pub mod frame;
 pub mod handshake;
 mod inbound;
+pub mod long_refs;
 pub mod names;
 mod net_kernel;
 pub mod node;

@@ -286,15 +286,17 @@ impl Decoder<'_, '_> {
                 if len == 0 || len > 5 {
                     return Err(DecodeError::Invalid("reference with 0 or more than 5 words"));
                 }
-                let mut words = [0u32; 3];
-                for i in 0..len {
-                    let w = self.r.u32()?;
-                    match words.get_mut(i) {
-                        Some(slot) => *slot = w,
-                        None => return Err(DecodeError::Unsupported("reference with more than 3 words")),
-                    }
+                let mut words = [0u32; 5];
+                for slot in words.iter_mut().take(len) {
+                    *slot = self.r.u32()?;
                 }
-                Term::Ref(Ref { node: node_index(node, creation)?, words })
+                let index = node_index(node, creation)?;
+                if len <= 3 {
+                    Term::Ref(Ref { node: index, words: [words[0], words[1], words[2]] })
+                } else {
+                    let r = crate::dist::long_refs::intern(index, &words[..len]);
+                    Term::Ref(r.ok_or(DecodeError::Unsupported("too many long references"))?)
+                }
             }
             tag::EXPORT => {
                 let start = self.r.pos - 1;

@@ -154,12 +154,13 @@ fn encode_pid(p: &Pid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
 }
 
 fn encode_ref(r: &Ref, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let (name, creation) = node(r.node)?;
+    let (index, words) = crate::dist::long_refs::expand(r);
+    let (name, creation) = node(index)?;
     out.push(tag::NEWER_REFERENCE);
-    out.extend_from_slice(&(r.words.len() as u16).to_be_bytes());
+    out.extend_from_slice(&(words.len() as u16).to_be_bytes());
     encode_atom(name, out)?;
     out.extend_from_slice(&creation.to_be_bytes());
-    for w in r.words {
+    for w in words {
         out.extend_from_slice(&w.to_be_bytes());
     }
     Ok(())
