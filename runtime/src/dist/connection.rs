@@ -60,6 +60,7 @@ pub(crate) fn flush_dirty() {
         if d.is_empty() { Vec::new() } else { std::mem::take(&mut *d) }
     });
     for c in list {
+        c.state.lock().dirty = false;
         c.flush();
     }
 }
@@ -183,48 +184,26 @@ impl Conn {
         if let Some(p) = tie {
             st.ties.insert(p);
         }
-        match st.phase {
-            Phase::Down => return Err(c),
-            Phase::Connecting => st.early.push_back(c),
-            Phase::Up => {
-                // Encoded before the lock; if the connection came up
-                // meanwhile, now.
-                let encoded = bytes.or_else(|| self.peer.get().and_then(|p| encode(&c, p.flags)));
-                let Some(b) = encoded else { return Ok(()) };
-                if let Some(me) = defer {
-                    st.out.extend_from_slice(&b);
-                    if !st.dirty {
-                        st.dirty = true;
-                        DIRTY.with(|d| d.borrow_mut().push(me.clone()));
-                    }
-                } else if st.out.is_empty() && !st.writing {
-                    // Fast path: nobody is writing and nothing waits, so
-                    // this packet goes out now, from this thread, without
-                    // waking the writer; whatever the socket will not take
-                    // at once goes back to the front of the queue.
-                    st.writing = true;
-                    drop(st);
-                    let sent = match self.socket.get() {
-                        Some(s) => send_now(s, &b),
-                        None => 0,
-                    };
-                    let mut st = self.state.lock();
-                    st.writing = false;
-                    st.last_write = Instant::now();
-                    if sent < b.len() {
-                        let rest = b.get(sent..).unwrap_or_default();
-                        st.out.splice(0..0, rest.iter().copied());
-                    }
-                    if !st.out.is_empty() {
-                        self.changed.notify_all();
-                    }
-                } else {
-                    let was_empty = st.out.is_empty();
-                    st.out.extend_from_slice(&b);
-                    if was_empty {
-                        self.changed.notify_all();
-                    }
+        if st.phase == Phase::Connecting {
+            st.early.push_back(c);
+            return Ok(());
+        }
+        // Up. Encoded before the lock; if the connection came up meanwhile, now.
+        let encoded = bytes.or_else(|| self.peer.get().and_then(|p| encode(&c, p.flags)));
+        let Some(b) = encoded else { return Ok(()) };
+        st.out.extend_from_slice(&b);
+        match defer {
+            Some(me) => {
+                if !st.dirty {
+                    st.dirty = true;
+                    DIRTY.with(|d| d.borrow_mut().push(me.clone()));
                 }
+            }
+            None => {
+                // Out now, from this thread, without waking the writer
+                // (unless someone is writing already).
+                drop(st);
+                self.flush();
             }
         }
         Ok(())
@@ -234,7 +213,6 @@ impl Conn {
     /// what the socket does not take at once is the writer thread's.
     fn flush(&self) {
         let mut st = self.state.lock();
-        st.dirty = false;
         if st.writing || st.out.is_empty() || st.phase != Phase::Up {
             return;
         }
