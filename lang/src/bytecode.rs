@@ -157,6 +157,10 @@ pub enum Op {
     CallRemote { dst: Reg, k: u32, start: Reg, argc: u16 },
     /// return R[src] to the caller
     Return { src: Reg },
+    /// return v (a small integer) to the caller: `Int` + `Return` in one
+    ReturnInt { v: i32 },
+    /// return K[k] to the caller: `Const` + `Return` in one
+    ReturnConst { k: u32 },
 
     // ---- receive ------------------------------------------------------------
     /// start a receive: scan from the oldest message, no deadline yet
@@ -236,6 +240,20 @@ impl Proto {
         self.module.get().copied().unwrap_or_else(|| unreachable_module())
     }
 
+    /// Function `idx` of this function's module.
+    ///
+    /// # Safety
+    /// `idx` must be below the module's function count, as the verifier
+    /// proves for every `Call`/`TailCall` operand. Found by offset rather
+    /// than through `module()`: the call instructions are the hottest path.
+    #[inline(always)]
+    pub unsafe fn sibling(&'static self, idx: u32) -> &'static Proto {
+        // SAFETY: a loaded proto lives in its module's `protos` at position
+        // `self.index` (the verifier checks the numbering), so both offsets
+        // stay inside that one allocation, which lives for ever.
+        unsafe { &*(self as *const Proto).sub(self.index as usize).add(idx as usize) }
+    }
+
     /// The shared code object that function values of this proto point at.
     pub fn fun_code(&'static self) -> Arc<dyn FunCode> {
         self.fun_code.get_or_init(|| Arc::new(ProtoRef(self))).clone()
@@ -292,4 +310,15 @@ impl FunCode for ProtoRef {
 /// Interns `name` for use as a late-bound function name constant.
 pub fn name_const(name: &str) -> Term {
     Term::Atom(Atom::new(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The interpreter fetches one `Op` per instruction: keep it small.
+    #[test]
+    fn an_instruction_is_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<Op>(), 12);
+    }
 }

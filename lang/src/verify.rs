@@ -2,7 +2,8 @@
 //! loaded, so the interpreter may index registers, constants and code
 //! without bounds checks.
 //!
-//! It proves, for each function: every register operand (and every register
+//! It proves, for each function: its number is its position in the module
+//! (so `Proto::sibling` can find a callee by offset); every register operand (and every register
 //! range) lies inside the function's window; constants, functions and jump
 //! targets exist; calls to functions of the module pass their arity; closures
 //! capture exactly what their function expects; and execution cannot run off
@@ -16,7 +17,10 @@ use crate::bytecode::{Module, Op, Proto, Reg, NO_REG};
 pub struct VerifyError(pub String);
 
 pub fn verify(module: &Module) -> Result<(), VerifyError> {
-    for p in &module.protos {
+    for (i, p) in module.protos.iter().enumerate() {
+        if p.index as usize != i {
+            return Err(VerifyError(format!("{}/{}: numbered {} but at {i}", p.name, p.arity, p.index)));
+        }
         verify_proto(p, &module.protos)?;
     }
     Ok(())
@@ -67,6 +71,8 @@ fn verify_proto(p: &Proto, protos: &[Proto]) -> Result<(), VerifyError> {
             | Op::Concat { dst, a, b }
             | Op::ListConcat { dst, a, b } => reg(dst) && reg(a) && reg(b),
             Op::CheckBool { src } | Op::Badmatch { src } | Op::CaseClause { src } | Op::Return { src } => reg(src),
+            Op::ReturnInt { .. } => true,
+            Op::ReturnConst { k } => konst(k),
             Op::Interpolate { dst, start, n } | Op::Tuple { dst, start, n } => reg(dst) && range(start, n as usize),
             Op::List { dst, start, n, tail } => reg(dst) && range(start, n as usize) && (tail == NO_REG || reg(tail)),
             Op::Map { dst, start, n } => reg(dst) && range(start, 2 * n as usize),
@@ -116,6 +122,8 @@ fn ends_flow(op: &Op) -> bool {
         op,
         Op::Jump { .. }
             | Op::Return { .. }
+            | Op::ReturnInt { .. }
+            | Op::ReturnConst { .. }
             | Op::TailCall { .. }
             | Op::TailCallFun { .. }
             | Op::TailCallGlobal { .. }

@@ -151,3 +151,15 @@ fn deeply_nested_programs_compile_on_a_small_stack() {
         }
     });
 }
+
+#[test]
+fn literal_returns_are_fused_but_a_join_keeps_its_return() {
+    let unit = compile_src("fn sign(0) = :zero\nfn sign(_) = 1\nfn either(x) = x or 5\n").expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    let sign = listing.split("fn #").find(|f| f.contains("sign/1")).expect("sign listed");
+    assert!(sign.contains("ReturnConst") && sign.contains("ReturnInt { v: 1 }"), "{sign}");
+    assert!(!sign.contains("Return { src"), "no Return left after fused ones:\n{sign}");
+    // `x or 5`: the `true` branch jumps to the Return that follows `5`.
+    let either = listing.split("fn #").find(|f| f.contains("either/1")).expect("either listed");
+    assert!(either.contains("ReturnInt { v: 5 }") && either.contains("Return { src"), "{either}");
+}

@@ -2,15 +2,16 @@
 //! spent, it waits in `receive`, or its bottom frame returns.
 //!
 //! Only the hot instructions — moves, integer arithmetic, tests, calls and
-//! returns — are handled here; the rest go to `ops.rs`, out of line, so that
-//! the loop's state (pc, window base, code) stays in machine registers. The
-//! current frame lives in those locals and is written back to the frame
+//! returns — are handled here; the rest go to `ops.rs`, out of line, and so
+//! do the slow halves of the hot ones (floats, term order, faults), so that
+//! the loop's state (pc, window, code, budget) stays in machine registers.
+//! The current frame lives in those locals and is written back to the frame
 //! stack only when control leaves it. Every call costs one reduction.
 
 use super::exception::Exception;
 use super::fiber::{fun_parts, Fault, Fiber, Frame, Step};
 use super::ops::{arith_add, arith_mul, arith_sub, cmp_ints, compare, Flow};
-use crate::bytecode::{Op, Proto};
+use crate::bytecode::{Cmp, Op, Proto};
 use snow_runtime::cx::Cx;
 use snow_runtime::{Atom, Term};
 
@@ -36,6 +37,31 @@ fn set_int(slot: &mut Term, i: i64) {
     }
 }
 
+/// Moves a result from one register to another. An integer is copied field
+/// by field: the register was most likely just written that way (`set_int`),
+/// and reading it back as one wide load would stall on store forwarding.
+#[inline(always)]
+fn move_result(src: &mut Term, dst: &mut Term) {
+    if let Term::Int(i) = *src {
+        set_int(dst, i);
+    } else {
+        set(dst, std::mem::replace(src, Term::Nil));
+    }
+}
+
+// The slow halves of the hot instructions, out of line.
+#[cold]
+#[inline(never)]
+fn slow_arith(op: fn(&Term, &Term) -> Result<Term, Exception>, a: &Term, b: &Term, dst: &mut Term) -> Result<(), Exception> {
+    *dst = op(a, b)?;
+    Ok(())
+}
+
+#[inline(never)]
+fn slow_compare(cmp: Cmp, a: &Term, b: &Term) -> bool {
+    compare(cmp, a, b)
+}
+
 impl Fiber {
     pub(crate) fn execute(&mut self, cx: &mut Cx<'_>, budget: u32) -> Result<Step, Fault> {
         let mut reds = budget;
@@ -43,30 +69,57 @@ impl Fiber {
             return Ok(Step::Done(Term::Atom(Atom::NIL)));
         };
         let mut proto: &'static Proto = top.proto;
-        let mut code: &'static [Op] = &proto.code;
-        let mut pc = top.pc as usize;
+        // The running function's first instruction, and the next one to run
+        // (a pointer rather than an index: one add per instruction fetched).
+        let mut code: *const Op = proto.code.as_ptr();
+        // SAFETY: a frame's pc is a verified instruction index.
+        let mut ip: *const Op = unsafe { code.add(top.pc as usize) };
         let mut base = top.base as usize;
+        // The running frame's first register. Refreshed (`window!`) whenever
+        // `base` changes or the register stack may have been reallocated:
+        // after every call, return and out-of-line instruction.
+        // SAFETY: `base <= regs.len()` by the frame invariant below.
+        let mut w: *mut Term = unsafe { self.regs.as_mut_ptr().add(base) };
 
-        // SAFETY (for `rd!`, `wr!` and the instruction fetch): the verifier
+        // SAFETY (for `rd!`, `wr!`, `goto!` and the instruction fetch): the verifier
         // (`verify.rs`) proved that every register operand of `proto` is below
-        // `proto.nregs`, every jump target is inside `code`, and that code
-        // cannot run off its end; and the frame invariant holds: while a
-        // frame runs, `regs.len() >= base + proto.nregs` (`push_entry`,
+        // `proto.nregs`, every jump target is inside `code`, every callee
+        // index is inside the module, and that code cannot run off its end;
+        // and the frame invariant holds: while a frame runs,
+        // `regs.len() >= base + proto.nregs` (`push_entry`, `push_call`,
         // `push_frame` and `replace_frame` grow the stack to the frame's
-        // `top`; nothing shrinks it below the running frame's `top`).
+        // `top`; nothing shrinks it below the running frame's `top`). `w` is
+        // never used after the register stack changed without a `window!`.
         macro_rules! rd {
             ($x:expr) => {
-                unsafe { self.regs.get_unchecked(base + $x as usize) }
+                unsafe { &*w.add($x as usize) }
             };
         }
         macro_rules! wr {
             ($x:expr) => {
-                unsafe { self.regs.get_unchecked_mut(base + $x as usize) }
+                unsafe { &mut *w.add($x as usize) }
+            };
+        }
+        macro_rules! window {
+            () => {
+                w = unsafe { self.regs.as_mut_ptr().add(base) }
+            };
+        }
+        // The index of the next instruction, as frames and reports keep it.
+        macro_rules! pc {
+            () => {
+                unsafe { ip.offset_from(code) as usize }
+            };
+        }
+        macro_rules! goto {
+            ($target:expr) => {
+                ip = unsafe { code.add($target as usize) }
             };
         }
         macro_rules! fault {
             ($e:expr) => {{
                 let exception = $e;
+                let pc = pc!();
                 self.save_pc(pc);
                 return Err(Fault { exception, proto, pc: pc.saturating_sub(1) });
             }};
@@ -85,9 +138,10 @@ impl Fiber {
                 match self.frames.last() {
                     Some(f) => {
                         proto = f.proto;
-                        code = &proto.code;
-                        pc = f.pc as usize;
+                        code = proto.code.as_ptr();
+                        goto!(f.pc);
                         base = f.base as usize;
+                        window!();
                     }
                     None => return Ok(Step::Done(Term::Atom(Atom::NIL))),
                 }
@@ -97,17 +151,51 @@ impl Fiber {
             () => {{
                 if reds == 0 {
                     // Re-run this call instruction when the process resumes.
-                    self.save_pc(pc - 1);
+                    self.save_pc(pc!() - 1);
                     return Ok(Step::Yield);
                 }
                 reds -= 1;
             }};
         }
 
+        // Returns to the caller: `$put` stores the result into the caller's
+        // register `$dst`; from the bottom frame the fiber is done with
+        // `$value` instead.
+        macro_rules! ret {
+            ($dst:ident => $put:expr, $value:expr) => {{
+                let n = self.frames.len();
+                if n < 2 {
+                    let v = $value;
+                    return Ok(Step::Done(self.finish_bottom(v)));
+                }
+                // SAFETY: `n >= 2`. Frames are `Copy`, so shortening the
+                // stack by one needs no destructor.
+                let (done, caller) = unsafe {
+                    let done = *self.frames.get_unchecked(n - 1);
+                    let caller = *self.frames.get_unchecked(n - 2);
+                    self.frames.set_len(n - 1);
+                    (done, caller)
+                };
+                // Registers above the caller's top stay as they are: every
+                // register is written before it is read, and the stack is
+                // trimmed whenever the process suspends.
+                base = caller.base as usize;
+                // SAFETY: the caller's window is inside the stack (frame
+                // invariant) and `done.dst` is one of its registers.
+                let cw = unsafe { self.regs.as_mut_ptr().add(base) };
+                let $dst = unsafe { &mut *cw.add(done.dst as usize) };
+                $put;
+                w = cw;
+                proto = caller.proto;
+                code = proto.code.as_ptr();
+                goto!(caller.pc);
+            }};
+        }
+
         loop {
-            // SAFETY: see above: `pc` is always a verified instruction index.
-            let op = unsafe { code.get_unchecked(pc) };
-            pc += 1;
+            // SAFETY: see above: `ip` always points at a verified instruction.
+            let op = unsafe { &*ip };
+            ip = unsafe { ip.add(1) };
             match *op {
                 Op::Move { dst, src } => {
                     let v = rd!(src).clone();
@@ -116,75 +204,77 @@ impl Fiber {
                 Op::Int { dst, v } => set_int(wr!(dst), v as i64),
                 Op::Const { dst, k } => set(wr!(dst), proto.consts[k as usize].clone()),
                 Op::Nil { dst } => set(wr!(dst), Term::Nil),
-                Op::AddImm { dst, a, imm } => {
-                    if let Term::Int(i) = *rd!(a) {
-                        match i.checked_add(imm as i64) {
-                            Some(v) => set_int(wr!(dst), v),
-                            None => fault!(Exception::badarith()),
-                        }
-                    } else {
-                        let v = tri!(arith_add(rd!(a), &Term::Int(imm as i64)));
-                        set(wr!(dst), v);
-                    }
-                }
-                Op::Add { dst, a, b } => {
-                    if let (Term::Int(x), Term::Int(y)) = (rd!(a), rd!(b)) {
-                        match x.checked_add(*y) {
-                            Some(v) => set_int(wr!(dst), v),
-                            None => fault!(Exception::badarith()),
-                        }
-                    } else {
-                        let v = tri!(arith_add(rd!(a), rd!(b)));
-                        set(wr!(dst), v);
-                    }
-                }
-                Op::Sub { dst, a, b } => {
-                    let v = tri!(arith_sub(rd!(a), rd!(b)));
-                    set(wr!(dst), v);
-                }
-                Op::Mul { dst, a, b } => {
-                    let v = tri!(arith_mul(rd!(a), rd!(b)));
-                    set(wr!(dst), v);
-                }
+                Op::AddImm { dst, a, imm } => match *rd!(a) {
+                    Term::Int(i) => match i.checked_add(imm as i64) {
+                        Some(v) => set_int(wr!(dst), v),
+                        None => fault!(Exception::badarith()),
+                    },
+                    _ => tri!(slow_arith(arith_add, rd!(a), &Term::Int(imm as i64), wr!(dst))),
+                },
+                Op::Add { dst, a, b } => match (rd!(a), rd!(b)) {
+                    (Term::Int(x), Term::Int(y)) => match x.checked_add(*y) {
+                        Some(v) => set_int(wr!(dst), v),
+                        None => fault!(Exception::badarith()),
+                    },
+                    _ => tri!(slow_arith(arith_add, rd!(a), rd!(b), wr!(dst))),
+                },
+                Op::Sub { dst, a, b } => match (rd!(a), rd!(b)) {
+                    (Term::Int(x), Term::Int(y)) => match x.checked_sub(*y) {
+                        Some(v) => set_int(wr!(dst), v),
+                        None => fault!(Exception::badarith()),
+                    },
+                    _ => tri!(slow_arith(arith_sub, rd!(a), rd!(b), wr!(dst))),
+                },
+                Op::Mul { dst, a, b } => match (rd!(a), rd!(b)) {
+                    (Term::Int(x), Term::Int(y)) => match x.checked_mul(*y) {
+                        Some(v) => set_int(wr!(dst), v),
+                        None => fault!(Exception::badarith()),
+                    },
+                    _ => tri!(slow_arith(arith_mul, rd!(a), rd!(b), wr!(dst))),
+                },
                 Op::Jump { target } => {
-                    if (target as usize) < pc {
+                    if (target as usize) < pc!() {
                         // a backward jump is a loop iteration (`for`)
                         spend!();
                     }
-                    pc = target as usize;
+                    goto!(target);
                 }
                 Op::TestCmpImm { cmp, a, imm, fail } => {
                     let holds = match rd!(a) {
                         Term::Int(x) => cmp_ints(cmp, *x, imm as i64),
-                        other => compare(cmp, other, &Term::Int(imm as i64)),
+                        other => slow_compare(cmp, other, &Term::Int(imm as i64)),
                     };
                     if !holds {
-                        pc = fail as usize;
+                        goto!(fail);
                     }
                 }
                 Op::TestCmp { cmp, a, b, fail } => {
-                    if !compare(cmp, rd!(a), rd!(b)) {
-                        pc = fail as usize;
+                    let holds = match (rd!(a), rd!(b)) {
+                        (Term::Int(x), Term::Int(y)) => cmp_ints(cmp, *x, *y),
+                        (x, y) => slow_compare(cmp, x, y),
+                    };
+                    if !holds {
+                        goto!(fail);
                     }
                 }
                 Op::TestInt { src, v, fail } => {
                     if !matches!(*rd!(src), Term::Int(i) if i == v as i64) {
-                        pc = fail as usize;
+                        goto!(fail);
                     }
                 }
                 Op::TestTuple { src, n, fail } => {
                     if !matches!(rd!(src), Term::Tuple(t) if t.len() == n as usize) {
-                        pc = fail as usize;
+                        goto!(fail);
                     }
                 }
                 Op::TestCons { src, fail } => {
                     if !matches!(rd!(src), Term::Cons(_)) {
-                        pc = fail as usize;
+                        goto!(fail);
                     }
                 }
                 Op::TestNil { src, fail } => {
                     if !matches!(rd!(src), Term::Nil) {
-                        pc = fail as usize;
+                        goto!(fail);
                     }
                 }
                 Op::GetElem { dst, src, i } => {
@@ -210,26 +300,30 @@ impl Fiber {
                 }
                 Op::Call { dst, proto: idx, start, .. } => {
                     spend!();
-                    let callee = &proto.module().protos[idx as usize];
-                    self.push_frame(pc, base, start, dst, callee, &[]);
+                    // SAFETY: the verifier proved `idx` names a function of this module.
+                    let callee = unsafe { proto.sibling(idx) };
+                    self.push_call(pc!(), base, start, dst, callee);
                     proto = callee;
-                    code = &proto.code;
-                    pc = 0;
+                    code = proto.code.as_ptr();
+                    ip = code;
                     base += start as usize;
+                    window!();
                 }
                 Op::TailCall { proto: idx, start, argc } => {
                     spend!();
-                    let callee = &proto.module().protos[idx as usize];
+                    // SAFETY: as for `Call`.
+                    let callee = unsafe { proto.sibling(idx) };
                     self.replace_frame(base, start, argc, callee, &[]);
                     proto = callee;
-                    code = &proto.code;
-                    pc = 0;
+                    code = proto.code.as_ptr();
+                    ip = code;
+                    window!();
                 }
                 Op::CallFun { dst, fun, start, argc } => {
                     spend!();
                     let f = rd!(fun).clone();
                     let (callee, env) = tri!(fun_parts(&f, argc as usize));
-                    self.push_frame(pc, base, start, dst, callee, env);
+                    self.push_frame(pc!(), base, start, dst, callee, env);
                     enter_top!();
                 }
                 Op::TailCallFun { fun, start, argc } => {
@@ -242,7 +336,7 @@ impl Fiber {
                 Op::CallGlobal { dst, name, start, argc } => {
                     spend!();
                     let callee = tri!(global(proto, name, argc));
-                    self.push_frame(pc, base, start, dst, callee, &[]);
+                    self.push_frame(pc!(), base, start, dst, callee, &[]);
                     enter_top!();
                 }
                 Op::TailCallGlobal { name, start, argc } => {
@@ -251,30 +345,21 @@ impl Fiber {
                     self.replace_frame(base, start, argc, callee, &[]);
                     enter_top!();
                 }
-                Op::Return { src } => {
-                    let v = std::mem::replace(wr!(src), Term::Nil);
-                    let Some(done) = self.frames.pop() else { return Ok(Step::Done(v)) };
-                    let Some(caller) = self.frames.last() else {
-                        self.regs.clear();
-                        return Ok(Step::Done(v));
-                    };
-                    // Registers above the caller's top stay as they are:
-                    // every register is written before it is read, and the
-                    // stack is trimmed whenever the process suspends.
-                    let (cbase, cpc, cproto) = (caller.base as usize, caller.pc as usize, caller.proto);
-                    set(&mut self.regs[cbase + done.dst as usize], v);
-                    proto = cproto;
-                    code = &proto.code;
-                    pc = cpc;
-                    base = cbase;
+                Op::Return { src } => ret!(d => move_result(wr!(src), d), std::mem::replace(wr!(src), Term::Nil)),
+                Op::ReturnInt { v } => ret!(d => set_int(d, v as i64), Term::Int(v as i64)),
+                Op::ReturnConst { k } => {
+                    let v = &proto.consts[k as usize];
+                    ret!(d => set(d, v.clone()), v.clone())
                 }
                 other => {
                     if matches!(other, Op::CallBuiltin { .. }) {
                         spend!();
                     }
-                    match self.cold(other, cx, proto, base, pc) {
+                    let flow = self.cold(other, cx, proto, base, pc!());
+                    window!();
+                    match flow {
                         Flow::Next => {}
-                        Flow::Jump(target) => pc = target,
+                        Flow::Jump(target) => goto!(target),
                         Flow::Enter => enter_top!(),
                         Flow::Leave(step) => return Ok(step),
                         Flow::Raise(e) => fault!(e),
@@ -282,6 +367,42 @@ impl Fiber {
                 }
             }
         }
+    }
+
+    /// The bottom frame returned `v`: the fiber's function is done.
+    #[cold]
+    fn finish_bottom(&mut self, v: Term) -> Term {
+        self.frames.pop();
+        if self.frames.is_empty() {
+            self.regs.clear();
+        }
+        v
+    }
+
+    /// Pushes a frame for a call of `callee` made by the running frame, whose
+    /// window starts at the caller's register `start`, where the arguments
+    /// already are. The common case of `push_frame`, kept lean.
+    #[inline(always)]
+    fn push_call(&mut self, pc: usize, base: usize, start: u16, dst: u16, callee: &'static Proto) {
+        let n = self.frames.len();
+        debug_assert!(n >= 1, "a call is made by a running frame");
+        // SAFETY: the caller is the running frame, so the stack is not empty.
+        let caller = unsafe { self.frames.get_unchecked_mut(n.wrapping_sub(1)) };
+        caller.pc = pc as u32;
+        let caller_top = caller.top as usize;
+        let new_base = base + start as usize;
+        let need = new_base + callee.nregs as usize;
+        if self.regs.len() < need {
+            self.grow_regs(need);
+        }
+        let top = need.max(caller_top) as u32;
+        self.frames.push(Frame { proto: callee, pc: 0, base: new_base as u32, dst, top });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_regs(&mut self, need: usize) {
+        self.regs.resize(need, Term::Nil);
     }
 
     /// Pushes a frame for `callee` whose window starts at the caller's
@@ -316,7 +437,6 @@ impl Fiber {
         let top = need.max(caller_top) as u32;
         self.frames.push(Frame { proto: callee, pc: 0, base: new_base as u32, dst, top });
     }
-
     /// Replaces the current frame by a call of `callee` (a tail call): the
     /// arguments move down to the window's start.
     #[inline]

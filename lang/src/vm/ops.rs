@@ -284,16 +284,22 @@ fn deadline_after(timeout: &Term) -> Result<Option<Instant>, Exception> {
     }
 }
 
+/// Compares two integers without a branch per comparison kind: the
+/// comparison is the set of orderings it accepts, as a bit mask indexed by
+/// the ordering (less 1, equal 2, greater 4), so the interpreter's compare-
+/// and-branch instructions need no second jump table.
 #[inline]
 pub(crate) fn cmp_ints(cmp: Cmp, x: i64, y: i64) -> bool {
-    match cmp {
-        Cmp::Lt => x < y,
-        Cmp::Le => x <= y,
-        Cmp::Gt => x > y,
-        Cmp::Ge => x >= y,
-        Cmp::Eq | Cmp::StrictEq => x == y,
-        Cmp::Ne | Cmp::StrictNe => x != y,
-    }
+    let accepted: u8 = match cmp {
+        Cmp::Lt => 0b001,
+        Cmp::Le => 0b011,
+        Cmp::Gt => 0b100,
+        Cmp::Ge => 0b110,
+        Cmp::Eq | Cmp::StrictEq => 0b010,
+        Cmp::Ne | Cmp::StrictNe => 0b101,
+    };
+    let ordering = (x >= y) as u8 + (x > y) as u8; // 0, 1 or 2
+    accepted >> ordering & 1 != 0
 }
 
 #[inline]
@@ -360,4 +366,30 @@ fn list_concat(a: &Term, b: &Term) -> Result<Term, Exception> {
         return Ok(b.clone());
     }
     Ok(Term::list_with_tail(items, b.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_comparisons_agree_with_rust() {
+        let cmps = [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne, Cmp::StrictEq, Cmp::StrictNe];
+        let values = [i64::MIN, -2, -1, 0, 1, 2, i64::MAX];
+        for cmp in cmps {
+            for x in values {
+                for y in values {
+                    let expected = match cmp {
+                        Cmp::Lt => x < y,
+                        Cmp::Le => x <= y,
+                        Cmp::Gt => x > y,
+                        Cmp::Ge => x >= y,
+                        Cmp::Eq | Cmp::StrictEq => x == y,
+                        Cmp::Ne | Cmp::StrictNe => x != y,
+                    };
+                    assert_eq!(cmp_ints(cmp, x, y), expected, "{x} {cmp:?} {y}");
+                }
+            }
+        }
+    }
 }

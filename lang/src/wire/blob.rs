@@ -198,6 +198,8 @@ op_table! {
     63 => CaseClause { src },
     64 => FunctionClause,
     65 => CondClause,
+    66 => ReturnInt { v },
+    67 => ReturnConst { k },
 }
 
 // ---- writing ----------------------------------------------------------------
