@@ -69,17 +69,17 @@ impl Fiber {
             return Ok(Step::Done(Term::Atom(Atom::NIL)));
         };
         let mut proto: &'static Proto = top.proto;
-        // The running function's first instruction, and the next one to run
-        // (a pointer rather than an index: one add per instruction fetched).
-        let mut code: *const Op = proto.code.as_ptr();
+        // The next instruction to run (a pointer rather than an index: one
+        // add per instruction fetched).
         // SAFETY: a frame's pc is a verified instruction index.
-        let mut ip: *const Op = unsafe { code.add(top.pc as usize) };
-        let mut base = top.base as usize;
+        let mut ip: *const Op = unsafe { proto.code.as_ptr().add(top.pc as usize) };
         // The running frame's first register. Refreshed (`window!`) whenever
-        // `base` changes or the register stack may have been reallocated:
-        // after every call, return and out-of-line instruction.
+        // the frame changes or the register stack may have been reallocated:
+        // after every call, return and out-of-line instruction. The frame's
+        // `base` itself stays in the frame: the fewer locals the loop keeps,
+        // the more of them the compiler keeps in machine registers.
         // SAFETY: `base <= regs.len()` by the frame invariant below.
-        let mut w: *mut Term = unsafe { self.regs.as_mut_ptr().add(base) };
+        let mut w: *mut Term = unsafe { self.regs.as_mut_ptr().add(top.base as usize) };
 
         // SAFETY (for `rd!`, `wr!`, `goto!` and the instruction fetch): the verifier
         // (`verify.rs`) proved that every register operand of `proto` is below
@@ -102,18 +102,24 @@ impl Fiber {
         }
         macro_rules! window {
             () => {
-                w = unsafe { self.regs.as_mut_ptr().add(base) }
+                w = unsafe { self.regs.as_mut_ptr().add(self.running_base()) }
+            };
+        }
+        // The running function's first instruction.
+        macro_rules! code {
+            () => {
+                proto.code.as_ptr()
             };
         }
         // The index of the next instruction, as frames and reports keep it.
         macro_rules! pc {
             () => {
-                unsafe { ip.offset_from(code) as usize }
+                unsafe { ip.offset_from(code!()) as usize }
             };
         }
         macro_rules! goto {
             ($target:expr) => {
-                ip = unsafe { code.add($target as usize) }
+                ip = unsafe { code!().add($target as usize) }
             };
         }
         macro_rules! fault {
@@ -138,10 +144,8 @@ impl Fiber {
                 match self.frames.last() {
                     Some(f) => {
                         proto = f.proto;
-                        code = proto.code.as_ptr();
                         goto!(f.pc);
-                        base = f.base as usize;
-                        window!();
+                        w = unsafe { self.regs.as_mut_ptr().add(f.base as usize) };
                     }
                     None => return Ok(Step::Done(Term::Atom(Atom::NIL))),
                 }
@@ -179,15 +183,13 @@ impl Fiber {
                 // Registers above the caller's top stay as they are: every
                 // register is written before it is read, and the stack is
                 // trimmed whenever the process suspends.
-                base = caller.base as usize;
                 // SAFETY: the caller's window is inside the stack (frame
                 // invariant) and `done.dst` is one of its registers.
-                let cw = unsafe { self.regs.as_mut_ptr().add(base) };
+                let cw = unsafe { self.regs.as_mut_ptr().add(caller.base as usize) };
                 let $dst = unsafe { &mut *cw.add(done.dst as usize) };
                 $put;
                 w = cw;
                 proto = caller.proto;
-                code = proto.code.as_ptr();
                 goto!(caller.pc);
             }};
         }
@@ -302,47 +304,44 @@ impl Fiber {
                     spend!();
                     // SAFETY: the verifier proved `idx` names a function of this module.
                     let callee = unsafe { proto.sibling(idx) };
-                    self.push_call(pc!(), base, start, dst, callee);
+                    let base = self.push_call(pc!(), start, dst, callee);
                     proto = callee;
-                    code = proto.code.as_ptr();
-                    ip = code;
-                    base += start as usize;
-                    window!();
+                    ip = code!();
+                    w = unsafe { self.regs.as_mut_ptr().add(base) };
                 }
                 Op::TailCall { proto: idx, start, argc } => {
                     spend!();
                     // SAFETY: as for `Call`.
                     let callee = unsafe { proto.sibling(idx) };
-                    self.replace_frame(base, start, argc, callee, &[]);
+                    self.replace_frame(start, argc, callee, &[]);
                     proto = callee;
-                    code = proto.code.as_ptr();
-                    ip = code;
+                    ip = code!();
                     window!();
                 }
                 Op::CallFun { dst, fun, start, argc } => {
                     spend!();
                     let f = rd!(fun).clone();
                     let (callee, env) = tri!(fun_parts(&f, argc as usize));
-                    self.push_frame(pc!(), base, start, dst, callee, env);
+                    self.push_frame(pc!(), self.running_base(), start, dst, callee, env);
                     enter_top!();
                 }
                 Op::TailCallFun { fun, start, argc } => {
                     spend!();
                     let f = rd!(fun).clone();
                     let (callee, env) = tri!(fun_parts(&f, argc as usize));
-                    self.replace_frame(base, start, argc, callee, env);
+                    self.replace_frame(start, argc, callee, env);
                     enter_top!();
                 }
                 Op::CallGlobal { dst, name, start, argc } => {
                     spend!();
                     let callee = tri!(global(proto, name, argc));
-                    self.push_frame(pc!(), base, start, dst, callee, &[]);
+                    self.push_frame(pc!(), self.running_base(), start, dst, callee, &[]);
                     enter_top!();
                 }
                 Op::TailCallGlobal { name, start, argc } => {
                     spend!();
                     let callee = tri!(global(proto, name, argc));
-                    self.replace_frame(base, start, argc, callee, &[]);
+                    self.replace_frame(start, argc, callee, &[]);
                     enter_top!();
                 }
                 Op::Return { src } => ret!(d => move_result(wr!(src), d), std::mem::replace(wr!(src), Term::Nil)),
@@ -355,7 +354,7 @@ impl Fiber {
                     if matches!(other, Op::CallBuiltin { .. }) {
                         spend!();
                     }
-                    let flow = self.cold(other, cx, proto, base, pc!());
+                    let flow = self.cold(other, cx, proto, self.running_base(), pc!());
                     window!();
                     match flow {
                         Flow::Next => {}
@@ -379,24 +378,32 @@ impl Fiber {
         v
     }
 
+    /// Where the running frame's window starts.
+    #[inline(always)]
+    fn running_base(&self) -> usize {
+        self.frames.last().map_or(0, |f| f.base as usize)
+    }
+
     /// Pushes a frame for a call of `callee` made by the running frame, whose
     /// window starts at the caller's register `start`, where the arguments
-    /// already are. The common case of `push_frame`, kept lean.
+    /// already are; returns where the new window starts. The common case of
+    /// `push_frame`, kept lean.
     #[inline(always)]
-    fn push_call(&mut self, pc: usize, base: usize, start: u16, dst: u16, callee: &'static Proto) {
+    fn push_call(&mut self, pc: usize, start: u16, dst: u16, callee: &'static Proto) -> usize {
         let n = self.frames.len();
         debug_assert!(n >= 1, "a call is made by a running frame");
         // SAFETY: the caller is the running frame, so the stack is not empty.
         let caller = unsafe { self.frames.get_unchecked_mut(n.wrapping_sub(1)) };
         caller.pc = pc as u32;
         let caller_top = caller.top as usize;
-        let new_base = base + start as usize;
+        let new_base = caller.base as usize + start as usize;
         let need = new_base + callee.nregs as usize;
         if self.regs.len() < need {
             self.grow_regs(need);
         }
         let top = need.max(caller_top) as u32;
         self.frames.push(Frame { proto: callee, pc: 0, base: new_base as u32, dst, top });
+        new_base
     }
 
     #[cold]
@@ -440,7 +447,8 @@ impl Fiber {
     /// Replaces the current frame by a call of `callee` (a tail call): the
     /// arguments move down to the window's start.
     #[inline]
-    fn replace_frame(&mut self, base: usize, start: u16, argc: u16, callee: &'static Proto, env: &[Term]) {
+    fn replace_frame(&mut self, start: u16, argc: u16, callee: &'static Proto, env: &[Term]) {
+        let base = self.running_base();
         let from = base + start as usize;
         for i in 0..argc as usize {
             let v = std::mem::replace(&mut self.regs[from + i], Term::Nil);
