@@ -40,21 +40,29 @@ fn set_int(slot: &mut Term, i: i64) {
 /// Moves a result from one register to another. An integer is copied field
 /// by field: the register was most likely just written that way (`set_int`),
 /// and reading it back as one wide load would stall on store forwarding.
+///
+/// # Safety
+/// Both must point at live registers. They may be the same register (a
+/// callee's window starts inside its caller's), hence pointers, not `&mut`.
 #[inline(always)]
-fn move_result(src: &mut Term, dst: &mut Term) {
-    if let Term::Int(i) = *src {
-        set_int(dst, i);
-    } else {
-        set(dst, std::mem::replace(src, Term::Nil));
+unsafe fn move_result(src: *mut Term, dst: *mut Term) {
+    // SAFETY: both are valid (caller's contract); no reference to one is
+    // alive while the other is written.
+    unsafe {
+        if let Term::Int(i) = *src {
+            set_int(&mut *dst, i);
+        } else {
+            let v = std::ptr::replace(src, Term::Nil);
+            set(&mut *dst, v);
+        }
     }
 }
 
 // The slow halves of the hot instructions, out of line.
 #[cold]
 #[inline(never)]
-fn slow_arith(op: fn(&Term, &Term) -> Result<Term, Exception>, a: &Term, b: &Term, dst: &mut Term) -> Result<(), Exception> {
-    *dst = op(a, b)?;
-    Ok(())
+fn slow_arith(op: fn(&Term, &Term) -> Result<Term, Exception>, a: &Term, b: &Term) -> Result<Term, Exception> {
+    op(a, b)
 }
 
 #[inline(never)]
@@ -162,9 +170,9 @@ impl Fiber {
             }};
         }
 
-        // Returns to the caller: `$put` stores the result into the caller's
-        // register `$dst`; from the bottom frame the fiber is done with
-        // `$value` instead.
+        // Returns to the caller: `$put` stores the result through `$dst`, a
+        // pointer to the caller's register; from the bottom frame the fiber
+        // is done with `$value` instead.
         macro_rules! ret {
             ($dst:ident => $put:expr, $value:expr) => {{
                 let n = self.frames.len();
@@ -186,7 +194,7 @@ impl Fiber {
                 // SAFETY: the caller's window is inside the stack (frame
                 // invariant) and `done.dst` is one of its registers.
                 let cw = unsafe { self.regs.as_mut_ptr().add(caller.base as usize) };
-                let $dst = unsafe { &mut *cw.add(done.dst as usize) };
+                let $dst: *mut Term = unsafe { cw.add(done.dst as usize) };
                 $put;
                 w = cw;
                 proto = caller.proto;
@@ -211,28 +219,40 @@ impl Fiber {
                         Some(v) => set_int(wr!(dst), v),
                         None => fault!(Exception::badarith()),
                     },
-                    _ => tri!(slow_arith(arith_add, rd!(a), &Term::Int(imm as i64), wr!(dst))),
+                    _ => {
+                        let v = tri!(slow_arith(arith_add, rd!(a), &Term::Int(imm as i64)));
+                        set(wr!(dst), v);
+                    }
                 },
                 Op::Add { dst, a, b } => match (rd!(a), rd!(b)) {
                     (Term::Int(x), Term::Int(y)) => match x.checked_add(*y) {
                         Some(v) => set_int(wr!(dst), v),
                         None => fault!(Exception::badarith()),
                     },
-                    _ => tri!(slow_arith(arith_add, rd!(a), rd!(b), wr!(dst))),
+                    _ => {
+                        let v = tri!(slow_arith(arith_add, rd!(a), rd!(b)));
+                        set(wr!(dst), v);
+                    }
                 },
                 Op::Sub { dst, a, b } => match (rd!(a), rd!(b)) {
                     (Term::Int(x), Term::Int(y)) => match x.checked_sub(*y) {
                         Some(v) => set_int(wr!(dst), v),
                         None => fault!(Exception::badarith()),
                     },
-                    _ => tri!(slow_arith(arith_sub, rd!(a), rd!(b), wr!(dst))),
+                    _ => {
+                        let v = tri!(slow_arith(arith_sub, rd!(a), rd!(b)));
+                        set(wr!(dst), v);
+                    }
                 },
                 Op::Mul { dst, a, b } => match (rd!(a), rd!(b)) {
                     (Term::Int(x), Term::Int(y)) => match x.checked_mul(*y) {
                         Some(v) => set_int(wr!(dst), v),
                         None => fault!(Exception::badarith()),
                     },
-                    _ => tri!(slow_arith(arith_mul, rd!(a), rd!(b), wr!(dst))),
+                    _ => {
+                        let v = tri!(slow_arith(arith_mul, rd!(a), rd!(b)));
+                        set(wr!(dst), v);
+                    }
                 },
                 Op::Jump { target } => {
                     if (target as usize) < pc!() {
@@ -344,11 +364,12 @@ impl Fiber {
                     self.replace_frame(start, argc, callee, &[]);
                     enter_top!();
                 }
-                Op::Return { src } => ret!(d => move_result(wr!(src), d), std::mem::replace(wr!(src), Term::Nil)),
-                Op::ReturnInt { v } => ret!(d => set_int(d, v as i64), Term::Int(v as i64)),
+                // SAFETY: both are registers of live windows (see `ret!`).
+                Op::Return { src } => ret!(d => unsafe { move_result(w.add(src as usize), d) }, std::mem::replace(wr!(src), Term::Nil)),
+                Op::ReturnInt { v } => ret!(d => set_int(unsafe { &mut *d }, v as i64), Term::Int(v as i64)),
                 Op::ReturnConst { k } => {
                     let v = &proto.consts[k as usize];
-                    ret!(d => set(d, v.clone()), v.clone())
+                    ret!(d => set(unsafe { &mut *d }, v.clone()), v.clone())
                 }
                 other => {
                     if matches!(other, Op::CallBuiltin { .. }) {

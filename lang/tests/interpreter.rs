@@ -1,0 +1,136 @@
+//! The interpreter on hand-built code: shapes the compiler does not emit
+//! today but the verifier accepts (code can arrive from another node), so
+//! the hot loop must get them right too.
+
+use snow_lang::bytecode::{Module, Op, Proto};
+use snow_lang::verify::VerifyError;
+use snow_lang::vm::{report, Fiber, Outcome};
+use snow_runtime::{Runtime, Term};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+fn runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| Runtime::with_schedulers(1))
+}
+
+fn proto(name: &str, arity: u16, index: u32, nregs: u16, code: Vec<Op>, consts: Vec<Term>) -> Proto {
+    let mut p = Proto::new(name.into(), arity, index);
+    p.nregs = nregs;
+    p.spans = vec![0..0; code.len()];
+    p.code = code;
+    p.consts = consts;
+    p
+}
+
+fn load(protos: Vec<Proto>) -> Result<&'static Module, VerifyError> {
+    Module::load(Module { file: Arc::from("hand.snow"), source: Arc::from(""), protos, namespace: None })
+}
+
+/// Runs function 0 of `m` as a process; its value or its error report.
+fn run(m: &'static Module) -> Result<Term, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let fiber = Fiber::new(&m.protos[0], Vec::new()).on_finish(Box::new(move |o: &Outcome| {
+        let _ = tx.send(match o {
+            Outcome::Returned(t) => Ok(t.clone()),
+            Outcome::Raised(f) => Err(report::error_report(f)),
+        });
+    }));
+    runtime().spawn(Box::new(fiber));
+    rx.recv_timeout(Duration::from_secs(10)).expect("the process finished")
+}
+
+/// `id(x) = x`, as function 1.
+fn identity() -> Proto {
+    proto("id", 1, 1, 1, vec![Op::Return { src: 0 }], vec![])
+}
+
+#[test]
+fn a_result_may_land_in_the_register_it_came_from() {
+    // The callee's window starts at the caller's R1, and the result goes to
+    // R1 too: the returned register and the destination are one register.
+    for value in [Term::Int(7), Term::str("shared")] {
+        let main = proto(
+            "main",
+            0,
+            0,
+            2,
+            vec![
+                Op::Const { dst: 1, k: 0 },
+                Op::Call { dst: 1, proto: 1, start: 1, argc: 1 },
+                Op::Return { src: 1 },
+            ],
+            vec![value.clone()],
+        );
+        let m = load(vec![main, identity()]).expect("verifies");
+        assert_eq!(run(m), Ok(value));
+    }
+}
+
+#[test]
+fn float_arithmetic_may_overwrite_an_operand() {
+    // R0 = R0 + R1 and R0 = R0 * R0 off the integer fast path.
+    let main = proto(
+        "main",
+        0,
+        0,
+        2,
+        vec![
+            Op::Const { dst: 0, k: 0 },
+            Op::Int { dst: 1, v: 2 },
+            Op::Add { dst: 0, a: 0, b: 1 },
+            Op::Mul { dst: 0, a: 0, b: 0 },
+            Op::Return { src: 0 },
+        ],
+        vec![Term::Float(1.5)],
+    );
+    let m = load(vec![main]).expect("verifies");
+    assert!(matches!(run(m), Ok(Term::Float(f)) if f == 12.25));
+}
+
+#[test]
+fn literal_returns_reach_the_caller_and_the_end() {
+    let main = proto(
+        "main",
+        0,
+        0,
+        3,
+        vec![
+            Op::Call { dst: 0, proto: 1, start: 2, argc: 0 },
+            Op::Call { dst: 1, proto: 2, start: 2, argc: 0 },
+            Op::Tuple { dst: 2, start: 0, n: 2 },
+            Op::Return { src: 2 },
+        ],
+        vec![],
+    );
+    let int = proto("int", 0, 1, 0, vec![Op::ReturnInt { v: -3 }], vec![]);
+    let atom = proto("atom", 0, 2, 0, vec![Op::ReturnConst { k: 0 }], vec![Term::OK]);
+    let m = load(vec![main, int, atom]).expect("verifies");
+    assert_eq!(run(m), Ok(Term::tuple(vec![Term::Int(-3), Term::OK])));
+    // From the bottom frame, the literal is the process's value.
+    let alone = load(vec![proto("alone", 0, 0, 0, vec![Op::ReturnInt { v: 42 }], vec![])]).expect("verifies");
+    assert_eq!(run(alone), Ok(Term::Int(42)));
+}
+
+#[test]
+fn the_verifier_refuses_what_the_fast_paths_rely_on() {
+    // A function numbered other than its position (callees are found by offset).
+    let misnumbered = load(vec![proto("main", 0, 0, 0, vec![Op::ReturnInt { v: 1 }], vec![]), {
+        let mut p = identity();
+        p.index = 5;
+        p
+    }]);
+    assert!(misnumbered.is_err());
+    // A call past the module's last function.
+    let past_end = load(vec![proto(
+        "main",
+        0,
+        0,
+        1,
+        vec![Op::Call { dst: 0, proto: 1, start: 0, argc: 0 }, Op::Return { src: 0 }],
+        vec![],
+    )]);
+    assert!(past_end.is_err());
+    // A literal return of a constant that does not exist.
+    assert!(load(vec![proto("main", 0, 0, 0, vec![Op::ReturnConst { k: 0 }], vec![])]).is_err());
+}
