@@ -170,6 +170,24 @@ impl Fiber {
             }};
         }
 
+        // R[dst] = a <op> b: integers inline (overflow is badarith), the
+        // rest out of line. The result is written after both operands were
+        // read: `dst` may be one of them.
+        macro_rules! arith {
+            ($dst:expr, $a:expr, $b:expr, $checked:ident, $general:ident) => {
+                match ($a, $b) {
+                    (Term::Int(x), Term::Int(y)) => match x.$checked(*y) {
+                        Some(v) => set_int(wr!($dst), v),
+                        None => fault!(Exception::badarith()),
+                    },
+                    (x, y) => {
+                        let v = tri!(slow_arith($general, x, y));
+                        set(wr!($dst), v);
+                    }
+                }
+            };
+        }
+
         // Returns to the caller: `$put` stores the result through `$dst`, a
         // pointer to the caller's register; from the bottom frame the fiber
         // is done with `$value` instead.
@@ -224,36 +242,9 @@ impl Fiber {
                         set(wr!(dst), v);
                     }
                 },
-                Op::Add { dst, a, b } => match (rd!(a), rd!(b)) {
-                    (Term::Int(x), Term::Int(y)) => match x.checked_add(*y) {
-                        Some(v) => set_int(wr!(dst), v),
-                        None => fault!(Exception::badarith()),
-                    },
-                    _ => {
-                        let v = tri!(slow_arith(arith_add, rd!(a), rd!(b)));
-                        set(wr!(dst), v);
-                    }
-                },
-                Op::Sub { dst, a, b } => match (rd!(a), rd!(b)) {
-                    (Term::Int(x), Term::Int(y)) => match x.checked_sub(*y) {
-                        Some(v) => set_int(wr!(dst), v),
-                        None => fault!(Exception::badarith()),
-                    },
-                    _ => {
-                        let v = tri!(slow_arith(arith_sub, rd!(a), rd!(b)));
-                        set(wr!(dst), v);
-                    }
-                },
-                Op::Mul { dst, a, b } => match (rd!(a), rd!(b)) {
-                    (Term::Int(x), Term::Int(y)) => match x.checked_mul(*y) {
-                        Some(v) => set_int(wr!(dst), v),
-                        None => fault!(Exception::badarith()),
-                    },
-                    _ => {
-                        let v = tri!(slow_arith(arith_mul, rd!(a), rd!(b)));
-                        set(wr!(dst), v);
-                    }
-                },
+                Op::Add { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_add, arith_add),
+                Op::Sub { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_sub, arith_sub),
+                Op::Mul { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_mul, arith_mul),
                 Op::Jump { target } => {
                     if (target as usize) < pc!() {
                         // a backward jump is a loop iteration (`for`)
