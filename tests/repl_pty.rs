@@ -378,7 +378,7 @@ fn a_node_shows_in_the_prompt_completes_node_names_and_feeds_nodedown() {
     let home = Home::new("node");
     // No port mapper runs on this port, and a node with a fixed port
     // starts none: nothing is left behind.
-    let free = |_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let free = |_| std::net::TcpListener::bind("127.0.0.1:0").expect("listens").local_addr().expect("has an address").port();
     let (epmd_port, node_port) = (free(0), free(1));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
     cmd.env("HOME", &home.0)

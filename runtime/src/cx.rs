@@ -82,7 +82,7 @@ impl<'a> Cx<'a> {
     /// is.
     pub fn spawn_remote(&mut self, node: Atom, fun: Term, args: Vec<Term>, opts: SpawnOpts) -> Ref {
         let r = self.rt.make_ref();
-        self.rt.spawn_request(self.pid, node, r, fun, args, opts.link, opts.monitor);
+        self.rt.spawn_request(self.pid, node, r, fun, args, opts);
         r
     }
 

@@ -378,12 +378,12 @@ impl Runtime {
 
     /// Asks `node` to run `fun(args...)` for `from` (`Node.spawn`); the
     /// answer arrives as a `SpawnReply` signal for `r`.
-    pub(crate) fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, link: bool, monitor: bool) {
+    pub(crate) fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts) {
         let router = self.0.router.read().clone();
         match router {
-            Some(router) => router.spawn_request(from, node, r, fun, args, link, monitor),
+            Some(router) => router.spawn_request(from, node, r, fun, args, opts),
             None => {
-                let reply = Signal::SpawnReply { r, result: Err(Term::Atom(Atom::NOCONNECTION)), link, monitor };
+                let reply = Signal::SpawnReply { r, result: Err(Term::Atom(Atom::NOCONNECTION)), link: opts.link, monitor: opts.monitor };
                 self.deliver(None, from, reply);
             }
         }

@@ -43,6 +43,7 @@
 //! rules.
 
 use crate::atom::Atom;
+use crate::cx::SpawnOpts;
 use crate::term::{Pid, Ref, Term};
 use std::time::Instant;
 
@@ -120,7 +121,7 @@ pub trait RemoteRouter: Send + Sync {
     fn route_named(&self, from: Pid, name: Atom, node: Atom, signal: Signal);
     /// Asks `node` to spawn `fun(args...)` for `from`; the answer comes back
     /// as a `SpawnReply` signal carrying `r`.
-    fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, link: bool, monitor: bool);
+    fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts);
 }
 
 /// Why a process-level operation failed.

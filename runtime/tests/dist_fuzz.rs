@@ -31,7 +31,7 @@ fn on_small_stack<F: FnOnce() + Send + 'static>(f: F) {
 
 fn samples() -> Vec<Vec<u8>> {
     let m: MapObj = [(Term::atom("k"), Term::str("v")), (Term::Int(1), Term::Float(2.5))].into_iter().collect();
-    let terms = vec![
+    let terms = [
         Term::tuple(vec![Term::Int(6), Term::Pid(Pid::local(101, 0)), Term::atom(""), Term::atom("echo")]),
         Term::list(vec![Term::Int(1), Term::Int(-70000), Term::Int(1 << 40), Term::Nil, Term::str("héllo")]),
         Term::map(m),

@@ -77,6 +77,19 @@ pub(crate) enum Phase {
     Down,
 }
 
+/// What a connection held when it went down: what the down procedure
+/// settles (`Distribution::conn_down`).
+pub(crate) struct Downed {
+    /// Why it went down (the first reason given wins).
+    pub reason: Atom,
+    /// Local processes tied to the peer (rule 18).
+    pub ties: FxHashSet<Pid>,
+    /// Spawn requests still unanswered: request ref → the requester.
+    pub spawns: FxHashMap<Ref, Pid>,
+    /// Whether it had been up (a nodeup was announced).
+    pub was_up: bool,
+}
+
 /// What we know of the peer once the handshake is done.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PeerInfo {
@@ -289,7 +302,7 @@ impl Conn {
 
     /// Marks the connection down and takes what the down procedure needs.
     /// `None` if it was down already.
-    pub(crate) fn take_down(&self, reason: Atom) -> Option<(Atom, FxHashSet<Pid>, FxHashMap<Ref, Pid>, bool)> {
+    pub(crate) fn take_down(&self, reason: Atom) -> Option<Downed> {
         let mut st = self.state.lock();
         if st.phase == Phase::Down {
             return None;
@@ -306,7 +319,7 @@ impl Conn {
             let _ = s.shutdown(Shutdown::Both);
         }
         self.changed.notify_all();
-        Some((reason, ties, spawns, was_up))
+        Some(Downed { reason, ties, spawns, was_up })
     }
 
     pub(crate) fn mark_settled(&self) {

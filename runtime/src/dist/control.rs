@@ -335,7 +335,7 @@ mod tests {
                     Control::Send { to, msg, .. } if flags == 0 => Control::Send { from: None, to: *to, msg: msg.clone() },
                     other => other.clone(),
                 };
-                assert_eq!(Control::read(&c, p).unwrap(), want);
+                assert_eq!(Control::read(&c, p).expect("reads back"), want);
             }
         }
     }

@@ -348,22 +348,22 @@ mod tests {
     #[test]
     fn both_sides_agree_and_a_wrong_cookie_is_refused_on_both() {
         for (c1, c2, ok) in [("c", "c", true), ("c", "d", false)] {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let addr = l.local_addr().unwrap();
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listens");
+            let addr = l.local_addr().expect("has an address");
             let server = std::thread::spawn(move || {
-                let (mut s, _) = l.accept().unwrap();
+                let (mut s, _) = l.accept().expect("accepts");
                 let me = Local { name: "b@127.0.0.1", creation: 7, cookie: c2, flags: flags::OFFERED, step: Duration::from_secs(5) };
                 accept(&mut s, &me, |_| Status::Ok).map(|p| p.name)
             });
-            let mut s = TcpStream::connect(addr).unwrap();
+            let mut s = TcpStream::connect(addr).expect("connects");
             let me = Local { name: "a@127.0.0.1", creation: 9, cookie: c1, flags: flags::OFFERED, step: Duration::from_secs(5) };
             let client = initiate(&mut s, &me, "b@127.0.0.1");
             drop(s);
-            let server = server.join().unwrap();
+            let server = server.join().expect("server thread ends");
             if ok {
-                let peer = client.unwrap();
+                let peer = client.expect("client handshake succeeds");
                 assert_eq!((peer.name.as_str(), peer.creation), ("b@127.0.0.1", 7));
-                assert_eq!(server.unwrap(), "a@127.0.0.1");
+                assert_eq!(server.expect("server handshake succeeds"), "a@127.0.0.1");
             } else {
                 assert!(matches!(client, Err(HandshakeError::WrongCookie)), "{client:?}");
                 assert!(matches!(server, Err(HandshakeError::WrongCookie)), "{server:?}");

@@ -149,12 +149,12 @@ mod tests {
 
     #[test]
     fn names_parse() {
-        let n = NodeName::parse("a@127.0.0.1").unwrap();
+        let n = NodeName::parse("a@127.0.0.1").expect("parses");
         assert_eq!((n.alive.as_str(), n.host.as_str(), n.port), ("a", "127.0.0.1", None));
         assert!(n.is_long());
-        let n = NodeName::parse("b@127.0.0.1:4370").unwrap();
+        let n = NodeName::parse("b@127.0.0.1:4370").expect("parses");
         assert_eq!((n.full().as_str(), n.port), ("b@127.0.0.1", Some(4370)));
-        let n = NodeName::parse("c").unwrap();
+        let n = NodeName::parse("c").expect("parses");
         assert_eq!(n.host, short_hostname());
         assert!(NodeName::parse("@host").is_err());
         assert!(NodeName::parse("a b@host").is_err());

@@ -20,13 +20,14 @@
 //! connection attempt runs the same procedure but tells node monitors
 //! nothing: nothing was lost.
 
-use super::connection::{self, Conn, Phase, PeerInfo};
+use super::connection::{self, Conn, Downed, Phase, PeerInfo};
 use super::control::Control;
 use super::epmd::{self, NodeType, Registration};
 use super::handshake::{self, flags, HandshakeError, Local, Status};
 use super::names::NodeName;
 use super::{inbound, node_monitors, nodes, outbound};
 use crate::atom::Atom;
+use crate::cx::SpawnOpts;
 use crate::runtime::Runtime;
 use crate::signal::{RemoteRouter, Signal};
 use crate::term::{Pid, Ref, Term};
@@ -437,7 +438,7 @@ impl Distribution {
 
     /// The down procedure (module docs). Runs once per connection.
     pub(crate) fn conn_down(&self, c: &Arc<Conn>, reason: Atom) {
-        let Some((reason, ties, spawns, was_up)) = c.take_down(reason) else { return };
+        let Some(Downed { reason, ties, spawns, was_up }) = c.take_down(reason) else { return };
         trace(format_args!("down {} ({}), was up: {was_up}", c.node.as_str(), reason.as_str()));
         {
             let mut conns = self.conns.write();
@@ -520,8 +521,8 @@ impl RemoteRouter for Distribution {
         outbound::route_named(self, from, name, node, signal)
     }
 
-    fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, link: bool, monitor: bool) {
-        outbound::spawn_request(self, from, node, r, fun, args, link, monitor)
+    fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts) {
+        outbound::spawn_request(self, from, node, r, fun, args, opts)
     }
 }
 

@@ -11,6 +11,7 @@ use super::handshake::flags;
 use super::node::Distribution;
 use super::nodes;
 use crate::atom::Atom;
+use crate::cx::SpawnOpts;
 use crate::signal::Signal;
 use crate::term::{Pid, Ref, Term};
 use std::sync::atomic::Ordering::Relaxed;
@@ -95,8 +96,8 @@ pub(crate) fn route_named(d: &Distribution, from: Pid, name: Atom, node: Atom, s
 
 /// `Distribution::spawn_request`: `spawn_request(node, erlang, apply,
 /// [fun, args], opts)`, as Erlang's `spawn(Node, Fun)` sends it.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn spawn_request(d: &Distribution, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, link: bool, monitor: bool) {
+pub(crate) fn spawn_request(d: &Distribution, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts) {
+    let SpawnOpts { link, monitor } = opts;
     let fail = |reason: Atom| {
         let reply = Signal::SpawnReply { r, result: Err(Term::Atom(reason)), link, monitor };
         d.rt.deliver(None, from, reply);
