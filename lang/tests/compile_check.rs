@@ -163,3 +163,13 @@ fn literal_returns_are_fused_but_a_join_keeps_its_return() {
     let either = listing.split("fn #").find(|f| f.contains("either/1")).expect("either listed");
     assert!(either.contains("ReturnInt { v: 5 }") && either.contains("Return { src"), "{either}");
 }
+
+#[test]
+fn a_let_statement_costs_no_copy() {
+    // The value of `let y = ...` as a statement is unused: no Move for it.
+    let unit = compile_src("fn f(x) do\n  let y = x + 1\n  let z = y == 3\n  (y, z)\nend\n").expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    let f = listing.split("fn #").find(|f| f.contains("f/1")).expect("f listed");
+    // Only the two moves that line up the tuple's elements.
+    assert_eq!(f.matches("Move").count(), 2, "{f}");
+}

@@ -228,12 +228,30 @@ impl Term {
 
     /// `===`: equal and of the same numeric kind.
     pub fn strict_eq(&self, other: &Term) -> bool {
-        self.compare(other, true) == Ordering::Equal
+        self.equal(other, true)
     }
 
     /// `==`: structural equality where `1 == 1.0`.
     pub fn loose_eq(&self, other: &Term) -> bool {
-        self.compare(other, false) == Ordering::Equal
+        self.equal(other, false)
+    }
+
+    /// Equality without the order: atoms are equal by identity, so a
+    /// pattern test against an atom never looks up a name (the order of
+    /// two atoms is their names' order, which `compare` must read).
+    fn equal(&self, other: &Term, strict: bool) -> bool {
+        use Term::*;
+        match (self, other) {
+            (Atom(a), Atom(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Str(a), Str(b)) => a == b,
+            (Pid(a), Pid(b)) => (a.node, a.serial, a.id) == (b.node, b.serial, b.id),
+            (Tuple(a), Tuple(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equal(y, strict)),
+            (Nil | Cons(_), Nil | Cons(_)) => equal_lists(self, other, strict),
+            // Numbers of both kinds, references, functions, maps: by the
+            // order (which is exact for them); different kinds: never.
+            _ => self.rank() == other.rank() && self.compare(other, strict) == Ordering::Equal,
+        }
     }
 
     /// The order of `<`, `>`: numbers compare by value (`1` and `1.0` are
@@ -327,6 +345,26 @@ fn cmp_lists(mut a: &Term, mut b: &Term, strict: bool) -> Ordering {
     }
 }
 
+fn equal_lists(mut a: &Term, mut b: &Term, strict: bool) -> bool {
+    loop {
+        match (a, b) {
+            (Term::Nil, Term::Nil) => return true,
+            (Term::Cons(x), Term::Cons(y)) => {
+                if Arc::ptr_eq(x, y) {
+                    return true;
+                }
+                if !x.head.equal(&y.head, strict) {
+                    return false;
+                }
+                a = &x.tail;
+                b = &y.tail;
+            }
+            // an empty list against a cell, or improper tails
+            (x, y) => return !matches!((x, y), (Term::Nil, _) | (_, Term::Nil)) && x.equal(y, strict),
+        }
+    }
+}
+
 impl PartialEq for Term {
     /// Strict equality (`===`), so that `Term` can key hash maps and sets.
     fn eq(&self, other: &Term) -> bool {
@@ -405,6 +443,44 @@ mod tests {
         assert!(Term::Int(1).loose_eq(&Term::Float(1.0)));
         assert!(!Term::Int(1).strict_eq(&Term::Float(1.0)));
         assert!(Term::list(vec![1.into(), 2.into()]).strict_eq(&Term::list(vec![1.into(), 2.into()])));
+    }
+
+    #[test]
+    fn equality_agrees_with_the_order() {
+        let m1: MapObj = [(Term::atom("k"), Term::Int(1))].into_iter().collect();
+        let m2: MapObj = [(Term::atom("k"), Term::Float(1.0))].into_iter().collect();
+        let terms = [
+            Term::Int(1),
+            Term::Float(1.0),
+            Term::atom("a"),
+            Term::atom("b"),
+            Term::str("a"),
+            Term::Nil,
+            Term::tuple(vec![Term::Int(1), Term::atom("a")]),
+            Term::tuple(vec![Term::Float(1.0), Term::atom("a")]),
+            Term::tuple(vec![Term::Int(1)]),
+            Term::list(vec![Term::Int(1), Term::atom("a")]),
+            Term::list(vec![Term::Float(1.0), Term::atom("a")]),
+            Term::list(vec![Term::Int(1)]),
+            Term::cons(Term::Int(1), Term::Int(2)),
+            Term::cons(Term::Int(1), Term::Float(2.0)),
+            Term::cons(Term::Int(1), Term::Nil),
+            Term::map(m1),
+            Term::map(m2),
+            Term::Pid(Pid::local(1, 0)),
+            Term::Pid(Pid::local(2, 0)),
+            Term::Ref(Ref { node: 0, words: [1, 0, 0] }),
+            Term::list(vec![Term::tuple(vec![Term::atom("x"), Term::list(vec![Term::Int(3)])])]),
+            Term::list(vec![Term::tuple(vec![Term::atom("x"), Term::list(vec![Term::Float(3.0)])])]),
+        ];
+        for a in &terms {
+            for b in &terms {
+                for strict in [true, false] {
+                    let by_order = a.compare(b, strict) == Ordering::Equal;
+                    assert_eq!(a.equal(b, strict), by_order, "{a:?} vs {b:?}, strict {strict}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -36,14 +36,18 @@ impl<'t> Compiler<'t> {
             return;
         };
         for e in init {
+            // A `let` keeps its registers (its variables live on), and its
+            // value, unused here, needs no copy; anything else is evaluated
+            // into a scratch register and frees its temporaries.
+            if let ExprKind::Let(p, v) = &e.kind {
+                self.set_span(&e.span);
+                self.let_bind(p, v);
+                continue;
+            }
             let mark = self.f().mark();
             let scratch = self.f().alloc();
             self.expr(e, Dest::Reg(scratch));
-            // A `let` keeps its registers (its variables live on); anything
-            // else frees its temporaries.
-            if !matches!(e.kind, ExprKind::Let(..)) {
-                self.f().release(mark);
-            }
+            self.f().release(mark);
         }
         self.expr(last, dest);
     }
@@ -614,12 +618,19 @@ impl<'t> Compiler<'t> {
     }
 
     fn let_(&mut self, p: &Pattern, value: &Expr, dest: Dest) {
+        let r = self.let_bind(p, value);
+        self.finish_dest(r, dest);
+    }
+
+    /// Evaluates `value`, matches it against `p` and binds the pattern's
+    /// variables; returns the register holding the value.
+    fn let_bind(&mut self, p: &Pattern, value: &Expr) -> Reg {
         // `let x = e`: evaluate straight into x's new register.
         if let PatternKind::Var(name) = &p.kind {
             let r = self.f().alloc();
             self.expr(value, Dest::Reg(r));
             self.f().bind(name, r);
-            return self.finish_dest(r, dest);
+            return r;
         }
         let v = self.f().alloc();
         self.expr(value, Dest::Reg(v));
@@ -633,7 +644,7 @@ impl<'t> Compiler<'t> {
         self.set_span(&p.span);
         self.f().emit(Op::Badmatch { src: v });
         self.f().place(ok);
-        self.finish_dest(v, dest);
+        v
     }
 
     /// A guard: falls through when it is exactly `true`, else jumps to `fail`.

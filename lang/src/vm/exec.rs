@@ -188,6 +188,17 @@ impl Fiber {
             };
         }
 
+        // R[dst] = R[a] <cmp> R[b] as `true`/`false`: integers inline.
+        macro_rules! compare_into {
+            ($dst:expr, $a:expr, $b:expr, $cmp:expr) => {{
+                let holds = match (rd!($a), rd!($b)) {
+                    (Term::Int(x), Term::Int(y)) => cmp_ints($cmp, *x, *y),
+                    (x, y) => slow_compare($cmp, x, y),
+                };
+                set(wr!($dst), Term::bool(holds));
+            }};
+        }
+
         // Returns to the caller: `$put` stores the result through `$dst`, a
         // pointer to the caller's register; from the bottom frame the fiber
         // is done with `$value` instead.
@@ -225,10 +236,15 @@ impl Fiber {
             let op = unsafe { &*ip };
             ip = unsafe { ip.add(1) };
             match *op {
-                Op::Move { dst, src } => {
-                    let v = rd!(src).clone();
-                    set(wr!(dst), v);
-                }
+                // Integers and atoms are copied without `clone`'s jump table.
+                Op::Move { dst, src } => match *rd!(src) {
+                    Term::Int(i) => set_int(wr!(dst), i),
+                    Term::Atom(a) => set(wr!(dst), Term::Atom(a)),
+                    _ => {
+                        let v = rd!(src).clone();
+                        set(wr!(dst), v);
+                    }
+                },
                 Op::Int { dst, v } => set_int(wr!(dst), v as i64),
                 Op::Const { dst, k } => set(wr!(dst), proto.consts[k as usize].clone()),
                 Op::Nil { dst } => set(wr!(dst), Term::Nil),
@@ -267,6 +283,58 @@ impl Fiber {
                         (x, y) => slow_compare(cmp, x, y),
                     };
                     if !holds {
+                        goto!(fail);
+                    }
+                }
+                Op::Eq { dst, a, b } => compare_into!(dst, a, b, Cmp::Eq),
+                Op::Ne { dst, a, b } => compare_into!(dst, a, b, Cmp::Ne),
+                Op::StrictEq { dst, a, b } => compare_into!(dst, a, b, Cmp::StrictEq),
+                Op::StrictNe { dst, a, b } => compare_into!(dst, a, b, Cmp::StrictNe),
+                Op::Lt { dst, a, b } => compare_into!(dst, a, b, Cmp::Lt),
+                Op::Le { dst, a, b } => compare_into!(dst, a, b, Cmp::Le),
+                Op::Gt { dst, a, b } => compare_into!(dst, a, b, Cmp::Gt),
+                Op::Ge { dst, a, b } => compare_into!(dst, a, b, Cmp::Ge),
+                Op::JumpIfFalsy { cond, target } => {
+                    if !rd!(cond).is_truthy() {
+                        goto!(target);
+                    }
+                }
+                Op::JumpUnlessTrue { cond, target } => {
+                    if !matches!(rd!(cond), Term::Atom(Atom::TRUE)) {
+                        goto!(target);
+                    }
+                }
+                Op::JumpIfFalse { cond, target } => {
+                    if matches!(rd!(cond), Term::Atom(Atom::FALSE)) {
+                        goto!(target);
+                    }
+                }
+                Op::JumpIfTrue { cond, target } => {
+                    if matches!(rd!(cond), Term::Atom(Atom::TRUE)) {
+                        goto!(target);
+                    }
+                }
+                Op::CheckBool { src } => {
+                    if !matches!(rd!(src), Term::Atom(Atom::TRUE | Atom::FALSE)) {
+                        fault!(Exception::badarg());
+                    }
+                }
+                Op::TestConst { src, k, fail } => {
+                    let holds = match (rd!(src), &proto.consts[k as usize]) {
+                        (Term::Atom(a), Term::Atom(b)) => a == b,
+                        (x, y) => x.strict_eq(y),
+                    };
+                    if !holds {
+                        goto!(fail);
+                    }
+                }
+                Op::TestSame { a, b, fail } => {
+                    if !rd!(a).strict_eq(rd!(b)) {
+                        goto!(fail);
+                    }
+                }
+                Op::TestMap { src, fail } => {
+                    if !matches!(rd!(src), Term::Map(_)) {
                         goto!(fail);
                     }
                 }
@@ -462,9 +530,13 @@ impl Fiber {
     fn replace_frame(&mut self, start: u16, argc: u16, callee: &'static Proto, env: &[Term]) {
         let base = self.running_base();
         let from = base + start as usize;
-        for i in 0..argc as usize {
-            let v = std::mem::replace(&mut self.regs[from + i], Term::Nil);
-            self.regs[base + i] = v;
+        if from != base {
+            // Swapped down, not copied: the old parameters go up to where
+            // the arguments were, dead registers that the next write drops,
+            // so moving them costs no destructor here.
+            for i in 0..argc as usize {
+                self.regs.swap(base + i, from + i);
+            }
         }
         let n = self.frames.len();
         let caller_top = if n >= 2 { self.frames[n - 2].top as usize } else { 0 };

@@ -50,14 +50,6 @@ impl Fiber {
                     _ => return Flow::Raise(Exception::badarith()),
                 }
             }
-            Op::Eq { dst, a, b } => r!(dst) = Term::bool(r!(a).loose_eq(&r!(b))),
-            Op::Ne { dst, a, b } => r!(dst) = Term::bool(!r!(a).loose_eq(&r!(b))),
-            Op::StrictEq { dst, a, b } => r!(dst) = Term::bool(r!(a).strict_eq(&r!(b))),
-            Op::StrictNe { dst, a, b } => r!(dst) = Term::bool(!r!(a).strict_eq(&r!(b))),
-            Op::Lt { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Lt, &r!(a), &r!(b))),
-            Op::Le { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Le, &r!(a), &r!(b))),
-            Op::Gt { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Gt, &r!(a), &r!(b))),
-            Op::Ge { dst, a, b } => r!(dst) = Term::bool(compare(Cmp::Ge, &r!(a), &r!(b))),
             Op::Not { dst, src } => {
                 r!(dst) = match r!(src).as_atom() {
                     Some(Atom::TRUE) => Term::FALSE,
@@ -66,11 +58,6 @@ impl Fiber {
                 }
             }
             Op::Bang { dst, src } => r!(dst) = Term::bool(!r!(src).is_truthy()),
-            Op::CheckBool { src } => {
-                if !matches!(r!(src).as_atom(), Some(Atom::TRUE | Atom::FALSE)) {
-                    return Flow::Raise(Exception::badarg());
-                }
-            }
             Op::Concat { dst, a, b } => {
                 r!(dst) = match (&r!(a), &r!(b)) {
                     (Term::Str(x), Term::Str(y)) => {
@@ -92,41 +79,6 @@ impl Fiber {
                     }
                 }
                 r!(dst) = Term::Str(Arc::from(s));
-            }
-            Op::JumpIfFalsy { cond, target } => {
-                if !r!(cond).is_truthy() {
-                    return Flow::Jump(target as usize);
-                }
-            }
-            Op::JumpUnlessTrue { cond, target } => {
-                if r!(cond).as_atom() != Some(Atom::TRUE) {
-                    return Flow::Jump(target as usize);
-                }
-            }
-            Op::JumpIfFalse { cond, target } => {
-                if r!(cond).as_atom() == Some(Atom::FALSE) {
-                    return Flow::Jump(target as usize);
-                }
-            }
-            Op::JumpIfTrue { cond, target } => {
-                if r!(cond).as_atom() == Some(Atom::TRUE) {
-                    return Flow::Jump(target as usize);
-                }
-            }
-            Op::TestConst { src, k, fail } => {
-                if !r!(src).strict_eq(&proto.consts[k as usize]) {
-                    return Flow::Jump(fail as usize);
-                }
-            }
-            Op::TestSame { a, b, fail } => {
-                if !r!(a).strict_eq(&r!(b)) {
-                    return Flow::Jump(fail as usize);
-                }
-            }
-            Op::TestMap { src, fail } => {
-                if !matches!(r!(src), Term::Map(_)) {
-                    return Flow::Jump(fail as usize);
-                }
             }
             Op::GetMapValue { dst, map, key, fail } => {
                 let v = match &r!(map) {
