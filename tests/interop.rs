@@ -39,6 +39,14 @@ struct Pair {
     s: String,
 }
 
+impl Pair {
+    /// Waits for both halves; each must exit 0.
+    fn finish_both(&mut self) {
+        assert_eq!(self.erl.finish(LIMIT), 0, "erl: {:?}", self.erl.err);
+        assert_eq!(self.snow.finish(LIMIT), 0, "snow: {:?}", self.snow.err);
+    }
+}
+
 /// Starts the Snow half (waits for its `ready`), then the Erlang half.
 fn start(test: &str, scenario: &str, snow_script: &str) -> Pair {
     let epmd = Epmd::start();
@@ -81,8 +89,7 @@ send(from, :bye)
 receive do (:nodedown, ^e) -> println("snow: nodedown") end
 "#,
     );
-    assert_eq!(p.erl.finish(LIMIT), 0);
-    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    p.finish_both();
     let s = &p.s;
     assert_eq!(
         lines(&p.erl),
@@ -126,8 +133,7 @@ send((:erlctl, e), :done)
 receive do (:nodedown, ^e) -> println("snow: nodedown") end
 "#,
     );
-    assert_eq!(p.erl.finish(LIMIT), 0);
-    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    p.finish_both();
     let s = &p.s;
     assert_eq!(
         lines(&p.erl),
@@ -179,8 +185,7 @@ send((:erlctl, e), :done)
 receive do (:nodedown, ^e) -> println("snow: nodedown") end
 "#,
     );
-    assert_eq!(p.erl.finish(LIMIT), 0);
-    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    p.finish_both();
     assert_eq!(lines(&p.erl), ["erl: exit from snow killed"]);
     assert_eq!(
         lines(&p.snow),
@@ -237,8 +242,7 @@ receive do (:down, ^m, _, r) -> println(("snow: monitor", r)) end
 receive do (:nodedown, n) -> println(("snow: nodedown", n == e)) end
 "#,
     );
-    assert_eq!(p.erl.finish(LIMIT), 0);
-    assert_eq!(p.snow.finish(LIMIT), 0, "{:?}", p.snow.err);
+    p.finish_both();
     assert_eq!(
         lines(&p.snow),
         ["(\"snow: link\", :noconnection)", "(\"snow: monitor\", :noconnection)", "(\"snow: nodedown\", true)"]

@@ -94,9 +94,9 @@ impl Fiber {
         // `proto.nregs`, every jump target is inside `code`, every callee
         // index is inside the module, and that code cannot run off its end;
         // and the frame invariant holds: while a frame runs,
-        // `regs.len() >= base + proto.nregs` (`push_entry`, `push_call`,
-        // `push_frame` and `replace_frame` grow the stack to the frame's
-        // `top`; nothing shrinks it below the running frame's `top`). `w` is
+        // `regs.len() >= base + proto.nregs` (`push_entry`, `push_call` and
+        // `replace_frame` grow the stack to the frame's `top`; nothing
+        // shrinks it below the running frame's `top`). `w` is
         // never used after the register stack changed without a `window!`.
         macro_rules! rd {
             ($x:expr) => {
@@ -401,7 +401,7 @@ impl Fiber {
                     spend!();
                     let f = rd!(fun).clone();
                     let (callee, env) = tri!(fun_parts(&f, argc as usize));
-                    self.push_frame(pc!(), self.running_base(), start, dst, callee, env);
+                    self.push_closure_call(pc!(), start, dst, callee, env);
                     enter_top!();
                 }
                 Op::TailCallFun { fun, start, argc } => {
@@ -414,7 +414,7 @@ impl Fiber {
                 Op::CallGlobal { dst, name, start, argc } => {
                     spend!();
                     let callee = tri!(global(proto, name, argc));
-                    self.push_frame(pc!(), self.running_base(), start, dst, callee, &[]);
+                    self.push_call(pc!(), start, dst, callee);
                     enter_top!();
                 }
                 Op::TailCallGlobal { name, start, argc } => {
@@ -466,10 +466,9 @@ impl Fiber {
 
     /// Pushes a frame for a call of `callee` made by the running frame, whose
     /// window starts at the caller's register `start`, where the arguments
-    /// already are; returns where the new window starts. The common case of
-    /// `push_frame`, kept lean.
+    /// already are; returns where the new window starts.
     #[inline(always)]
-    fn push_call(&mut self, pc: usize, start: u16, dst: u16, callee: &'static Proto) -> usize {
+    pub(crate) fn push_call(&mut self, pc: usize, start: u16, dst: u16, callee: &'static Proto) -> usize {
         let n = self.frames.len();
         debug_assert!(n >= 1, "a call is made by a running frame");
         // SAFETY: the caller is the running frame, so the stack is not empty.
@@ -492,37 +491,14 @@ impl Fiber {
         self.regs.resize(need, Term::Nil);
     }
 
-    /// Pushes a frame for `callee` whose window starts at the caller's
-    /// register `start`, where the arguments already are; `env` (a
-    /// closure's captured values) follows them.
-    #[inline]
-    pub(crate) fn push_frame(
-        &mut self,
-        pc: usize,
-        base: usize,
-        start: u16,
-        dst: u16,
-        callee: &'static Proto,
-        env: &[Term],
-    ) {
-        let caller_top = match self.frames.last_mut() {
-            Some(f) => {
-                f.pc = pc as u32;
-                f.top as usize
-            }
-            None => 0,
-        };
-        let new_base = base + start as usize;
-        let need = new_base + callee.nregs as usize;
-        if self.regs.len() < need {
-            self.regs.resize(need, Term::Nil);
-        }
-        let arity = callee.arity as usize;
+    /// `push_call` for a closure: its captured values (`env`) follow the
+    /// arguments in the new window.
+    fn push_closure_call(&mut self, pc: usize, start: u16, dst: u16, callee: &'static Proto, env: &[Term]) {
+        let base = self.push_call(pc, start, dst, callee) + callee.arity as usize;
+        // The window holds `arity + ncaptured` registers at least (verifier).
         for (i, v) in env.iter().enumerate() {
-            self.regs[new_base + arity + i] = v.clone();
+            self.regs[base + i] = v.clone();
         }
-        let top = need.max(caller_top) as u32;
-        self.frames.push(Frame { proto: callee, pc: 0, base: new_base as u32, dst, top });
     }
     /// Replaces the current frame by a call of `callee` (a tail call): the
     /// arguments move down to the window's start.

@@ -153,7 +153,7 @@ impl Fiber {
                         }
                     }
                     BuiltinImpl::Snow(callee) => {
-                        self.push_frame(pc, base, start, dst, callee, &[]);
+                        self.push_call(pc, start, dst, callee);
                         return Flow::Enter;
                     }
                 }
