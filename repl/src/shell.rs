@@ -2,10 +2,13 @@
 //!
 //! The REPL thread hands it compiled entries through a channel and wakes it;
 //! it runs each entry as a fiber inside its own process, so `self()` at the
-//! prompt is its pid and `receive` reads its mailbox. While it has nothing to
-//! run it waits like any process, and announces messages that arrive in its
-//! mailbox (the live feed). Ctrl-C sets a flag and wakes it; it then drops
-//! the running entry.
+//! prompt is its pid and `receive` reads its mailbox. Ctrl-C sets a flag and
+//! wakes it; it then drops the running entry.
+//!
+//! The live feed: every message that reaches the mailbox is announced once,
+//! in arrival order, unless the entry's `receive` takes it first. The shell
+//! announces whenever it stops to wait (idle, or the entry waiting in a
+//! `receive` or a sleep that did not take them) and when an entry ends.
 
 use crossbeam_channel::{Receiver, Sender};
 use snow_lang::bytecode::Proto;
@@ -28,16 +31,22 @@ pub enum Reply {
     Interrupted,
 }
 
-/// Announces a message that arrived while the shell was idle.
-pub type Feed = Arc<dyn Fn(&Term) + Send + Sync>;
+/// Where the live feed goes (the terminal's `Screen`).
+pub trait FeedSink: Send + Sync {
+    /// A message reached the mailbox and nothing took it.
+    fn announce(&self, msg: &Term);
+    /// The entry ended and its result is about to be shown: what is
+    /// announced from now on must come after that result.
+    fn entry_done(&self);
+}
+
+pub type Feed = Arc<dyn FeedSink>;
 
 pub struct ShellBehaviour {
     requests: Receiver<Request>,
     interrupt: Arc<AtomicBool>,
     running: Option<(Fiber, Sender<Reply>)>,
     feed: Arc<parking_lot::Mutex<Option<Feed>>>,
-    /// Mailbox messages already announced (or present when an entry ended).
-    announced: usize,
     /// Who sent the exit signal that ended this shell, for the session.
     killer: Arc<parking_lot::Mutex<Option<Pid>>>,
 }
@@ -49,23 +58,25 @@ impl ShellBehaviour {
         feed: Arc<parking_lot::Mutex<Option<Feed>>>,
         killer: Arc<parking_lot::Mutex<Option<Pid>>>,
     ) -> ShellBehaviour {
-        ShellBehaviour { requests, interrupt, running: None, feed, announced: 0, killer }
+        ShellBehaviour { requests, interrupt, running: None, feed, killer }
     }
 
+    /// Announces what arrived since the last time (with the feed off, the
+    /// messages still count as seen: turning it on shows only new ones).
     fn announce_new_messages(&mut self, cx: &mut Cx<'_>) {
-        let mailbox = cx.mailbox();
-        if mailbox.len() < self.announced {
-            self.announced = mailbox.len();
-        }
         let feed = self.feed.lock().clone();
-        if let Some(feed) = feed {
-            for i in self.announced..mailbox.len() {
-                if let Some(m) = mailbox.get(i) {
-                    feed(m);
-                }
-            }
+        let unseen = cx.mailbox().take_unseen();
+        match feed {
+            Some(feed) => unseen.for_each(|m| feed.announce(m)),
+            None => unseen.for_each(drop),
         }
-        self.announced = mailbox.len();
+    }
+
+    /// Tells the feed that the entry's result comes next.
+    fn entry_done(&self) {
+        if let Some(feed) = self.feed.lock().clone() {
+            feed.entry_done();
+        }
     }
 }
 
@@ -79,15 +90,19 @@ impl Behaviour for ShellBehaviour {
         loop {
             if self.interrupt.swap(false, Ordering::SeqCst) {
                 if let Some((_, reply)) = self.running.take() {
+                    self.entry_done();
                     let _ = reply.send(Reply::Interrupted);
-                    self.announced = cx.mailbox().len();
                 }
             }
             match &mut self.running {
                 None => match self.requests.try_recv() {
                     Ok(req) => {
                         let hook_reply = req.reply.clone();
+                        let feed = self.feed.lock().clone();
                         let fiber = Fiber::new(req.entry, req.args).on_finish(Box::new(move |o: &Outcome| {
+                            if let Some(feed) = feed {
+                                feed.entry_done();
+                            }
                             let _ = hook_reply.send(match o {
                                 Outcome::Returned(v) => Reply::Value(v.clone()),
                                 Outcome::Raised(f) => Reply::Raised(f.clone()),
@@ -102,13 +117,15 @@ impl Behaviour for ShellBehaviour {
                 },
                 Some((fiber, _)) => match fiber.run(cx) {
                     Slice::Yield => return Slice::Yield,
-                    Slice::Wait(deadline) => return Slice::Wait(deadline),
+                    // The entry waits in a `receive` that took none of
+                    // the messages there: they are news.
+                    Slice::Wait(deadline) => {
+                        self.announce_new_messages(cx);
+                        return Slice::Wait(deadline);
+                    }
                     // The entry ended (its finish hook has replied); the
                     // shell lives on whatever the entry's reason.
-                    Slice::Exit(_) => {
-                        self.running = None;
-                        self.announced = cx.mailbox().len();
-                    }
+                    Slice::Exit(_) => self.running = None,
                 },
             }
         }

@@ -11,14 +11,19 @@ use std::collections::VecDeque;
 
 /// Messages in arrival order. Starts with no allocation (an idle process with
 /// an empty mailbox costs only the struct).
+///
+/// Invariant: the `seen` oldest messages are the ones an observer has
+/// already looked at (`take_unseen`); since messages only join at the young
+/// end, the seen ones always form a prefix, whatever `receive` removes.
 #[derive(Default)]
 pub struct Mailbox {
     queue: VecDeque<Term>,
+    seen: usize,
 }
 
 impl Mailbox {
     pub fn new() -> Mailbox {
-        Mailbox { queue: VecDeque::new() }
+        Mailbox { queue: VecDeque::new(), seen: 0 }
     }
     pub fn len(&self) -> usize {
         self.queue.len()
@@ -33,6 +38,9 @@ impl Mailbox {
     /// Takes the `i`th oldest message out; younger ones move up one place.
     pub fn remove(&mut self, i: usize) -> Option<Term> {
         let t = self.queue.remove(i);
+        if i < self.seen && t.is_some() {
+            self.seen -= 1;
+        }
         if self.queue.is_empty() && self.queue.capacity() > 64 {
             // A burst is over: give the memory back (idle processes stay small).
             self.queue = VecDeque::new();
@@ -49,6 +57,15 @@ impl Mailbox {
     }
     pub fn clear(&mut self) {
         self.queue = VecDeque::new();
+        self.seen = 0;
+    }
+    /// The messages that arrived since the last call (oldest first), which
+    /// from now on count as seen. The REPL's live feed announces with it:
+    /// each message once, in arrival order, and it stays in the mailbox.
+    pub fn take_unseen(&mut self) -> impl Iterator<Item = &Term> {
+        let from = self.seen.min(self.queue.len());
+        self.seen = self.queue.len();
+        self.queue.range(from..)
     }
     /// Removes the first message for which `f` holds; true if there was one.
     pub fn remove_first(&mut self, f: impl Fn(&Term) -> bool) -> bool {
@@ -56,6 +73,35 @@ impl Mailbox {
             Some(i) => self.remove(i).is_some(),
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mailbox;
+    use crate::term::Term;
+
+    fn unseen(m: &mut Mailbox) -> Vec<i64> {
+        m.take_unseen().map(|t| if let Term::Int(i) = t { *i } else { -1 }).collect()
+    }
+
+    #[test]
+    fn each_message_is_unseen_once_whatever_receive_removes() {
+        let mut m = Mailbox::new();
+        m.push(Term::Int(1));
+        m.push(Term::Int(2));
+        assert_eq!(unseen(&mut m), [1, 2]);
+        m.push(Term::Int(3));
+        m.remove(0); // a seen one taken: 3 is still the only new one
+        assert_eq!(unseen(&mut m), [3]);
+        m.push(Term::Int(4));
+        m.push(Term::Int(5));
+        m.remove(2); // an unseen one taken (4): only 5 is left to see
+        assert_eq!(unseen(&mut m), [5]);
+        assert_eq!(unseen(&mut m), Vec::<i64>::new());
+        m.clear();
+        m.push(Term::Int(6));
+        assert_eq!(unseen(&mut m), [6]);
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod args;
 mod collections;
+pub mod docs;
 mod kernel;
 mod node;
 mod process;

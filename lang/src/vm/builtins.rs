@@ -105,6 +105,11 @@ impl BuiltinTable {
         self.entries.get(id as usize)
     }
 
+    /// Every built-in, in the order they were added.
+    pub fn entries(&self) -> impl Iterator<Item = &Builtin> + '_ {
+        self.entries.iter()
+    }
+
     /// Every `Module.fun` name, for the REPL's tab completion.
     pub fn names(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
         self.entries.iter().map(|b| (b.module, b.name))

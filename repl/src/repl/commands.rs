@@ -38,14 +38,16 @@ Examples:
   receive do m -> m after 1000 -> :timeout end
   Process.send_after(self(), :ping, 500)   # then watch: mailbox <- :ping";
 
-/// Parses a line that starts with `:`.
-pub fn parse(line: &str) -> Command<'_> {
+/// The command a line names, if its first word is one the REPL knows.
+/// Any other line, even one that starts with `:` (`:ok == :ok`), is Snow
+/// code: atoms are everywhere in Snow and must evaluate when typed first.
+pub fn parse(line: &str) -> Option<Command<'_>> {
     let line = line.trim();
     let (cmd, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let arg = arg.trim();
-    match cmd {
+    Some(match cmd {
         ":help" | ":h" | ":?" => Command::Help,
-        ":quit" | ":q" | ":exit" => Command::Quit,
+        ":quit" | ":q" => Command::Quit,
         ":reset" => Command::Reset,
         ":processes" | ":ps" => Command::Processes,
         ":load" if arg.is_empty() => Command::Bad(":load needs a file: :load FILE".into()),
@@ -56,8 +58,24 @@ pub fn parse(line: &str) -> Command<'_> {
             "off" => Command::Watch(Some(false)),
             _ => Command::Bad(format!(":watch takes on or off, not {arg}")),
         },
-        _ => Command::Bad(format!("unknown command {cmd} (:help lists the commands)")),
+        _ => return None,
+    })
+}
+
+/// For a line that starts with `:` but names no command: `Some(message)`
+/// when it is not valid code either, saying both in one line.
+pub fn neither(line: &str) -> Option<String> {
+    let line = line.trim();
+    if !line.starts_with(':') {
+        return None;
     }
+    let parsed = snow_lang::syntax::parse(line);
+    if parsed.incomplete || parsed.diagnostics.is_empty() {
+        return None;
+    }
+    let cmd = line.split(char::is_whitespace).next().unwrap_or(line);
+    let why = parsed.diagnostics.first().map(|d| d.title.clone()).unwrap_or_default();
+    Some(format!("{cmd} is not a command (:help lists them), and the line is not valid Snow code either: {why}"))
 }
 
 /// `:load FILE`: evaluates the file in the session.
@@ -95,10 +113,20 @@ mod tests {
 
     #[test]
     fn parses_commands() {
-        assert_eq!(parse(":quit"), Command::Quit);
-        assert_eq!(parse("  :load  a b.snow "), Command::Load("a b.snow"));
-        assert_eq!(parse(":watch off"), Command::Watch(Some(false)));
-        assert!(matches!(parse(":load"), Command::Bad(_)));
-        assert!(matches!(parse(":frob"), Command::Bad(m) if m.contains(":frob")));
+        assert_eq!(parse(":quit"), Some(Command::Quit));
+        assert_eq!(parse("  :load  a b.snow "), Some(Command::Load("a b.snow")));
+        assert_eq!(parse(":watch off"), Some(Command::Watch(Some(false))));
+        assert!(matches!(parse(":load"), Some(Command::Bad(_))));
+    }
+
+    #[test]
+    fn other_colon_lines_are_code() {
+        for line in [":ok", ":ok == :ok", ":\"b@127.0.0.1\"", ":frob", ":exit"] {
+            assert_eq!(parse(line), None, "{line}");
+            assert_eq!(super::neither(line), None, "{line}");
+        }
+        let both = super::neither(":frob x y").expect("neither a command nor code");
+        assert!(both.contains(":frob") && both.contains("not a command") && both.contains("not valid Snow code"), "{both}");
+        assert!(!both.contains('\n'), "{both}");
     }
 }

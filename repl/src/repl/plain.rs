@@ -48,8 +48,12 @@ pub fn run(node: &Plan) -> i32 {
             if trimmed.is_empty() {
                 continue;
             }
-            if trimmed.starts_with(':') {
-                match commands::parse(trimmed) {
+            if let Some(msg) = commands::neither(trimmed) {
+                eprintln!("{msg}");
+                continue;
+            }
+            if let Some(command) = commands::parse(trimmed) {
+                match command {
                     Command::Quit => return finish(0),
                     Command::Help => println!("{}", commands::HELP),
                     Command::Reset => {

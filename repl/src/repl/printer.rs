@@ -29,9 +29,16 @@ struct Shared {
     at_prompt: AtomicBool,
     /// The forwarding thread's queue, once an external printer exists.
     forward: Mutex<Option<Sender<String>>>,
-    /// Feed lines that arrived after an entry ended but before the prompt
+    /// Feed lines announced after an entry ended but before the prompt
     /// came back: shown right after the entry's result, not before it.
-    held: Mutex<Vec<String>>,
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    /// An entry ended and its result is not shown yet.
+    result_pending: bool,
+    lines: Vec<String>,
 }
 
 impl Screen {
@@ -41,7 +48,7 @@ impl Screen {
         let screen = Screen(Arc::new(Shared {
             at_prompt: AtomicBool::new(false),
             forward: Mutex::new(None),
-            held: Mutex::new(Vec::new()),
+            held: Mutex::new(Held::default()),
         }));
         snow_lang::vm::set_output(Box::new(screen.clone()));
         screen
@@ -65,9 +72,11 @@ impl Screen {
     pub fn set_at_prompt(&self, yes: bool) {
         let mut held = self.0.held.lock();
         if yes {
-            // The prompt is not drawn yet: print what was held straight out.
+            // The entry's result is out and the prompt not drawn yet: print
+            // what was held straight out.
+            held.result_pending = false;
             let mut o = std::io::stdout().lock();
-            for line in held.drain(..) {
+            for line in held.lines.drain(..) {
                 let _ = writeln!(o, "{line}");
             }
             let _ = o.flush();
@@ -75,19 +84,9 @@ impl Screen {
         self.0.at_prompt.store(yes, Ordering::SeqCst);
     }
 
-    /// The live feed: announces a message that reached the idle shell.
+    /// The live feed, for the shell process to announce through.
     pub fn feed(&self) -> crate::shell::Feed {
-        let screen = self.clone();
-        Arc::new(move |msg: &Term| {
-            let line = format!("mailbox <- {}", inspect(msg));
-            let mut held = screen.0.held.lock();
-            if screen.0.at_prompt.load(Ordering::SeqCst) {
-                drop(held);
-                screen.out(&line);
-            } else {
-                held.push(line);
-            }
-        })
+        Arc::new(self.clone())
     }
 
     /// Prints `text` (one or more lines, no final newline) on the terminal,
@@ -107,6 +106,23 @@ impl Screen {
             let mut o = std::io::stdout().lock();
             writeln!(o, "{text}").and_then(|_| o.flush())
         };
+    }
+}
+
+impl crate::shell::FeedSink for Screen {
+    fn announce(&self, msg: &Term) {
+        let line = format!("mailbox <- {}", inspect(msg));
+        let mut held = self.0.held.lock();
+        if held.result_pending {
+            held.lines.push(line);
+        } else {
+            drop(held);
+            self.out(&line);
+        }
+    }
+
+    fn entry_done(&self) {
+        self.0.held.lock().result_pending = true;
     }
 }
 

@@ -91,8 +91,12 @@ pub fn run(node: &Plan) -> i32 {
             if trimmed.is_empty() {
                 continue;
             }
-            if trimmed.starts_with(':') {
-                let command = commands::parse(trimmed);
+            if let Some(msg) = commands::neither(trimmed) {
+                history.add(&mut editor, trimmed);
+                eprintln!("{msg}");
+                continue;
+            }
+            if let Some(command) = commands::parse(trimmed) {
                 if command != Command::Quit {
                     history.add(&mut editor, trimmed);
                 }

@@ -1,0 +1,189 @@
+//! Every code block in `docs/` and `README.md` runs, as the reader would run
+//! it, and prints what the page says it prints.
+//!
+//! Blocks, by their info string:
+//! - ```` ```snow ````: a script, run with `snow run example.snow` in a
+//!   fresh directory; it must exit 0 with nothing on stderr.
+//! - ```` ```snow error ````: a script that must fail (exit status 1).
+//! - ```` ```snow node ````: a script run as a node (`--name`, a private
+//!   port mapper), for examples that start peers.
+//! - ```` ```output ```` right after one of those: the exact stdout (for
+//!   `snow error`: the exact stderr).
+//! - Any other block (`text`, `sh`, `session`) is not run here; REPL
+//!   sessions are replayed by `tests/docs_sessions.rs`.
+//!
+//! `SNOW_DOCS_ONLY=docs/library cargo test --release --test docs` runs only
+//! the pages whose path contains the given text.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/cluster.rs"]
+mod cluster;
+
+use cluster::{root, Epmd, Proc, SNOW};
+use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug)]
+struct Block {
+    file: PathBuf,
+    line: usize,
+    info: String,
+    code: String,
+    output: Option<String>,
+}
+
+/// The fenced blocks of one Markdown file, each with the `output` block
+/// that follows it (if any).
+fn blocks(file: &Path) -> Vec<Block> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut raw: Vec<(usize, String, String)> = Vec::new();
+    let mut open: Option<(usize, String, String)> = None;
+    let mut fence_indent = 0;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match &mut open {
+            None => {
+                if let Some(info) = trimmed.strip_prefix("```") {
+                    fence_indent = line.len() - trimmed.len();
+                    open = Some((i + 1, info.trim().to_string(), String::new()));
+                }
+            }
+            Some((_, _, code)) => {
+                if trimmed.starts_with("```") {
+                    raw.push(open.take().unwrap());
+                } else {
+                    let cut = line.len().min(fence_indent);
+                    let body = if line[..cut].trim().is_empty() { &line[cut..] } else { line };
+                    code.push_str(body);
+                    code.push('\n');
+                }
+            }
+        }
+    }
+    assert!(open.is_none(), "{}: a code block is never closed", file.display());
+    let mut out: Vec<Block> = Vec::new();
+    for (line, info, code) in raw {
+        if info == "output" {
+            let last = out.last_mut().unwrap_or_else(|| panic!("{}:{line}: an output block follows no code", file.display()));
+            assert!(last.output.is_none(), "{}:{line}: two output blocks for one example", file.display());
+            last.output = Some(code);
+            continue;
+        }
+        out.push(Block { file: file.to_path_buf(), line, info, code, output: None });
+    }
+    out
+}
+
+fn markdown_files() -> Vec<PathBuf> {
+    let mut files = vec![root().join("README.md")];
+    let mut dirs = vec![root().join("docs")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The blocks to run; `SNOW_DOCS_ONLY=part` keeps the files whose path
+/// contains `part` (while writing a page).
+fn runnable() -> Vec<Block> {
+    let only = std::env::var("SNOW_DOCS_ONLY").unwrap_or_default();
+    markdown_files()
+        .iter()
+        .filter(|f| f.to_string_lossy().contains(&only))
+        .flat_map(|f| blocks(f))
+        .filter(|b| b.info.split_whitespace().next() == Some("snow"))
+        .collect()
+}
+
+/// Runs one block; `Err` says what went wrong.
+fn run(b: &Block, epmd_port: u16, n: usize) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("snow-docs-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("example.snow"), &b.code).unwrap();
+    let words: Vec<&str> = b.info.split_whitespace().collect();
+    let node = words.contains(&"node");
+    let must_fail = words.contains(&"error");
+    let mut args = vec!["run".to_string()];
+    if node {
+        args.extend(["--name".into(), format!("docs{n}@127.0.0.1"), "--cookie".into(), "docs".into()]);
+    }
+    args.push("example.snow".into());
+    let mut cmd = Command::new(SNOW);
+    cmd.args(&args).env("ERL_EPMD_PORT", epmd_port.to_string()).current_dir(&dir);
+    let mut p = Proc::start(cmd);
+    let status = p.finish(Duration::from_secs(60));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (out, err) = (lines(&p.out), lines(&p.err));
+    let shown = || format!("\n--- stdout\n{out}--- stderr\n{err}--- status {status}");
+    if must_fail {
+        if status != 1 {
+            return Err(format!("should fail with status 1{}", shown()));
+        }
+        if let Some(want) = &b.output {
+            if &err != want {
+                return Err(format!("stderr differs from the output block:\n--- expected\n{want}{}", shown()));
+            }
+        }
+        return Ok(());
+    }
+    if status != 0 || !err.is_empty() {
+        return Err(format!("should succeed quietly{}", shown()));
+    }
+    if let Some(want) = &b.output {
+        if &out != want {
+            return Err(format!("stdout differs from the output block:\n--- expected\n{want}{}", shown()));
+        }
+    }
+    Ok(())
+}
+
+fn lines(v: &[String]) -> String {
+    v.iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn every_snow_block_in_the_docs_runs() {
+    let blocks = runnable();
+    assert!(blocks.len() > 0, "expected the docs' examples, found {}", blocks.len());
+    let epmd = Epmd::start();
+    let port = epmd.port;
+    // Two at a time: the examples are small, the machine has two cores.
+    let failures = std::sync::Mutex::new(Vec::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(b) = blocks.get(i) else { break };
+                if let Err(e) = run(b, port, i) {
+                    let place = b.file.strip_prefix(root()).unwrap_or(&b.file).display().to_string();
+                    failures.lock().unwrap().push(format!("{place}:{} ({}): {e}\n{}", b.line, b.info, b.code));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{} of {} examples failed:\n\n{}", failures.len(), blocks.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn output_blocks_follow_code() {
+    for f in markdown_files() {
+        for b in blocks(&f) {
+            if b.output.is_some() {
+                assert!(b.info.starts_with("snow"), "{}:{}: an output block after a `{}` block", f.display(), b.line, b.info);
+            }
+        }
+    }
+}
