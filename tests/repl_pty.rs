@@ -286,11 +286,15 @@ fn feed_and_output_keep_the_line_being_typed() {
 }
 
 #[test]
-fn unknown_command_is_one_line() {
+fn colon_lines_are_code_unless_they_name_a_command() {
     let home = Home::new("cmd");
     let mut r = Repl::start(&home);
-    r.send_line(":frob");
-    r.expect("unknown command :frob");
+    r.eval(":ok", ":ok");
+    r.eval(":ok == :ok", "true");
+    r.eval(":\"b@127.0.0.1\"", ":\"b@127.0.0.1\"");
+    r.eval(":frob", ":frob");
+    r.send_line(":frob x y");
+    r.expect(":frob is not a command (:help lists them), and the line is not valid Snow code either");
     r.expect("snow> ");
     r.send_line(":help");
     r.expect("flush()");

@@ -280,7 +280,16 @@ pub struct Module {
     pub namespace: Option<&'static crate::vm::Namespace>,
 }
 
+/// The file name of the library written in Snow (the stdlib's prelude).
+pub const LIBRARY_FILE: &str = "prelude.snow";
+
 impl Module {
+    /// Library code: errors raised in it are reported where user code
+    /// called it.
+    pub fn is_library(&self) -> bool {
+        &*self.file == LIBRARY_FILE
+    }
+
     /// Verifies a module and loads it for the rest of the program's life.
     pub fn load(module: Module) -> Result<&'static Module, crate::verify::VerifyError> {
         crate::verify::verify(&module)?;

@@ -62,7 +62,7 @@ impl Plan {
 /// nodes: how remote spawn requests run, how function values travel.
 pub fn install() {
     snow_stdlib::init();
-    snow_stdlib::install_spawner();
+    snow_stdlib::install_distribution();
     snow_lang::wire::install_fun_codec();
 }
 
@@ -74,6 +74,9 @@ pub fn peer_main(plan: &Plan) -> i32 {
         eprintln!("snow: peer needs --name");
         return 2;
     }
+    // Our stdout is the terminal of the node that started us, which shows
+    // the crash reports of the processes it spawned here already.
+    snow_lang::vm::report::set_local_copies(false);
     let rt = Runtime::new();
     if let Err(e) = plan.start(&rt) {
         eprintln!("snow: {e}");

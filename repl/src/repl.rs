@@ -3,6 +3,7 @@
 
 mod commands;
 mod complete;
+mod help;
 mod helper;
 mod highlight;
 mod history;

@@ -196,13 +196,17 @@ impl Session {
                     next.push((name.clone(), value.clone()));
                 }
                 self.bindings = next;
+                snow_stdlib::shell::record_result(t[0].clone());
                 Eval::Value(t[0].clone())
             }
-            Ok(Reply::Value(other)) => Eval::Value(other),
-            Ok(Reply::Raised(fault)) => Eval::Error(match fault.exception.kind {
-                ExcKind::Error => report::error_report(&fault),
-                ExcKind::Exit => format!("** (exit) {}", inspect(&fault.exception.detail)),
-            }),
+            Ok(Reply::Value(other)) => {
+                snow_stdlib::shell::record_result(other.clone());
+                Eval::Value(other)
+            }
+            Ok(Reply::Raised(fault)) => match fault.exception.kind {
+                ExcKind::Error => Eval::Error(report::error_report(&fault)),
+                ExcKind::Exit => self.shell_exited(&fault.exception.detail),
+            },
             Ok(Reply::Interrupted) => Eval::Interrupted,
             Err(_) => self.restart_shell(),
         }
@@ -224,6 +228,21 @@ impl Session {
         Eval::ShellRestarted(format!(
             "** ({who}) {}\n   shell process {} exited; started {}, bindings kept",
             inspect(&reason),
+            inspect(&Term::Pid(old)),
+            inspect(&Term::Pid(self.shell.pid))
+        ))
+    }
+
+    /// `exit(reason)` at the prompt ended the shell process with `reason`
+    /// (its links and monitors saw it): a new one takes over.
+    fn shell_exited(&mut self, reason: &Term) -> Eval {
+        let old = self.shell.pid;
+        let _ = self.shell.exited.recv_timeout(std::time::Duration::from_secs(5));
+        self.shell = start_shell(&self.rt, &self.interrupt, &self.feed);
+        *self.shell_pid.lock() = self.shell.pid;
+        Eval::ShellRestarted(format!(
+            "** (exit) {}\n   shell process {} exited with it; started {}, bindings kept",
+            inspect(reason),
             inspect(&Term::Pid(old)),
             inspect(&Term::Pid(self.shell.pid))
         ))

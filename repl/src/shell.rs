@@ -12,7 +12,7 @@
 
 use crossbeam_channel::{Receiver, Sender};
 use snow_lang::bytecode::Proto;
-use snow_lang::vm::{Fault, Fiber, Outcome};
+use snow_lang::vm::{ExcKind, Fault, Fiber, Outcome};
 use snow_runtime::{Behaviour, Cx, Pid, Slice, Term};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -46,6 +46,10 @@ pub struct ShellBehaviour {
     requests: Receiver<Request>,
     interrupt: Arc<AtomicBool>,
     running: Option<(Fiber, Sender<Reply>)>,
+    /// The running entry ended with `exit(reason)`: the shell process ends
+    /// with that reason too (its links and monitors fire, as for a linked
+    /// crash), and the session starts a new one.
+    exited: Arc<AtomicBool>,
     feed: Arc<parking_lot::Mutex<Option<Feed>>>,
     /// Who sent the exit signal that ended this shell, for the session.
     killer: Arc<parking_lot::Mutex<Option<Pid>>>,
@@ -58,7 +62,7 @@ impl ShellBehaviour {
         feed: Arc<parking_lot::Mutex<Option<Feed>>>,
         killer: Arc<parking_lot::Mutex<Option<Pid>>>,
     ) -> ShellBehaviour {
-        ShellBehaviour { requests, interrupt, running: None, feed, killer }
+        ShellBehaviour { requests, interrupt, running: None, exited: Arc::new(AtomicBool::new(false)), feed, killer }
     }
 
     /// Announces what arrived since the last time (with the feed off, the
@@ -99,9 +103,13 @@ impl Behaviour for ShellBehaviour {
                     Ok(req) => {
                         let hook_reply = req.reply.clone();
                         let feed = self.feed.lock().clone();
+                        let exited = self.exited.clone();
                         let fiber = Fiber::new(req.entry, req.args).on_finish(Box::new(move |o: &Outcome| {
                             if let Some(feed) = feed {
                                 feed.entry_done();
+                            }
+                            if let Outcome::Raised(f) = o {
+                                exited.store(f.exception.kind == ExcKind::Exit, Ordering::SeqCst);
                             }
                             let _ = hook_reply.send(match o {
                                 Outcome::Returned(v) => Reply::Value(v.clone()),
@@ -123,9 +131,15 @@ impl Behaviour for ShellBehaviour {
                         self.announce_new_messages(cx);
                         return Slice::Wait(deadline);
                     }
-                    // The entry ended (its finish hook has replied); the
-                    // shell lives on whatever the entry's reason.
-                    Slice::Exit(_) => self.running = None,
+                    // The entry ended (its finish hook has replied). An
+                    // error leaves the shell as it was (as in IEx);
+                    // `exit(reason)` ends it (as in the Erlang shell).
+                    Slice::Exit(reason) => {
+                        self.running = None;
+                        if self.exited.swap(false, Ordering::SeqCst) {
+                            return Slice::Exit(reason);
+                        }
+                    }
                 },
             }
         }

@@ -52,6 +52,8 @@ predefined_atoms! {
     CONNECTION_CLOSED = "connection_closed", NET_TICK_TIMEOUT = "net_tick_timeout",
     DISCONNECT = "disconnect", CONNECTION_SETUP_FAILED = "connection_setup_failed",
     NOTSUP = "notsup", BADOPT = "badopt", LINK = "link", MONITOR = "monitor",
+    USER = "user", RETURN = "return", THROW = "throw", GROUP_LEADER = "group_leader",
+    NOTALIVE = "notalive",
 }
 
 fn table() -> &'static RwLock<AtomTable> {

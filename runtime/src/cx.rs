@@ -10,7 +10,7 @@ use crate::behaviour::Behaviour;
 use crate::mailbox::Mailbox;
 use crate::process::{Monitored, ProcState};
 use crate::runtime::{ProcessInfo, Runtime};
-use crate::signal::{down_message, exit_message, Signal, SignalError};
+use crate::signal::{down_message, exit_message, RemoteCall, Signal, SignalError, SpawnRequest};
 use crate::term::{Pid, Ref, Term};
 use crate::timer::TimerDest;
 use std::time::Duration;
@@ -82,8 +82,30 @@ impl<'a> Cx<'a> {
     /// is.
     pub fn spawn_remote(&mut self, node: Atom, fun: Term, args: Vec<Term>, opts: SpawnOpts) -> Ref {
         let r = self.rt.make_ref();
-        self.rt.spawn_request(self.pid, node, r, fun, args, opts);
+        let call = RemoteCall::Apply { fun, args };
+        let req = SpawnRequest { from: self.pid, node, call, group_leader: self.st.group_leader() };
+        self.rt.spawn_request(req, r, opts);
         r
+    }
+
+    /// Erlang's rpc: `node` runs `module:function(args...)` in a process
+    /// this one monitors under the returned ref. The answer arrives as the
+    /// message `(:spawn_reply, ref, :ok, pid)`, then the DOWN of that
+    /// monitor whose reason is `(ref, :return, value)` (or
+    /// `(ref, :error, reason, stack)`, `(ref, :exit, reason)`,
+    /// `(ref, :throw, value)`); or `(:spawn_reply, ref, :error, why)`.
+    pub fn rpc_request(&mut self, node: Atom, module: Atom, function: Atom, args: Vec<Term>) -> Ref {
+        let r = self.rt.make_ref();
+        let call = RemoteCall::Rpc { tag: r, module, function, args };
+        let req = SpawnRequest { from: self.pid, node, call, group_leader: self.st.group_leader() };
+        self.rt.spawn_request(req, r, SpawnOpts { link: false, monitor: true });
+        r
+    }
+
+    /// Where this process's output goes when not to this node's terminal
+    /// (a group leader on another node).
+    pub fn group_leader(&self) -> Option<Pid> {
+        self.st.group_leader()
     }
 
     /// Spawns a child; with `opts.link` / `opts.monitor` the link / monitor

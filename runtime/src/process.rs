@@ -120,6 +120,10 @@ pub(crate) struct Tables {
     /// Monitors on me: ref -> (the monitoring pid, the name it used).
     pub(crate) monitored_by: FxHashMap<Ref, (Pid, Option<Atom>)>,
     watchers: Vec<crossbeam_channel::Sender<Term>>,
+    /// Where output goes, when it is not this node's terminal: a process on
+    /// the node that spawned this one (or its ancestor), as Erlang's group
+    /// leader. Children inherit it.
+    pub(crate) group_leader: Option<Pid>,
 }
 
 /// The target of a monitor a process holds.
@@ -171,6 +175,10 @@ impl ProcState {
 
     pub(crate) fn tables_mut(&mut self) -> &mut Tables {
         self.tables.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn group_leader(&self) -> Option<Pid> {
+        self.tables.as_ref().and_then(|t| t.group_leader)
     }
 
     fn apply(&mut self, me: Pid, sig: Signal) -> Applied {
@@ -534,7 +542,7 @@ fn finish(
     *behaviour = Box::new(Ended);
     st.mailbox.clear();
     if let Some(t) = st.tables.take() {
-        let Tables { links, monitors, monitored_by, watchers } = *t;
+        let Tables { links, monitors, monitored_by, watchers, .. } = *t;
         for to in links {
             rt.deliver(Some(pid), to, Signal::Exit { from: pid, reason: reason.clone(), via_link: true });
         }

@@ -14,7 +14,7 @@ use crate::cx::{ceil_ms, SpawnOpts};
 use crate::process::{self, Monitored, ProcState, Process, DEAD, NOTIFIED, RUNNABLE, RUNNING, WAITING};
 use crate::registry::Registry;
 use crate::scheduler::Scheduler;
-use crate::signal::{RemoteRouter, Signal, SignalError, SignalEvent};
+use crate::signal::{RemoteRouter, Signal, SignalError, SignalEvent, SpawnRequest};
 use crate::term::{Pid, Ref, Term};
 use crate::timer::{TimerAction, TimerDest, Timers};
 use parking_lot::{Mutex, RwLock};
@@ -72,6 +72,8 @@ pub struct ProcessInfo {
     pub monitored_by: Vec<Pid>,
     pub trap_exit: bool,
     pub registered_name: Option<Atom>,
+    /// Its group leader on another node, if it has one.
+    pub group_leader: Option<Pid>,
 }
 
 thread_local! {
@@ -203,6 +205,9 @@ impl Runtime {
     ) -> (Pid, Option<Ref>) {
         let pid = self.alloc_pid();
         let mut st = ProcState::new();
+        if let Some(gl) = parent_st.group_leader() {
+            st.tables_mut().group_leader = Some(gl);
+        }
         if opts.link {
             st.tables_mut().links.insert(parent);
             parent_st.tables_mut().links.insert(pid);
@@ -218,7 +223,8 @@ impl Runtime {
     }
 
     /// Spawns a process asked for by `requester` on another node, with the
-    /// link and/or monitor (under `monitor`) in place before it runs.
+    /// link and/or monitor (under `monitor`) in place before it runs, and
+    /// its output going to `group_leader` over there.
     /// `before_start` sees the new pid before the process can run (the
     /// spawn reply must be on the wire before anything the child sends).
     pub(crate) fn spawn_for_remote(
@@ -227,10 +233,14 @@ impl Runtime {
         requester: Pid,
         link: bool,
         monitor: Option<Ref>,
+        group_leader: Option<Pid>,
         before_start: impl FnOnce(Pid),
     ) -> Pid {
         let pid = self.alloc_pid();
         let mut st = ProcState::new();
+        if let Some(gl) = group_leader {
+            st.tables_mut().group_leader = Some(gl);
+        }
         if link {
             st.tables_mut().links.insert(requester);
         }
@@ -376,12 +386,13 @@ impl Runtime {
         }
     }
 
-    /// Asks `node` to run `fun(args...)` for `from` (`Node.spawn`); the
+    /// Asks `node` to run `call` for `from` (`Node.spawn`, rpc); the
     /// answer arrives as a `SpawnReply` signal for `r`.
-    pub(crate) fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts) {
+    pub(crate) fn spawn_request(&self, req: SpawnRequest, r: Ref, opts: SpawnOpts) {
         let router = self.0.router.read().clone();
+        let from = req.from;
         match router {
-            Some(router) => router.spawn_request(from, node, r, fun, args, opts),
+            Some(router) => router.spawn_request(req, r, opts),
             None => {
                 let reply = Signal::SpawnReply { r, result: Err(Term::Atom(Atom::NOCONNECTION)), link: opts.link, monitor: opts.monitor };
                 self.deliver(None, from, reply);
@@ -542,6 +553,7 @@ impl Runtime {
             monitored_by: vec![],
             trap_exit: false,
             registered_name: self.0.registry.name_of(pid),
+            group_leader: None,
         };
         if CURRENT.with(|c| c.get()) == Some(pid) {
             return Some(partial(Atom::RUNNING));
@@ -586,6 +598,7 @@ impl Runtime {
             monitored_by,
             trap_exit: st.trap_exit,
             registered_name: self.0.registry.name_of(pid),
+            group_leader: st.group_leader(),
         }
     }
 }

@@ -119,9 +119,29 @@ pub trait RemoteRouter: Send + Sync {
     fn route(&self, from: Option<Pid>, to: Pid, signal: Signal) -> Result<(), Signal>;
     /// Sends a message, monitor or demonitor to the name `name` on `node`.
     fn route_named(&self, from: Pid, name: Atom, node: Atom, signal: Signal);
-    /// Asks `node` to spawn `fun(args...)` for `from`; the answer comes back
-    /// as a `SpawnReply` signal carrying `r`.
-    fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts);
+    /// Sends a spawn request; the answer comes back as a `SpawnReply`
+    /// signal carrying `r`.
+    fn spawn_request(&self, req: SpawnRequest, r: Ref, opts: SpawnOpts);
+}
+
+/// A process asking another node to start one (`Node.spawn`, rpc).
+pub struct SpawnRequest {
+    pub from: Pid,
+    pub node: Atom,
+    pub call: RemoteCall,
+    /// The asker's group leader, if it has one on another node; otherwise
+    /// this node's terminal (`user`) becomes the new process's.
+    pub group_leader: Option<Pid>,
+}
+
+/// What the new process runs.
+pub enum RemoteCall {
+    /// `erlang:apply(Fun, Args)`: a function value, as `spawn(Node, Fun)`.
+    Apply { fun: Term, args: Vec<Term> },
+    /// `erpc:execute_call(Ref, M, F, Args)`: Erlang's rpc. The process ends
+    /// with `{Ref, return, Value}` (or `{Ref, error, Reason, Stack}`, ...),
+    /// which the asker reads in the DOWN of its monitor.
+    Rpc { tag: Ref, module: Atom, function: Atom, args: Vec<Term> },
 }
 
 /// Why a process-level operation failed.

@@ -1,9 +1,9 @@
 //! Unqualified built-ins: printing, processes, errors, type tests.
 
 use crate::args::{self, R};
-use snow_lang::vm::{output, Arity, BuiltinTable, Exception, Fiber, NativeCx};
+use snow_lang::vm::{Arity, BuiltinTable, Exception, Fiber, NativeCx};
 use snow_runtime::inspect::{display, inspect};
-use snow_runtime::{Atom, MonitorTarget, SpawnOpts, Term};
+use snow_runtime::{Atom, MonitorTarget, Pid, SpawnOpts, Term};
 
 pub fn register(t: &mut BuiltinTable) {
     use Arity::*;
@@ -20,6 +20,11 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("", "raise", Exact(1), |_, a| Err(Exception::error(a[0].clone())));
     t.native("", "flush", Exact(0), flush);
     t.native("", "make_ref", Exact(0), |c, _| Ok(Term::Ref(c.cx.make_ref())));
+    t.native("", "pid", Exact(3), |_, a| make_pid(&a[0], &a[1], &a[2]));
+    t.native("", "pid", Exact(1), pid_from_text);
+    // What a pasted `#PID<0.42.0>` calls (the parser's `PID_BUILTIN`).
+    t.native("", "__pid", Exact(3), |_, a| make_pid(&a[0], &a[1], &a[2]));
+    t.native("", "__print_info", Exact(2), print_info);
     t.native("", "div", Exact(2), div);
     t.native("", "rem", Exact(2), rem);
     t.native("", "abs", Exact(1), abs);
@@ -66,8 +71,8 @@ fn type_tests(t: &mut BuiltinTable) {
     t.native("", "is_nil", Exact(1), |_, a| Ok(Term::bool(a[0].as_atom() == Some(Atom::NIL))));
 }
 
-fn println(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
-    output().out(&display(&a[0]));
+fn println(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    crate::io_server::put_line(c, &display(&a[0]));
     args::ok()
 }
 
@@ -128,10 +133,90 @@ fn unlink(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
 
 /// Prints every message in the mailbox and empties it, as IEx's `flush()`.
 fn flush(c: &mut NativeCx<'_, '_>, _: &[Term]) -> R {
-    let mb = c.cx.mailbox();
-    while let Some(m) = mb.remove(0) {
-        output().out(&inspect(&m));
+    while let Some(m) = c.cx.mailbox().remove(0) {
+        crate::io_server::put_line(c, &inspect(&m));
     }
+    args::ok()
+}
+
+/// `pid(node, id, serial)`: the pid that prints as `#PID<node.id.serial>`.
+/// `node` is this node's number for a node (0 is this node); a pid of a
+/// node never seen, or out of the ranges pids have, is `badarg`.
+fn make_pid(node: &Term, id: &Term, serial: &Term) -> R {
+    let part = |t: &Term| match t {
+        Term::Int(i) => u32::try_from(*i).ok(),
+        _ => None,
+    };
+    let (Some(node), Some(id), Some(serial)) = (part(node), part(id), part(serial)) else {
+        return Err(Exception::explained(Atom::BADARG, "pid(node, id, serial) takes three non-negative integers"));
+    };
+    if node == 0 {
+        return Ok(Term::Pid(Pid::local(id, serial)));
+    }
+    let Some((_, creation)) = snow_runtime::dist::nodes::node_of(node) else {
+        return Err(Exception::explained(Atom::BADARG, format!("no node is known here as number {node} (Node.list() shows the connected ones)")));
+    };
+    // Erlang nodes drop a connection that carries a pid outside the ranges
+    // they hand out (15-bit ids, 13-bit serials).
+    if id >= 1 << 15 || serial >= 1 << 13 {
+        return Err(Exception::explained(Atom::BADARG, "a pid of another node has an id below 32768 and a serial below 8192"));
+    }
+    Ok(Term::Pid(Pid { node, id, serial, creation }))
+}
+
+/// `pid("0.42.0")`, as IEx's `pid/1`.
+fn pid_from_text(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let text = args::string(&a[0])?;
+    let inner = text.trim().trim_start_matches("#PID").trim_start_matches('<').trim_end_matches('>');
+    let parts: Vec<Term> = inner.split('.').map(|p| p.trim().parse::<i64>().map(Term::Int).unwrap_or(Term::Nil)).collect();
+    match &parts[..] {
+        [n, i, s] => make_pid(n, i, s),
+        _ => Err(Exception::explained(Atom::BADARG, format!("{text:?} is not a pid: write it as \"0.42.0\""))),
+    }
+}
+
+/// `i(pid)`: `Process.info` in lines a person reads.
+fn print_info(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let pid = inspect(&a[0]);
+    let Term::Map(m) = &a[1] else {
+        crate::io_server::put_line(c, &format!("{pid} is not alive"));
+        return args::ok();
+    };
+    let get = |k: &str| m.get(&Term::Atom(Atom::new(k))).cloned().unwrap_or(Term::NIL_ATOM);
+    let list = |t: Term| match t.list_to_vec() {
+        Some(v) if v.is_empty() => "-".to_string(),
+        Some(v) => v.iter().map(inspect).collect::<Vec<_>>().join(" "),
+        None => inspect(&t),
+    };
+    let node = match &a[0] {
+        Term::Pid(p) if p.node != 0 => snow_runtime::dist::nodes::node_of(p.node).map(|(n, _)| n),
+        _ => Some(c.cx.runtime().node_name()),
+    };
+    let name = match get("registered_name") {
+        Term::Atom(Atom::NIL) => "-".to_string(),
+        other => inspect(&other),
+    };
+    let word = |t: Term| match t {
+        Term::Atom(a) => a.as_str().to_string(),
+        other => display(&other),
+    };
+    let rows = [
+        ("status", word(get("status"))),
+        ("registered name", name),
+        ("message queue", display(&get("message_queue_len"))),
+        ("links", list(get("links"))),
+        ("monitors", list(get("monitors"))),
+        ("monitored by", list(get("monitored_by"))),
+        ("trap exit", word(get("trap_exit"))),
+    ];
+    let mut out = match node {
+        Some(n) if n != Atom::NONODE => format!("{pid} on {}", n.as_str()),
+        _ => pid,
+    };
+    for (k, v) in rows {
+        out.push_str(&format!("\n  {:<16} {v}", format!("{k}:")));
+    }
+    crate::io_server::put_line(c, &out);
     args::ok()
 }
 

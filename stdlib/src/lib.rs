@@ -4,13 +4,16 @@
 
 mod args;
 mod collections;
+mod io_server;
 pub mod docs;
 mod kernel;
 mod node;
 mod process;
+mod rpc;
+pub mod shell;
 mod system;
 
-pub use node::install_spawner;
+pub use node::install_distribution;
 pub use system::set_argv;
 
 use snow_lang::compiler::{compile, Mode};
@@ -29,6 +32,8 @@ pub fn init() -> &'static BuiltinTable {
         collections::register(&mut t);
         system::register(&mut t);
         node::register(&mut t);
+        rpc::register(&mut t);
+        shell::register(&mut t);
         load_prelude(&mut t);
         vm::install_builtins(t)
     })
@@ -39,13 +44,14 @@ pub fn init() -> &'static BuiltinTable {
 fn load_prelude(t: &mut BuiltinTable) {
     let parsed = snow_lang::syntax::parse(PRELUDE);
     assert!(parsed.diagnostics.is_empty(), "the prelude must parse: {:?}", parsed.diagnostics);
-    let unit = match compile(&parsed.program, Arc::from(PRELUDE), Arc::from("prelude.snow"), t, Mode::Script) {
+    let unit = match compile(&parsed.program, Arc::from(PRELUDE), Arc::from(snow_lang::bytecode::LIBRARY_FILE), t, Mode::Script) {
         Ok(u) => u,
         Err(d) => panic!("the prelude must compile: {d:?}"),
     };
     for (name, arity, proto) in unit.functions {
         let Some((module, fun)) = name.split_once("__") else { continue };
-        let module = capitalize(module);
+        // `kernel__x` is `x`, called without a module.
+        let module = if module == "kernel" { String::new() } else { capitalize(module) };
         let module: &'static str = Box::leak(module.into_boxed_str());
         let fun: &'static str = Box::leak(fun.to_string().into_boxed_str());
         t.add(Builtin { module, name: fun, arity: Arity::Exact(arity), imp: BuiltinImpl::Snow(proto) });

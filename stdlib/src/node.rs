@@ -10,6 +10,7 @@ use crate::args::{self, R};
 use snow_lang::vm::{Arity, BuiltinTable, Exception, Fiber, NativeCx};
 use snow_runtime::dist::{self, node_monitors, peers, Distribution};
 use snow_runtime::signal::node_message;
+use snow_runtime::inspect::inspect;
 use snow_runtime::{Atom, SpawnOpts, Term};
 use std::sync::Arc;
 
@@ -27,9 +28,6 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Node", "start", Exact(2), |c, a| start(c, &a[0], Some(&a[1])));
     t.native("Node", "stop", Exact(0), stop);
     t.native("Node", "connect", Exact(1), |c, a| connect(c, &a[0]).map(Term::bool));
-    t.native("Node", "ping", Exact(1), |c, a| {
-        Ok(Term::Atom(if connect(c, &a[0])? { Atom::PONG } else { Atom::PANG }))
-    });
     t.native("Node", "disconnect", Exact(1), disconnect);
     t.native("Node", "monitor", Exact(1), |c, a| monitor(c, &a[0], true));
     t.native("Node", "monitor", Exact(2), |c, a| monitor(c, &a[0], args::boolean(&a[1])?));
@@ -57,9 +55,11 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Node", "peers", Exact(0), |_, _| Ok(Term::list(peers::list().into_iter().map(Term::Atom).collect())));
 }
 
-/// Installs what runs spawn requests from other nodes: a Snow function
-/// value, run as `spawn` would.
-pub fn install_spawner() {
+/// Installs what a node needs of the language: the I/O server `user`
+/// (started with distribution) and what runs spawn requests from other
+/// nodes: a Snow function value, run as `spawn` would.
+pub fn install_distribution() {
+    dist::set_services(Some(Arc::new(crate::io_server::start)));
     dist::set_spawner(Some(Arc::new(|fun: &Term, args: Vec<Term>| {
         if !matches!(fun, Term::Fun(_)) {
             return Err(Atom::BADARG);
@@ -69,22 +69,30 @@ pub fn install_spawner() {
 }
 
 /// A node given as an atom or a string. `b@host:port` names node
-/// `b@host` and remembers where it listens (no EPMD lookup needed).
+/// `b@host` and remembers where it listens (no EPMD lookup needed). A
+/// malformed name is `badarg`, with what is wrong in words.
 pub fn node_arg(t: &Term) -> Result<Atom, Exception> {
     let text = match t {
         Term::Atom(a) => a.as_str(),
         Term::Str(s) => s,
-        _ => return Err(Exception::badarg()),
+        other => {
+            return Err(Exception::explained(
+                Atom::BADARG,
+                format!("a node is an atom or a string such as :\"b@127.0.0.1\", not {}", inspect(other)),
+            ))
+        }
     };
+    let invalid = |why: &str| Exception::explained(Atom::BADARG, format!("{text:?} is not a node name: {why}"));
     if !text.contains('@') {
-        return Err(Exception::badarg());
+        let example = if text.is_empty() { "b" } else { text };
+        return Err(invalid(&format!("a node name is name@host, such as {example}@127.0.0.1")));
     }
-    let parsed = dist::names::NodeName::parse(text).map_err(|_| Exception::badarg())?;
+    let parsed = dist::names::NodeName::parse(text).map_err(|e| invalid(&e))?;
     let full = parsed.full();
     if let Some(port) = parsed.port {
         dist::names::remember_port(&full, port);
     }
-    Atom::try_new(&full).ok_or_else(Exception::badarg)
+    Atom::try_new(&full).ok_or_else(|| invalid("the atom table is full"))
 }
 
 fn failure(text: impl Into<String>) -> Exception {
@@ -133,10 +141,17 @@ fn start(c: &mut NativeCx<'_, '_>, name: &Term, cookie: Option<&Term>) -> R {
     }
 }
 
+/// `Node.stop()`: the peers this node started are stopped first (they
+/// are its own; a peer cut off from its parent would only linger).
 fn stop(c: &mut NativeCx<'_, '_>, _: &[Term]) -> R {
     match c.cx.runtime().distribution() {
         Some(d) => {
-            c.cx.blocking(|| d.stop());
+            c.cx.blocking(|| {
+                for peer in peers::list() {
+                    let _ = peers::stop(peer);
+                }
+                d.stop()
+            });
             args::ok()
         }
         None => Ok(Term::tuple(vec![Term::Atom(Atom::ERROR), Term::Atom(Atom::new("not_alive"))])),
@@ -197,6 +212,15 @@ fn spawn_request(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let opts = spawn_opts(&a[3])?;
     if node == c.cx.runtime().node_name() {
         return Ok(Term::NIL_ATOM);
+    }
+    if c.cx.runtime().distribution().is_none() {
+        return Err(Exception::explained(
+            Atom::NOTALIVE,
+            format!(
+                "cannot spawn on {}: this node is not distributed; start it with snow --name a@127.0.0.1 or Node.start(\"a@127.0.0.1\", \"cookie\")",
+                node.as_str()
+            ),
+        ));
     }
     Ok(Term::Ref(c.cx.spawn_remote(node, f, fargs, opts)))
 }

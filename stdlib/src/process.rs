@@ -4,6 +4,7 @@
 use crate::args::{self, R};
 use crate::kernel::monitor_target;
 use snow_lang::vm::{Arity, BuiltinTable, Exception, NativeCx};
+use snow_runtime::inspect::inspect;
 use snow_runtime::{Atom, MapObj, Pid, ProcessInfo, Term, TimerDest};
 
 pub fn register(t: &mut BuiltinTable) {
@@ -40,23 +41,30 @@ pub fn register(t: &mut BuiltinTable) {
         names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         Ok(Term::list(names.into_iter().map(Term::Atom).collect()))
     });
-    t.native("Process", "alive?", Exact(1), |c, a| {
+    // `Process.alive?` and `Process.info` are in the prelude: a pid of
+    // another node is asked about there (Erlang's rpc); these answer here.
+    t.native("Process", "__where", Exact(1), |c, a| {
+        let p = args::pid(&a[0])?;
+        Ok(crate::rpc::remote_node(c, p).map(Term::Atom).unwrap_or(Term::NIL_ATOM))
+    });
+    t.native("Process", "__alive_here?", Exact(1), |c, a| {
         let p = args::pid(&a[0])?;
         Ok(Term::bool(c.cx.runtime().is_alive(p)))
     });
-    t.native("Process", "info", Exact(1), |c, a| {
+    t.native("Process", "__info_here", Exact(1), |c, a| {
         let p = args::pid(&a[0])?;
         Ok(c.cx.info(p).map(|i| info_map(&i)).unwrap_or(Term::NIL_ATOM))
     });
-    t.native("Process", "info", Exact(2), |c, a| {
+    t.native("Process", "__info_key", Exact(2), |_, a| {
         // As Elixir's Process.info/2: `(key, value)`, or nil for a dead pid.
-        let p = args::pid(&a[0])?;
         let key = args::atom(&a[1])?;
-        let Some(info) = c.cx.info(p) else { return Ok(Term::NIL_ATOM) };
-        let Term::Map(m) = info_map(&info) else { return Err(Exception::badarg()) };
-        let value = m.get(&Term::Atom(key)).cloned().ok_or_else(Exception::badarg)?;
+        let Term::Map(m) = &a[0] else { return Ok(Term::NIL_ATOM) };
+        let value = m.get(&Term::Atom(key)).cloned().ok_or_else(|| {
+            Exception::explained(Atom::BADARG, format!("Process.info has no key {}: the keys are {}", inspect(&Term::Atom(key)), info_keys()))
+        })?;
         Ok(Term::tuple(vec![Term::Atom(key), value]))
     });
+    t.native("Process", "__info_from_erlang", Exact(1), |_, a| Ok(crate::rpc::info_from_erlang(&a[0])));
     t.native("Process", "list", Exact(0), |c, _| {
         Ok(Term::list(c.cx.runtime().processes().into_iter().map(Term::Pid).collect()))
     });
@@ -141,7 +149,15 @@ fn pids(v: &[Pid]) -> Term {
     Term::list(v.iter().map(|p| Term::Pid(*p)).collect())
 }
 
-fn info_map(i: &ProcessInfo) -> Term {
+/// The keys `Process.info` gives, for error messages.
+fn info_keys() -> String {
+    INFO_KEYS.iter().map(|k| format!(":{k}")).collect::<Vec<_>>().join(", ")
+}
+
+pub(crate) const INFO_KEYS: &[&str] =
+    &["status", "message_queue_len", "links", "monitors", "monitored_by", "trap_exit", "registered_name"];
+
+pub(crate) fn info_map(i: &ProcessInfo) -> Term {
     let mut m = MapObj::new();
     m.insert(Term::Atom(Atom::STATUS), Term::Atom(i.status));
     m.insert(Term::Atom(Atom::MESSAGE_QUEUE_LEN), Term::Int(i.message_queue_len as i64));

@@ -1,7 +1,7 @@
 //! `System` and `IO`: the program's environment.
 
 use crate::args::{self, R};
-use snow_lang::vm::{output, Arity, BuiltinTable, Exception, NativeCx};
+use snow_lang::vm::{Arity, BuiltinTable, Exception, NativeCx};
 use snow_runtime::inspect::{display, inspect};
 use snow_runtime::Term;
 use std::sync::OnceLock;
@@ -35,12 +35,12 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("System", "schedulers", Exact(0), |_, _| {
         Ok(Term::Int(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as i64))
     });
-    t.native("IO", "puts", Exact(1), |_, a| {
-        output().out(&display(&a[0]));
+    t.native("IO", "puts", Exact(1), |c, a| {
+        crate::io_server::put_line(c, &display(&a[0]));
         args::ok()
     });
-    t.native("IO", "inspect", Exact(1), |_, a| {
-        output().out(&inspect(&a[0]));
+    t.native("IO", "inspect", Exact(1), |c, a| {
+        crate::io_server::put_line(c, &inspect(&a[0]));
         Ok(a[0].clone())
     });
 }

@@ -16,7 +16,7 @@ fn class(t: &Tok) -> Option<TokenClass> {
     Some(match t {
         Tok::Newline => return None,
         Tok::Comment => TokenClass::Comment,
-        Tok::Int(_) | Tok::Float(_) => TokenClass::Number,
+        Tok::Int(_) | Tok::Float(_) | Tok::Pid(..) => TokenClass::Number,
         Tok::Atom(_) | Tok::KwKey(_) => TokenClass::Atom,
         Tok::StrStart | Tok::StrLit(_) | Tok::StrEnd => TokenClass::String,
         Tok::Ident(_) => TokenClass::Ident,

@@ -186,6 +186,14 @@ pub fn lex(src: &str, report: &mut Report) -> Vec<(Tok, Span)> {
                 continue 'code;
             };
             let string_from = match raw {
+                // `#PID<0.42.0>`, as pids print: pasted back, it is that
+                // pid, not a comment (what follows it is code again).
+                Raw::Comment if pid_literal(text).is_some() => {
+                    let (len, tok) = pid_literal(text).unwrap_or((text.len(), Tok::Comment));
+                    out.push((tok, span.start..span.start + len));
+                    pos = span.start + len;
+                    continue 'code;
+                }
                 Raw::RBrace if stray_braces > 0 => {
                     stray_braces -= 1;
                     out.push((Tok::Error, span));
@@ -248,6 +256,18 @@ pub fn lex(src: &str, report: &mut Report) -> Vec<(Tok, Span)> {
         break;
     }
     out
+}
+
+/// `#PID<a.b.c>` at the start of `text`: its length and token.
+fn pid_literal(text: &str) -> Option<(usize, Tok)> {
+    let rest = text.strip_prefix("#PID<")?;
+    let close = rest.find('>')?;
+    let parts: Vec<&str> = rest[..close].split('.').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(u32::MAX)).collect();
+    Some(("#PID<".len() + close + 1, Tok::Pid(n[0], n[1], n[2])))
 }
 
 /// The span of the whole character starting at `at`.

@@ -8,6 +8,8 @@ pub enum Tok {
     Float(f64),
     /// `:ok` or `:"a@b"`, without the colon and quotes.
     Atom(String),
+    /// `#PID<node.id.serial>`.
+    Pid(u32, u32, u32),
     Ident(String),
     Module(String),
     /// `name:` in a map (`%{name: v}`), without the colon.
@@ -101,6 +103,7 @@ impl Tok {
             Tok::Int(_) => "an integer",
             Tok::Float(_) => "a float",
             Tok::Atom(_) => "an atom",
+            Tok::Pid(..) => "a pid",
             Tok::Ident(_) => "a name",
             Tok::Module(_) => "a module name",
             Tok::KwKey(_) => "a `key:`",

@@ -22,14 +22,17 @@ pub enum ExcKind {
 pub struct Exception {
     pub kind: ExcKind,
     pub detail: Term,
+    /// Said after the description in a report, never part of the exit
+    /// reason: what does exist when a function does not (`two/2 exists`).
+    pub hint: Option<std::sync::Arc<str>>,
 }
 
 impl Exception {
     pub fn error(detail: Term) -> Exception {
-        Exception { kind: ExcKind::Error, detail }
+        Exception { kind: ExcKind::Error, detail, hint: None }
     }
     pub fn exit(reason: Term) -> Exception {
-        Exception { kind: ExcKind::Exit, detail: reason }
+        Exception { kind: ExcKind::Exit, detail: reason, hint: None }
     }
     pub fn badarg() -> Exception {
         Exception::error(Term::Atom(Atom::BADARG))
@@ -40,8 +43,17 @@ impl Exception {
     pub fn tagged(tag: Atom, value: Term) -> Exception {
         Exception::error(Term::tuple(vec![Term::Atom(tag), value]))
     }
+    /// An error whose detail is `(tag, "why, in words")`: reported as
+    /// `** (tag) why, in words`, matched as `(:error, (tag, _))`.
+    pub fn explained(tag: Atom, why: impl AsRef<str>) -> Exception {
+        Exception::tagged(tag, Term::str(why.as_ref()))
+    }
     pub fn undef(what: &str) -> Exception {
         Exception::tagged(Atom::UNDEF, Term::str(what))
+    }
+    pub fn with_hint(mut self, hint: Option<String>) -> Exception {
+        self.hint = hint.map(std::sync::Arc::from);
+        self
     }
 
     /// The reason the process ends with.
@@ -52,8 +64,15 @@ impl Exception {
         }
     }
 
-    /// One line saying what went wrong, in words.
+    /// One line saying what went wrong, in words (and the hint, if any).
     pub fn describe(&self) -> String {
+        match &self.hint {
+            Some(h) => format!("{}; {h}", self.describe_detail()),
+            None => self.describe_detail(),
+        }
+    }
+
+    fn describe_detail(&self) -> String {
         use snow_runtime::inspect::inspect;
         if self.kind == ExcKind::Exit {
             return format!("exited: {}", inspect(&self.detail));
@@ -83,7 +102,10 @@ impl Exception {
                     }
                     Some(Atom::BADFUN) => format!("(badfun) expected a function, got: {v}"),
                     Some(Atom::BADARITY) => format!("(badarity) {}", snow_runtime::inspect::display(&t[1])),
-                    _ => format!("({tag}) {v}"),
+                    _ => match &t[1] {
+                        Term::Str(why) => format!("({tag}) {why}"),
+                        _ => format!("({tag}) {v}"),
+                    },
                 }
             }
             other => format!("(error) {}", inspect(other)),

@@ -135,7 +135,7 @@ impl Fiber {
                 let exception = $e;
                 let pc = pc!();
                 self.save_pc(pc);
-                return Err(Fault { exception, proto, pc: pc.saturating_sub(1) });
+                return Err(self.fault_at(exception, proto, pc));
             }};
         }
         macro_rules! tri {
@@ -539,5 +539,8 @@ fn global(proto: &'static Proto, name: u32, argc: u16) -> Result<&'static Proto,
         .module()
         .namespace
         .and_then(|ns| ns.get(name_atom, argc))
-        .ok_or_else(|| Exception::undef(&format!("{}/{}", name_atom.as_str(), argc)))
+        .ok_or_else(|| {
+            Exception::undef(&format!("{}/{}", name_atom.as_str(), argc))
+                .with_hint(super::suggest::local_hint(proto, name_atom.as_str(), argc))
+        })
 }

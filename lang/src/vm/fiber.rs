@@ -93,6 +93,22 @@ impl Fiber {
         }
     }
 
+    /// The fault of `exception` raised before instruction `pc` of `proto`,
+    /// located where the user's code is: an error inside the library (a
+    /// bad argument to `Enum.map`, a node that cannot be reached) is shown
+    /// at the user's call of it.
+    #[cold]
+    pub(crate) fn fault_at(&self, exception: Exception, proto: &'static Proto, pc: usize) -> Fault {
+        if proto.module().is_library() {
+            // Frames below the top stopped just after their call instruction.
+            let caller = self.frames.iter().rev().skip(1).find(|f| !f.proto.module().is_library());
+            if let Some(f) = caller {
+                return Fault { exception, proto: f.proto, pc: (f.pc as usize).saturating_sub(1) };
+            }
+        }
+        Fault { exception, proto, pc: pc.saturating_sub(1) }
+    }
+
     pub fn on_finish(mut self, hook: FinishHook) -> Fiber {
         self.finish = Some(hook);
         self
@@ -139,7 +155,7 @@ impl Fiber {
             Some(hook) => hook(&outcome),
             None => {
                 if let Outcome::Raised(fault) = &outcome {
-                    super::report::crash_report(cx.pid(), fault);
+                    super::report::crash_report(cx, fault);
                 }
             }
         }

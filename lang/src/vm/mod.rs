@@ -14,6 +14,7 @@ mod fiber;
 mod namespace;
 mod output;
 pub mod report;
+pub mod suggest;
 
 pub use builtins::{installed as builtins, install as install_builtins, Arity, Builtin, BuiltinImpl, BuiltinTable, NativeCx, NativeFn};
 pub use exception::{ExcKind, Exception};

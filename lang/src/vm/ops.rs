@@ -128,7 +128,10 @@ impl Fiber {
                 let name_atom = proto.consts[name as usize].as_atom().unwrap_or(Atom::NIL);
                 match proto.module().namespace.and_then(|ns| ns.get(name_atom, arity)) {
                     Some(target) => r!(dst) = make_fun(target, Box::new([])),
-                    None => return Flow::Raise(Exception::undef(&format!("{}/{}", name_atom.as_str(), arity))),
+                    None => {
+                        let hint = super::suggest::local_hint(proto, name_atom.as_str(), arity);
+                        return Flow::Raise(Exception::undef(&format!("{}/{}", name_atom.as_str(), arity)).with_hint(hint));
+                    }
                 }
             }
             Op::CallBuiltin { dst, id, start, argc } => {
@@ -165,7 +168,8 @@ impl Fiber {
                 };
                 let name = |t: &Term| t.as_atom().map_or_else(|| snow_runtime::inspect::display(t), |a| a.as_str().to_string());
                 let (m, f) = (name(&m), name(&f));
-                return Flow::Raise(Exception::undef(&format!("{m}.{f}/{argc}")));
+                let hint = super::suggest::remote_hint(&m, &f, argc);
+                return Flow::Raise(Exception::undef(&format!("{m}.{f}/{argc}")).with_hint(hint));
             }
             Op::RecvStart => {
                 self.recv_scan = 0;

@@ -4,8 +4,10 @@
 use super::exception::ExcKind;
 use super::fiber::Fault;
 use crate::diagnostic::line_col;
+use snow_runtime::cx::Cx;
 use snow_runtime::inspect::inspect;
-use snow_runtime::{Pid, Term};
+use snow_runtime::{io_protocol, Atom, Runtime, Term};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `what` followed by the location of the fault:
 ///
@@ -57,15 +59,37 @@ pub fn error_report(fault: &Fault) -> String {
 }
 
 /// Logged when a process other than the script's or shell's own dies of a
-/// runtime error (an `exit/1` is not an error and is not logged).
-pub fn crash_report(pid: Pid, fault: &Fault) {
+/// runtime error (an `exit/1` is not an error and is not logged). A process
+/// spawned from another node also reports to its group leader there (as
+/// Erlang's logger does), naming itself as that node knows it and the node
+/// it ran on; the local copy can be turned off (`set_local_copies`).
+pub fn crash_report(cx: &mut Cx<'_>, fault: &Fault) {
     if fault.exception.kind != ExcKind::Error {
         return;
     }
-    let what = format!(
-        "process {} crashed: {}",
-        inspect(&Term::Pid(pid)),
-        fault.exception.describe()
-    );
-    super::output::output().err(&format_fault(&what, fault));
+    let pid = cx.pid();
+    let detail = format_fault(&fault.exception.describe(), fault);
+    let detail = detail.strip_prefix("** ").unwrap_or(&detail);
+    let forwarded = match cx.group_leader() {
+        Some(gl) => {
+            let from = cx.runtime().whereis(Atom::USER).unwrap_or(Runtime::OUTSIDE);
+            let node = Term::Atom(cx.runtime().node_name());
+            let args = vec![Term::Pid(pid), node, Term::str(detail)];
+            cx.send(gl, io_protocol::put_format(from, Term::Atom(Atom::OK), "** process ~p on ~ts crashed: ~ts~n", args));
+            true
+        }
+        None => false,
+    };
+    if !forwarded || LOCAL_COPIES.load(Ordering::Relaxed) {
+        super::output::output().err(&format!("** process {} crashed: {detail}", inspect(&Term::Pid(pid))));
+    }
+}
+
+static LOCAL_COPIES: AtomicBool = AtomicBool::new(true);
+
+/// Whether a crash report sent to a group leader on another node is also
+/// printed here. A `snow peer` turns it off: its terminal is its parent's,
+/// which shows the report already.
+pub fn set_local_copies(on: bool) {
+    LOCAL_COPIES.store(on, Ordering::Relaxed);
 }

@@ -15,6 +15,8 @@ pub enum Command<'a> {
     Watch(Option<bool>),
     /// `:processes`: the table of live processes.
     Processes,
+    /// `:h Process.monitor`: a function's or module's documentation.
+    Doc(&'a str),
     /// A one-line message for a command that is unknown or misused.
     Bad(String),
 }
@@ -22,6 +24,7 @@ pub enum Command<'a> {
 pub const HELP: &str = "\
 Commands:
   :help           this text
+  :h TOPIC        documentation: :h Process, :h Process.monitor (or h(...))
   :quit  :q       leave (Ctrl-D too)
   :reset          forget every binding and function defined at the prompt
   :load FILE      evaluate FILE in this session (its functions stay defined)
@@ -46,7 +49,8 @@ pub fn parse(line: &str) -> Option<Command<'_>> {
     let (cmd, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let arg = arg.trim();
     Some(match cmd {
-        ":help" | ":h" | ":?" => Command::Help,
+        ":help" | ":h" | ":?" if arg.is_empty() => Command::Help,
+        ":help" | ":h" | ":?" => Command::Doc(arg),
         ":quit" | ":q" => Command::Quit,
         ":reset" => Command::Reset,
         ":processes" | ":ps" => Command::Processes,
@@ -66,7 +70,7 @@ pub fn parse(line: &str) -> Option<Command<'_>> {
 /// when it is not valid code either, saying both in one line.
 pub fn neither(line: &str) -> Option<String> {
     let line = line.trim();
-    if !line.starts_with(':') {
+    if !line.starts_with(':') || parse(line).is_some() {
         return None;
     }
     let parsed = snow_lang::syntax::parse(line);
@@ -76,6 +80,32 @@ pub fn neither(line: &str) -> Option<String> {
     let cmd = line.split(char::is_whitespace).next().unwrap_or(line);
     let why = parsed.diagnostics.first().map(|d| d.title.clone()).unwrap_or_default();
     Some(format!("{cmd} is not a command (:help lists them), and the line is not valid Snow code either: {why}"))
+}
+
+/// The text for `h ...` typed as an entry, or `None` when the line is not
+/// one, or `h` is the user's own (a binding or a function named `h`).
+pub fn h_line(session: &Session, line: &str, color: bool) -> Option<String> {
+    let topic = super::help::parse_line(line)?;
+    let mine = |name: &str| -> Vec<u16> {
+        session.function_names().into_iter().filter(|(n, _)| n == name).map(|(_, a)| a).collect()
+    };
+    if session.binding_names().iter().any(|b| b == "h") || !mine("h").is_empty() {
+        return None;
+    }
+    Some(super::help::render(&topic, color, &mine))
+}
+
+/// `:h TOPIC`.
+pub fn doc(session: &Session, arg: &str, color: bool) -> String {
+    match super::help::parse_topic(arg) {
+        Some(topic) => {
+            let mine = |name: &str| -> Vec<u16> {
+                session.function_names().into_iter().filter(|(n, _)| n == name).map(|(_, a)| a).collect()
+            };
+            super::help::render(&topic, color, &mine)
+        }
+        None => format!("{arg} names no module or function: try :h Process or :h Process.monitor"),
+    }
 }
 
 /// `:load FILE`: evaluates the file in the session.

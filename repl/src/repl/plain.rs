@@ -72,8 +72,19 @@ pub fn run(node: &Plan) -> i32 {
                         let s = session.get_or_insert_with(Session::new);
                         println!("{}", super::processes::table(s.runtime(), s.shell_pid()));
                     }
+                    Command::Doc(topic) => {
+                        let s = session.get_or_insert_with(Session::new);
+                        println!("{}", commands::doc(s, topic, false));
+                    }
                     Command::Bad(msg) => eprintln!("{msg}"),
                 }
+                continue;
+            }
+        }
+        if pending.is_empty() {
+            let s = session.get_or_insert_with(Session::new);
+            if let Some(text) = commands::h_line(s, line.trim(), false) {
+                println!("{text}");
                 continue;
             }
         }

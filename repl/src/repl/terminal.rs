@@ -116,9 +116,18 @@ pub fn run(node: &Plan) -> i32 {
                         println!("watch {}", if on { "on" } else { "off" });
                     }
                     Command::Processes => println!("{}", super::processes::table(s.runtime(), s.shell_pid())),
+                    Command::Doc(topic) => println!("{}", commands::doc(&s, topic, colour)),
                     Command::Bad(msg) => eprintln!("{msg}"),
                 }
                 after_entry(&mut s, &names);
+                continue;
+            }
+        }
+        if pending.is_empty() {
+            let help = commands::h_line(&session.lock(), line.trim(), colour);
+            if let Some(text) = help {
+                history.add(&mut editor, line.trim());
+                println!("{text}");
                 continue;
             }
         }

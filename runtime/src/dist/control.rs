@@ -68,7 +68,7 @@ pub enum Control {
     Demonitor { from: Pid, target: Proc, r: Ref },
     /// The monitored process ended (MONITOR_P_EXIT / PAYLOAD_MONITOR_P_EXIT).
     MonitorExit { target: Proc, to: Pid, r: Ref, reason: Term },
-    SpawnRequest { req: Ref, from: Pid, module: Atom, function: Atom, arity: i64, opts: Term, args: Term },
+    SpawnRequest { req: Ref, from: Pid, group_leader: Pid, module: Atom, function: Atom, arity: i64, opts: Term, args: Term },
     SpawnReply { req: Ref, to: Pid, flags: i64, result: Term },
     AliasSend { from: Pid, alias: Ref, msg: Term },
     /// Read and ignored: group leaders carry no meaning here.
@@ -216,6 +216,7 @@ impl Control {
                 Control::SpawnRequest {
                     req: reference(at(1)?)?,
                     from: pid(at(2)?)?,
+                    group_leader: pid(at(3)?)?,
                     module: atom(m)?,
                     function: atom(f)?,
                     arity: int(a)?,
@@ -290,10 +291,9 @@ impl Control {
             Control::MonitorExit { target, to, r: rf, reason } => {
                 (t(vec![i(MONITOR_P_EXIT), pr(target), p(to), r(rf), reason.clone()]), None)
             }
-            Control::SpawnRequest { req, from, module, function, arity, opts, args } => {
+            Control::SpawnRequest { req, from, group_leader, module, function, arity, opts, args } => {
                 let mfa = t(vec![Term::Atom(*module), Term::Atom(*function), i(*arity)]);
-                // Group leader: ours is the caller (output stays where it is).
-                (t(vec![i(SPAWN_REQUEST), r(req), p(from), p(from), mfa, opts.clone()]), Some(args.clone()))
+                (t(vec![i(SPAWN_REQUEST), r(req), p(from), p(group_leader), mfa, opts.clone()]), Some(args.clone()))
             }
             Control::SpawnReply { req, to, flags, result } => {
                 (t(vec![i(SPAWN_REPLY), r(req), p(to), i(*flags), result.clone()]), None)

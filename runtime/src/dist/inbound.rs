@@ -27,6 +27,24 @@ pub fn set_spawner(s: Option<Arc<Spawner>>) {
     *SPAWNER.write() = s;
 }
 
+/// Starts the language's own system processes when a node starts (the
+/// I/O server `user`); it must tolerate being called again.
+pub type Services = dyn Fn(&crate::runtime::Runtime) + Send + Sync;
+
+static SERVICES: RwLock<Option<Arc<Services>>> = RwLock::new(None);
+
+/// Installs what starts with every `Distribution::start`.
+pub fn set_services(s: Option<Arc<Services>>) {
+    *SERVICES.write() = s;
+}
+
+pub(crate) fn start_services(rt: &crate::runtime::Runtime) {
+    let services = SERVICES.read().clone();
+    if let Some(s) = services {
+        s(rt);
+    }
+}
+
 /// One packet from the peer of `c`. `Err` (a malformed packet) closes the
 /// connection.
 pub(crate) fn handle(d: &Distribution, c: &Conn, body: &[u8]) -> Result<(), String> {
@@ -119,8 +137,8 @@ fn dispatch(d: &Distribution, c: &Conn, control: Control) {
             };
             rt.deliver(None, to, Signal::Down { r, who, reason });
         }
-        Control::SpawnRequest { req, from, module, function, arity, opts, args } => {
-            spawn_request(d, c, req, from, (module, function, arity), &opts, &args)
+        Control::SpawnRequest { req, from, group_leader, module, function, arity, opts, args } => {
+            spawn_request(d, c, (req, from, group_leader), (module, function, arity), &opts, &args)
         }
         Control::SpawnReply { req, to, flags, result } => {
             let asked = c.state.lock().spawns.remove(&req);
@@ -149,9 +167,12 @@ fn reply(c: &Conn, control: Control) {
 }
 
 /// A spawn request (reference §4): we run `erlang:apply(Fun, Args)` when
-/// `Fun` is a function value the language can run; anything else is
-/// answered `notsup` (erl's `spawn/4` then returns a pid that exits at once).
-fn spawn_request(d: &Distribution, c: &Conn, req: crate::term::Ref, from: Pid, mfa: (Atom, Atom, i64), opts: &Term, args: &Term) {
+/// `Fun` is a function value the language can run, and Erlang's rpc
+/// (`erpc:execute_call/4`, `rpc.rs`); anything else is answered `notsup`
+/// (erl's `spawn/4` then returns a pid that exits at once). The new process
+/// keeps the requester's group leader, so its output goes back there.
+fn spawn_request(d: &Distribution, c: &Conn, who: (crate::term::Ref, Pid, Pid), mfa: (Atom, Atom, i64), opts: &Term, args: &Term) {
+    let (req, from, group_leader) = who;
     let fail = |reason: Atom| {
         reply(c, Control::SpawnReply { req, to: from, flags: 0, result: Term::Atom(reason) });
     };
@@ -165,14 +186,13 @@ fn spawn_request(d: &Distribution, c: &Conn, req: crate::term::Ref, from: Pid, m
             _ => {}
         }
     }
-    let is_apply = mfa.0.as_str() == "erlang" && mfa.1.as_str() == "apply" && mfa.2 == 2;
-    let call = args.list_to_vec().and_then(|a| match &a[..] {
-        [fun, fargs] => fargs.list_to_vec().map(|fa| (fun.clone(), fa)),
-        _ => None,
-    });
-    let spawner = SPAWNER.read().clone();
-    let behaviour = match (is_apply, call, spawner) {
-        (true, Some((fun, fargs)), Some(s)) => s(&fun, fargs),
+    let Some(args) = args.list_to_vec() else { return fail(Atom::BADARG) };
+    let behaviour = match (mfa.0.as_str(), mfa.1.as_str(), mfa.2, &args[..]) {
+        ("erlang", "apply", 2, [fun, fargs]) => match (fargs.list_to_vec(), SPAWNER.read().clone()) {
+            (Some(fa), Some(spawner)) => spawner(fun, fa),
+            _ => Err(Atom::NOTSUP),
+        },
+        ("erpc", "execute_call", 4, [tag, m, f, a]) => super::rpc::execute_call(tag, m, f, a).ok_or(Atom::BADARG),
         _ => Err(Atom::NOTSUP),
     };
     let b = match behaviour {
@@ -180,7 +200,8 @@ fn spawn_request(d: &Distribution, c: &Conn, req: crate::term::Ref, from: Pid, m
         Err(reason) => return fail(reason),
     };
     let monitor_ref = monitor.then_some(req);
-    d.rt.spawn_for_remote(b, from, link, monitor_ref, |pid| {
+    let gl = (!local(group_leader)).then_some(group_leader);
+    d.rt.spawn_for_remote(b, from, link, monitor_ref, gl, |pid| {
         if link || monitor {
             c.tie(pid);
         }

@@ -4,7 +4,7 @@
 //! (control messages). Protocol: `handshake`, `connection` (queue, writer,
 //! reader, heartbeat), `inbound` / `outbound` (control messages ↔ local
 //! signals). The node: `node` (start/stop, dialling and accepting, the
-//! node-down procedure), `node_monitors`, `net_kernel` (answers erl's ping),
+//! node-down procedure), `node_monitors`, `net_kernel` (answers erl's ping), `rpc` (serves Erlang's rpc),
 //! `names` (node names, the cookie), `nodes` (the node table), `epmd` /
 //! `epmd_server` (the port mapper's client and daemon), `peers` (peer
 //! nodes as OS processes).
@@ -25,7 +25,8 @@ pub mod node_monitors;
 pub mod nodes;
 mod outbound;
 pub mod peers;
+mod rpc;
 
 pub use connection::{net_tick, set_net_tick, DEFAULT_NET_TICK_MS};
-pub use inbound::{set_spawner, Spawner};
+pub use inbound::{set_services, set_spawner, Services, Spawner};
 pub use node::{Distribution, StartError};

@@ -29,7 +29,7 @@ use super::{inbound, node_monitors, nodes, outbound};
 use crate::atom::Atom;
 use crate::cx::SpawnOpts;
 use crate::runtime::Runtime;
-use crate::signal::{RemoteRouter, Signal};
+use crate::signal::{RemoteRouter, Signal, SpawnRequest};
 use crate::term::{Pid, Ref, Term};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
@@ -135,6 +135,7 @@ impl Distribution {
         });
         rt.set_distribution(Some(d.clone()));
         super::net_kernel::start(rt);
+        inbound::start_services(rt);
         let d2 = d.clone();
         std::thread::Builder::new()
             .name("snow-dist-accept".into())
@@ -521,8 +522,8 @@ impl RemoteRouter for Distribution {
         outbound::route_named(self, from, name, node, signal)
     }
 
-    fn spawn_request(&self, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts) {
-        outbound::spawn_request(self, from, node, r, fun, args, opts)
+    fn spawn_request(&self, req: SpawnRequest, r: Ref, opts: SpawnOpts) {
+        outbound::spawn_request(self, req, r, opts)
     }
 }
 

@@ -12,7 +12,7 @@ use super::node::Distribution;
 use super::nodes;
 use crate::atom::Atom;
 use crate::cx::SpawnOpts;
-use crate::signal::Signal;
+use crate::signal::{RemoteCall, Signal, SpawnRequest};
 use crate::term::{Pid, Ref, Term};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -94,9 +94,11 @@ pub(crate) fn route_named(d: &Distribution, from: Pid, name: Atom, node: Atom, s
     }
 }
 
-/// `Distribution::spawn_request`: `spawn_request(node, erlang, apply,
-/// [fun, args], opts)`, as Erlang's `spawn(Node, Fun)` sends it.
-pub(crate) fn spawn_request(d: &Distribution, from: Pid, node: Atom, r: Ref, fun: Term, args: Vec<Term>, opts: SpawnOpts) {
+/// `Distribution::spawn_request`: `spawn_request(node, M, F, Args, opts)`
+/// as erl sends it: `erlang:apply(Fun, Args)` for `spawn(Node, Fun)`,
+/// `erpc:execute_call(Ref, M, F, A)` for rpc.
+pub(crate) fn spawn_request(d: &Distribution, req: SpawnRequest, r: Ref, opts: SpawnOpts) {
+    let SpawnRequest { from, node, call, group_leader } = req;
     let SpawnOpts { link, monitor } = opts;
     let fail = |reason: Atom| {
         let reply = Signal::SpawnReply { r, result: Err(Term::Atom(reason)), link, monitor };
@@ -105,7 +107,14 @@ pub(crate) fn spawn_request(d: &Distribution, from: Pid, node: Atom, r: Ref, fun
     if node == d.name {
         return fail(Atom::BADARG); // the caller spawns locally instead
     }
-    let payload = Term::list(vec![fun, Term::list(args)]);
+    let (module, function, payload) = match call {
+        RemoteCall::Apply { fun, args } => ("erlang", "apply", Term::list(vec![fun, Term::list(args)])),
+        RemoteCall::Rpc { tag, module, function, args } => {
+            let a = vec![Term::Ref(tag), Term::Atom(module), Term::Atom(function), Term::list(args)];
+            ("erpc", "execute_call", Term::list(a))
+        }
+    };
+    let arity = payload.list_to_vec().map_or(0, |v| v.len() as i64);
     if let Err(e) = super::etf::encode(&payload) {
         eprintln!("snow: cannot spawn on {}: {e}", node.as_str());
         return fail(Atom::BADARG);
@@ -120,12 +129,16 @@ pub(crate) fn spawn_request(d: &Distribution, from: Pid, node: Atom, r: Ref, fun
     if monitor {
         opts.push(Term::Atom(Atom::MONITOR));
     }
+    // Output of the new process comes back here: to the asker's own group
+    // leader, or to this node's terminal (`user`).
+    let group_leader = group_leader.or_else(|| d.rt.whereis(Atom::USER)).unwrap_or(from);
     let control = Control::SpawnRequest {
         req: r,
         from,
-        module: Atom::new("erlang"),
-        function: Atom::new("apply"),
-        arity: 2,
+        group_leader,
+        module: Atom::new(module),
+        function: Atom::new(function),
+        arity,
         opts: Term::list(opts),
         args: payload,
     };

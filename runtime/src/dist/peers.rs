@@ -123,7 +123,8 @@ fn take(node: Atom) -> Result<Peer, String> {
     PEERS.lock().as_mut().and_then(|m| m.remove(&node)).ok_or_else(|| format!("{} is not a peer of this node", node.as_str()))
 }
 
-fn signal(node: Atom, sig: libc::c_int) -> Result<(), String> {
+/// Sends `sig` to the peer; returns its OS pid.
+fn signal(node: Atom, sig: libc::c_int) -> Result<u32, String> {
     let peers = PEERS.lock();
     let p = peers.as_ref().and_then(|m| m.get(&node)).ok_or_else(|| format!("{} is not a peer of this node", node.as_str()))?;
     let pid = libc::pid_t::try_from(p.child.id()).map_err(|_| "bad pid".to_string())?;
@@ -132,7 +133,7 @@ fn signal(node: Atom, sig: libc::c_int) -> Result<(), String> {
     if unsafe { libc::kill(pid, sig) } != 0 {
         return Err(std::io::Error::last_os_error().to_string());
     }
-    Ok(())
+    Ok(p.child.id())
 }
 
 /// Stops a peer cleanly (its stdin closes; it exits), killing it if it has
@@ -163,13 +164,28 @@ pub fn kill(node: Atom) -> Result<(), String> {
 
 /// SIGSTOP: the peer stops answering but its connections stay open; only
 /// the heartbeat can tell.
+/// Returns once the peer is stopped: the signal is delivered
+/// asynchronously, and a peer still running a few microseconds later would
+/// answer what is sent to it next.
 pub fn freeze(node: Atom) -> Result<(), String> {
-    signal(node, libc::SIGSTOP)
+    let pid = signal(node, libc::SIGSTOP)?;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while !is_stopped(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    Ok(())
+}
+
+/// Whether the OS process is stopped (`/proc/PID/stat` state `T`).
+fn is_stopped(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return true };
+    // The state follows the command name, which is in parentheses.
+    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|s| s == "T" || s == "t")
 }
 
 /// SIGCONT: a frozen peer runs again.
 pub fn thaw(node: Atom) -> Result<(), String> {
-    signal(node, libc::SIGCONT)
+    signal(node, libc::SIGCONT).map(|_| ())
 }
 
 /// The peers still running, sorted.

@@ -42,6 +42,7 @@ fn starts_expression(t: &Tok) -> bool {
         Tok::Int(_)
             | Tok::Float(_)
             | Tok::Atom(_)
+            | Tok::Pid(..)
             | Tok::Ident(_)
             | Tok::Module(_)
             | Tok::StrStart

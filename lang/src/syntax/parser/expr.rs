@@ -46,6 +46,9 @@ fn args<'a>(expr: &P<'a, Expr>) -> P<'a, Vec<Expr>> {
         .boxed()
 }
 
+/// The built-in a pid literal calls.
+pub const PID_BUILTIN: &str = "__pid";
+
 fn node(kind: ExprKind, span: std::ops::Range<usize>) -> Expr {
     Expr { kind, span }
 }
@@ -62,6 +65,13 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         Tok::False => ExprKind::Atom("false".into()),
         Tok::Nil => ExprKind::Atom("nil".into()),
     };
+    // A pasted `#PID<0.42.0>` is `pid(0, 42, 0)`, through a built-in no
+    // user function shadows.
+    let pid_literal = select! { Tok::Pid(a, b, c) => [a, b, c] }.map_with(|parts, e| {
+        let span = span_of(e);
+        let args = parts.iter().map(|&n| node(ExprKind::Int(i64::from(n)), span.clone())).collect();
+        ExprKind::Call(Callee::Name(PID_BUILTIN.into()), args)
+    });
     let part = choice((
         select! { Tok::StrLit(s) => StrPart::Lit(s) },
         expr.clone().delimited_by(tok(Tok::InterpStart), tok(Tok::InterpEnd)).map(StrPart::Interp),
@@ -105,7 +115,7 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .then(expr.clone())
         .map(|(p, v)| ExprKind::Let(Box::new(p), Box::new(v)));
 
-    let kinded = choice((literal, string, local, remote, fn_ref, list, map(&expr), let_))
+    let kinded = choice((literal, pid_literal, string, local, remote, fn_ref, list, map(&expr), let_))
         .map_with(|kind, e| node(kind, span_of(e)));
     choice((
         kinded,
