@@ -78,19 +78,20 @@ pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan) -> i32 
             *s = Some(copy);
         }
     }));
-    let pid = rt.spawn(Box::new(fiber));
-    let exited = rt.watch_exit(pid);
+    let (_, exited) = rt.spawn_watched(Box::new(fiber));
     let reason = exited.recv().unwrap_or(Term::Atom(Atom::NORMAL));
     let finished = outcome.lock().ok().and_then(|mut s| s.take());
     match finished {
         Some(Outcome::Returned(_)) => 0,
+        // `exit(:normal)` ends the script quietly, with status 0.
+        Some(Outcome::Raised(fault)) if fault.exception.kind == ExcKind::Exit && is_normal(&fault.exception.detail) => 0,
         Some(Outcome::Raised(fault)) => {
             let text = match fault.exception.kind {
                 ExcKind::Error => report::error_report(&fault),
                 ExcKind::Exit => format!("** (exit) {}", inspect(&fault.exception.detail)),
             };
             output().err(&text);
-            i32::from(!(fault.exception.kind == ExcKind::Exit && is_normal(&fault.exception.detail)))
+            1
         }
         // Ended by an exit signal from another process.
         None => {

@@ -269,7 +269,6 @@ impl Default for Session {
 fn start_shell(rt: &Runtime, interrupt: &Arc<AtomicBool>, feed: &Arc<parking_lot::Mutex<Option<Feed>>>) -> Shell {
     let (tx, rx) = unbounded();
     let killer = Arc::new(parking_lot::Mutex::new(None));
-    let pid = rt.spawn(Box::new(ShellBehaviour::new(rx, interrupt.clone(), feed.clone(), killer.clone())));
-    let exited = rt.watch_exit(pid);
+    let (pid, exited) = rt.spawn_watched(Box::new(ShellBehaviour::new(rx, interrupt.clone(), feed.clone(), killer.clone())));
     Shell { pid, requests: tx, exited, killer }
 }

@@ -57,6 +57,13 @@ impl<'a> Cx<'a> {
         &mut self.st.mailbox
     }
 
+    /// Whether signals (messages among them) arrived during this slice and
+    /// wait to be applied. A `receive` about to time out yields first, so
+    /// that it sees them, as the BEAM's `receive` looks at its signal queue.
+    pub fn signals_pending(&self) -> bool {
+        self.rt.signals_pending(self.pid)
+    }
+
     pub fn send(&mut self, to: Pid, msg: Term) {
         self.rt.deliver(Some(self.pid), to, Signal::Message(msg));
     }

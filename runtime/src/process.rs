@@ -47,8 +47,9 @@
 //! # Ending (in this order)
 //!
 //! 1. Dying from a signal calls `begin_exit`; if the behaviour has last words
-//!    it keeps running (exit signals ignored) until `run` returns `Exit`; the
-//!    reason stays the signal's.
+//!    it keeps running (exit signals ignored, but `:kill`) until `run` returns
+//!    `Exit`; the reason stays the signal's. `:kill` ends it at once, with no
+//!    last words, whatever it is doing.
 //! 2. Leave the process table, then release the registered name: from here
 //!    on `whereis` is nil and new signals are answered as for a dead pid.
 //! 3. Exit signal R (`:killed` if killed) to every linked pid; `Down` to
@@ -151,6 +152,8 @@ enum Applied {
     Woke,
     /// End with this reason, because of an exit signal from this pid.
     Die(Term, Pid),
+    /// `:kill`: end at once with `:killed`, with no last words.
+    Killed(Pid),
 }
 
 /// What a process runs after it ended (its real behaviour is freed at once).
@@ -175,6 +178,11 @@ impl ProcState {
 
     pub(crate) fn tables_mut(&mut self) -> &mut Tables {
         self.tables.get_or_insert_with(Box::default)
+    }
+
+    /// Sends the exit reason on `tx` when the process ends.
+    pub(crate) fn watch(&mut self, tx: crossbeam_channel::Sender<Term>) {
+        self.tables_mut().watchers.push(tx);
     }
 
     pub(crate) fn group_leader(&self) -> Option<Pid> {
@@ -228,7 +236,7 @@ impl ProcState {
                 }
             }
             Signal::Watch(tx) => {
-                self.tables_mut().watchers.push(tx);
+                self.watch(tx);
                 Applied::Nothing
             }
             Signal::ConnectionLost(node) => self.connection_lost(me, node),
@@ -280,7 +288,7 @@ impl ProcState {
             match self.exit_signal(me, from, Term::Atom(Atom::NOCONNECTION), true) {
                 Applied::Nothing => {}
                 Applied::Woke => result = Applied::Woke,
-                die @ Applied::Die(..) => return die,
+                die @ (Applied::Die(..) | Applied::Killed(_)) => return die,
             }
         }
         result
@@ -293,7 +301,7 @@ impl ProcState {
             // it ends a process unconditionally (rule 6), so a stuck on_exit
             // callback cannot make a process unkillable.
             if !via_link && is_atom(&reason, Atom::KILL) {
-                return Applied::Die(Term::Atom(Atom::KILLED), from);
+                return Applied::Killed(from);
             }
             return Applied::Nothing;
         }
@@ -304,7 +312,7 @@ impl ProcState {
                 return Applied::Nothing;
             }
         } else if is_atom(&reason, Atom::KILL) {
-            return Applied::Die(Term::Atom(Atom::KILLED), from);
+            return Applied::Killed(from);
         }
         if self.trap_exit {
             self.mailbox.push(exit_message(from, reason));
@@ -439,6 +447,15 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         match st.apply(pid, sig) {
             Applied::Nothing => {}
             Applied::Woke => woken = true,
+            // `:kill` cannot be trapped or delayed: no last words run.
+            Applied::Killed(from) => {
+                let reason = Term::Atom(Atom::KILLED);
+                // Told who did it (the REPL says so), its answer ignored.
+                let _ = behaviour.begin_exit(&reason, from);
+                st.exiting = Some(reason.clone());
+                died = Some(reason);
+                break;
+            }
             Applied::Die(reason, from) => {
                 let already_exiting = st.exiting.is_some();
                 st.exiting = Some(reason.clone());

@@ -196,6 +196,18 @@ impl Runtime {
         pid
     }
 
+    /// Spawns a root process whose exit reason arrives on the channel:
+    /// `watch_exit` in place before it runs, so a process that dies at once
+    /// still reports its own reason (not `:noproc`).
+    pub fn spawn_watched(&self, b: Box<dyn Behaviour>) -> (Pid, crossbeam_channel::Receiver<Term>) {
+        let pid = self.alloc_pid();
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let mut st = ProcState::new();
+        st.watch(tx);
+        self.start(pid, b, st);
+        (pid, rx)
+    }
+
     pub(crate) fn spawn_child(
         &self,
         b: Box<dyn Behaviour>,
@@ -468,6 +480,12 @@ impl Runtime {
     /// `Runtime::OUTSIDE`.
     pub fn exit(&self, to: Pid, reason: Term) {
         self.deliver(None, to, Signal::Exit { from: Runtime::OUTSIDE, reason, via_link: false });
+    }
+
+    /// Whether signals reached `pid` while it runs, not yet applied (they
+    /// are applied between slices).
+    pub(crate) fn signals_pending(&self, pid: Pid) -> bool {
+        self.lookup(pid).is_some_and(|p| p.state.load(Acquire) == NOTIFIED)
     }
 
     pub fn is_alive(&self, pid: Pid) -> bool {

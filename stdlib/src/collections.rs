@@ -167,10 +167,11 @@ fn flatten(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         if depth > 10_000 {
             return Err(Exception::badarg());
         }
-        for x in t.list_iter() {
+        // A proper list, as Erlang's lists:flatten: anything else is badarg.
+        for x in t.list_to_vec().ok_or_else(Exception::badarg)? {
             match x {
-                Term::Nil | Term::Cons(_) => go(x, out, depth + 1)?,
-                other => out.push(other.clone()),
+                Term::Nil | Term::Cons(_) => go(&x, out, depth + 1)?,
+                other => out.push(other),
             }
         }
         Ok(())
@@ -178,6 +179,20 @@ fn flatten(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let mut out = Vec::new();
     go(&a[0], &mut out, 0)?;
     Ok(Term::list(out))
+}
+
+/// `Integer.parse("12abc")` is `(12, "abc")`, as Elixir's: the integer at
+/// the start and the rest; `:error` when the text does not start with one.
+fn parse_integer(text: &str) -> Term {
+    let sign = usize::from(text.starts_with(['+', '-']));
+    let digits = text[sign..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Term::atom("error");
+    }
+    match text[..sign + digits].parse::<i64>() {
+        Ok(n) => Term::tuple(vec![Term::Int(n), Term::str(&text[sign + digits..])]),
+        Err(_) => Term::atom("error"),
+    }
 }
 
 fn duplicate(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
@@ -287,7 +302,13 @@ fn string_natives(t: &mut BuiltinTable) {
         args::string(&a[0])?.trim().parse::<i64>().map(Term::Int).map_err(|_| Exception::badarg())
     });
     t.native("String", "to_float", Exact(1), |_, a| {
-        args::string(&a[0])?.trim().parse::<f64>().map(Term::Float).map_err(|_| Exception::badarg())
+        // Digits only: Rust's parser also takes "nan" and "inf", Erlang's does not.
+        let text = args::string(&a[0])?.trim();
+        let numeric = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+        match text.parse::<f64>() {
+            Ok(f) if numeric && f.is_finite() => Ok(Term::Float(f)),
+            _ => Err(Exception::badarg()),
+        }
     });
     t.native("String", "to_atom", Exact(1), |_, a| Ok(Term::atom(args::string(&a[0])?)));
     t.native("String", "slice", Exact(3), |_, a| {
@@ -304,11 +325,6 @@ fn string_natives(t: &mut BuiltinTable) {
         Ok(Term::str(&s.repeat(n)))
     });
     t.native("Integer", "to_string", Exact(1), |_, a| Ok(Term::str(&args::int(&a[0])?.to_string())));
-    t.native("Integer", "parse", Exact(1), |_, a| {
-        Ok(match args::string(&a[0])?.trim().parse::<i64>() {
-            Ok(i) => Term::Int(i),
-            Err(_) => Term::atom("error"),
-        })
-    });
+    t.native("Integer", "parse", Exact(1), |_, a| Ok(parse_integer(args::string(&a[0])?)));
     t.native("Atom", "to_string", Exact(1), |_, a| Ok(Term::str(args::atom(&a[0])?.as_str())));
 }

@@ -18,7 +18,11 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("", "unlink", Exact(1), unlink);
     t.native("", "exit", Exact(1), |_, a| Err(Exception::exit(a[0].clone())));
     t.native("", "raise", Exact(1), |_, a| Err(Exception::error(a[0].clone())));
-    t.native("", "flush", Exact(0), flush);
+    // `flush()` is in the prelude (a `receive ... after 0` loop, as IEx's).
+    t.native("", "__print_inspected", Exact(1), |c, a| {
+        crate::io_server::put_line(c, &inspect(&a[0]));
+        args::ok()
+    });
     t.native("", "make_ref", Exact(0), |c, _| Ok(Term::Ref(c.cx.make_ref())));
     t.native("", "pid", Exact(3), |_, a| make_pid(&a[0], &a[1], &a[2]));
     t.native("", "pid", Exact(1), pid_from_text);
@@ -30,7 +34,12 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("", "abs", Exact(1), abs);
     t.native("", "max", Exact(2), |_, a| Ok(if a[0].loose_cmp(&a[1]).is_lt() { a[1].clone() } else { a[0].clone() }));
     t.native("", "min", Exact(2), |_, a| Ok(if a[1].loose_cmp(&a[0]).is_lt() { a[1].clone() } else { a[0].clone() }));
-    t.native("", "to_string", Exact(1), |_, a| Ok(Term::str(&display(&a[0]))));
+    // As Elixir's: an atom's text is its name (`"ok"`); strings as they
+    // are; anything else as `inspect` shows it.
+    t.native("", "to_string", Exact(1), |_, a| match &a[0] {
+        Term::Atom(x) => Ok(Term::str(x.as_str())),
+        other => Ok(Term::str(&display(other))),
+    });
     t.native("", "length", Exact(1), |_, a| Ok(Term::Int(args::list(&a[0])?.len() as i64)));
     t.native("", "hd", Exact(1), |_, a| match &a[0] {
         Term::Cons(c) => Ok(c.head.clone()),
@@ -119,9 +128,12 @@ pub fn is_this_node(c: &NativeCx<'_, '_>, t: &Term) -> bool {
     }
 }
 
-fn link(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+/// `link(pid)` (rule 4): a process that does not exist is `noproc`.
+pub fn link(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let p = args::pid(&a[0])?;
-    c.cx.link(p).map_err(|_| Exception::error(Term::Atom(Atom::NOPROC)))?;
+    c.cx.link(p).map_err(|_| {
+        Exception::explained(Atom::NOPROC, format!("cannot link to {}: no such process", inspect(&a[0])))
+    })?;
     Ok(Term::TRUE)
 }
 
@@ -129,14 +141,6 @@ fn unlink(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let p = args::pid(&a[0])?;
     c.cx.unlink(p);
     Ok(Term::TRUE)
-}
-
-/// Prints every message in the mailbox and empties it, as IEx's `flush()`.
-fn flush(c: &mut NativeCx<'_, '_>, _: &[Term]) -> R {
-    while let Some(m) = c.cx.mailbox().remove(0) {
-        crate::io_server::put_line(c, &inspect(&m));
-    }
-    args::ok()
 }
 
 /// `pid(node, id, serial)`: the pid that prints as `#PID<node.id.serial>`.

@@ -78,14 +78,13 @@ pub fn register(t: &mut BuiltinTable) {
     });
     t.native("Process", "on_exit", Exact(1), |c, a| {
         let f = args::fun(&a[0])?;
+        // Checked now: a callback that cannot take the reason would fail
+        // unseen, as the process ends.
+        snow_lang::vm::callable_with(f, 1)?;
         c.on_exit.push(f.clone());
         args::ok()
     });
-    t.native("Process", "link", Exact(1), |c, a| {
-        let p = args::pid(&a[0])?;
-        c.cx.link(p).map_err(|_| Exception::error(Term::Atom(Atom::NOPROC)))?;
-        Ok(Term::TRUE)
-    });
+    t.native("Process", "link", Exact(1), crate::kernel::link);
     t.native("Process", "unlink", Exact(1), |c, a| {
         let p = args::pid(&a[0])?;
         c.cx.unlink(p);

@@ -25,11 +25,11 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Node", "__ping_target", Exact(1), ping_target);
 }
 
-/// How long a remote question waits for its answer: twice the tick time,
-/// by which a silent node has been declared down (and the question
-/// answered `:noconnection`) unless its link is merely slow.
+/// How long a remote question waits for its answer: twice the tick time
+/// and a half second, by which a silent node has been declared down (and
+/// the question answered `:noconnection`) unless its link is merely slow.
 fn rpc_timeout_ms() -> u64 {
-    2 * dist::net_tick().as_millis() as u64
+    2 * dist::net_tick().as_millis() as u64 + 500
 }
 
 /// The node to ask about `p`, or `None` when this node answers (its own

@@ -32,9 +32,7 @@ pub fn register(t: &mut BuiltinTable) {
     });
     t.native("System", "halt", Exact(1), halt);
     t.native("System", "halt", Exact(0), |c, _| halt(c, &[Term::Int(0)]));
-    t.native("System", "schedulers", Exact(0), |_, _| {
-        Ok(Term::Int(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as i64))
-    });
+    t.native("System", "schedulers", Exact(0), |c, _| Ok(Term::Int(c.cx.runtime().schedulers() as i64)));
     t.native("IO", "puts", Exact(1), |c, a| {
         crate::io_server::put_line(c, &display(&a[0]));
         args::ok()

@@ -64,9 +64,12 @@ impl FnState {
         self.next_reg
     }
 
-    /// Frees every register allocated since `mark`.
+    /// Frees every register allocated since `mark`, except those of
+    /// variables still in scope: a `let` inside an expression
+    /// (`(let w = 5) + 1`) binds past the expression that holds it.
     pub fn release(&mut self, mark: u32) {
-        self.next_reg = mark;
+        let live = self.scopes.iter().flatten().map(|(_, r)| u32::from(*r) + 1).max().unwrap_or(0);
+        self.next_reg = mark.max(live);
     }
 
     // ---- scopes ----------------------------------------------------------

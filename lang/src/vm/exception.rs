@@ -43,10 +43,10 @@ impl Exception {
     pub fn tagged(tag: Atom, value: Term) -> Exception {
         Exception::error(Term::tuple(vec![Term::Atom(tag), value]))
     }
-    /// An error whose detail is `(tag, "why, in words")`: reported as
-    /// `** (tag) why, in words`, matched as `(:error, (tag, _))`.
-    pub fn explained(tag: Atom, why: impl AsRef<str>) -> Exception {
-        Exception::tagged(tag, Term::str(why.as_ref()))
+    /// The error `tag` (exit reason `(:error, tag)`, as Erlang's), reported
+    /// with why, in words: `** (tag) why`.
+    pub fn explained(tag: Atom, why: impl Into<String>) -> Exception {
+        Exception::error(Term::Atom(tag)).with_hint(Some(why.into()))
     }
     pub fn undef(what: &str) -> Exception {
         Exception::tagged(Atom::UNDEF, Term::str(what))
@@ -66,9 +66,11 @@ impl Exception {
 
     /// One line saying what went wrong, in words (and the hint, if any).
     pub fn describe(&self) -> String {
-        match &self.hint {
-            Some(h) => format!("{}; {h}", self.describe_detail()),
-            None => self.describe_detail(),
+        match (&self.hint, &self.detail) {
+            // An error atom reads on into its explanation: `(badarg) why`.
+            (Some(h), Term::Atom(a)) if self.kind == ExcKind::Error => format!("({}) {h}", a.as_str()),
+            (Some(h), _) => format!("{}; {h}", self.describe_detail()),
+            (None, _) => self.describe_detail(),
         }
     }
 

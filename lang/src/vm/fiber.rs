@@ -163,6 +163,12 @@ impl Fiber {
     }
 }
 
+/// `Ok` when `fun` is a Snow function taking `argc` arguments; otherwise
+/// the `badfun` / `badarity` its call would raise.
+pub fn callable_with(fun: &Term, argc: usize) -> Result<(), Exception> {
+    fun_parts(fun, argc).map(|_| ())
+}
+
 /// The code and captured values of a function value callable with `argc`
 /// arguments.
 pub(crate) fn fun_parts(fun: &Term, argc: usize) -> Result<(&'static Proto, &[Term]), Exception> {

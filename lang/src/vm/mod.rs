@@ -18,6 +18,6 @@ pub mod suggest;
 
 pub use builtins::{installed as builtins, install as install_builtins, Arity, Builtin, BuiltinImpl, BuiltinTable, NativeCx, NativeFn};
 pub use exception::{ExcKind, Exception};
-pub use fiber::{Fiber, Outcome, Fault};
+pub use fiber::{callable_with, Fiber, Outcome, Fault};
 pub use namespace::Namespace;
 pub use output::{output, set_output, Output};

@@ -199,6 +199,12 @@ impl Fiber {
                 };
                 if let Some(d) = deadline {
                     if Instant::now() >= d {
+                        if cx.signals_pending() {
+                            // Messages came during this slice (one sent
+                            // to itself, say): look at them before giving up.
+                            self.save_pc(retry as usize);
+                            return Flow::Leave(Step::Yield);
+                        }
                         self.recv_deadline = None;
                         self.recv_scan = 0;
                         return Flow::Jump(after as usize);
