@@ -467,3 +467,77 @@ fn malformed_frames_close_only_their_connection() {
     assert_eq!(closing.len(), cases.len(), "one line per bad connection: {:#?}", node.err);
     assert!(node.child.try_wait().unwrap().is_none(), "the node is still running");
 }
+
+#[test]
+fn questions_about_remote_processes_are_answered_by_their_node() {
+    let (out, err) = run_node_script(
+        "ask",
+        r#"
+Node.set_tick(1000)
+let b = Node.start_peer(:ask_b)
+let me = self()
+let p = Node.spawn(b, fn -> Process.register(self(), :worker); send(me, :ready); receive do x -> x end end)
+receive do :ready -> :ok end
+println(Process.alive?(p))
+println(Process.info(p, :registered_name))
+println(Process.info(p, :status))
+let info = Process.info(p)
+println((Map.get(info, :trap_exit), Map.get(info, :message_queue_len), Map.get(info, :links)))
+let r = Process.monitor(p)
+send(p, :stop)
+receive do (:down, ^r, _, _) -> :ok end
+println(Process.alive?(p))
+println(Process.info(p))
+println(Process.info(p, :status))
+# A frozen node answers no ping: :pang within the tick time.
+Node.freeze_peer(b)
+let t0 = System.monotonic_time()
+println(Node.ping(b))
+println((System.monotonic_time() - t0) < 1500000)
+Node.thaw_peer(b)
+println(Node.ping(b))
+# A node that cannot be reached: a :noconnection error, not a silent false.
+let q = Node.spawn(b, fn -> receive do x -> x end end)
+Node.kill_peer(b)
+let (_, r2) = spawn_monitor(fn -> Process.alive?(q) end)
+receive do (:down, ^r2, _, reason) -> println(reason) end
+let (_, r3) = spawn_monitor(fn -> Process.info(q) end)
+receive do (:down, ^r3, _, reason) -> println(reason) end
+println(Node.ping(b))
+"#,
+    );
+    assert_lines(
+        &out,
+        &[
+            "true",
+            "(:registered_name, :worker)",
+            "(:status, :waiting)",
+            "(false, 0, [])",
+            "false",
+            "nil",
+            "nil",
+            ":pang",
+            "true",
+            ":pong",
+            "(:error, :noconnection)",
+            "(:error, :noconnection)",
+            ":pang",
+        ],
+    );
+    assert!(err.contains("cannot reach ask_b@127.0.0.1 to ask about #PID<"), "the report says why: {err}");
+}
+
+#[test]
+fn node_stop_stops_the_peers_it_started() {
+    let (out, _) = run_node_script(
+        "stop",
+        r#"
+let b = Node.start_peer(:stop_b)
+println(Node.peers() == [b])
+Node.stop()
+println(Node.peers())
+println(Node.self())
+"#,
+    );
+    assert_lines(&out, &["true", "[]", ":\"nonode@nohost\""]);
+}

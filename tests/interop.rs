@@ -275,3 +275,42 @@ fn the_erl_watch_example_pair() {
         ]
     );
 }
+
+#[test]
+fn questions_and_pings_both_ways_and_after_erl_stops() {
+    if !erl_available("interop::questions_and_pings_both_ways_and_after_erl_stops") {
+        return;
+    }
+    let mut p = start(
+        "i_ask",
+        "questions",
+        r#"
+Process.register(self(), :snowbox)
+println("ready")
+let (from, w) = receive do (:hello, f, w) -> (f, w) end
+let e = node(from)
+Node.monitor(e)
+println(Node.ping(e))
+println(Process.alive?(w))
+println(Process.info(w, :registered_name))
+println(Process.info(w, :trap_exit))
+println(Process.info(w, :links))
+send(from, (:me, self()))
+receive do :rpc_done -> :ok end
+send(from, :stop)
+receive do (:nodedown, ^e) -> :ok end
+println(Node.ping(e))
+let (_, r) = spawn_monitor(fn -> Process.alive?(w) end)
+receive do (:down, ^r, _, reason) -> println(reason) end
+"#,
+    );
+    p.finish_both();
+    assert_eq!(
+        lines(&p.erl),
+        ["erl: rpc alive true", "erl: rpc status {status,waiting}", "erl: rpc node true", "erl: rpc unknown badrpc"]
+    );
+    assert_eq!(
+        lines(&p.snow),
+        [":pong", "true", "(:registered_name, :eworker)", "(:trap_exit, true)", "(:links, [])", ":pang", "(:error, :noconnection)"]
+    );
+}

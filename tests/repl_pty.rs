@@ -46,6 +46,8 @@ struct Repl {
     pty: PtySession,
     /// Output read but not yet matched.
     seen: String,
+    /// Everything read so far (for counting what was shown).
+    all: String,
 }
 
 impl Repl {
@@ -58,7 +60,7 @@ impl Repl {
         cmd.env("HOME", home).env("SNOW_HISTORY", history).env("TERM", "xterm").env("NO_COLOR", "1");
         let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
         let pty = spawn_with_options(cmd, options).expect("start snow in a pty");
-        let mut repl = Repl { pty, seen: String::new() };
+        let mut repl = Repl { pty, seen: String::new(), all: String::new() };
         repl.expect("snow> ");
         repl
     }
@@ -75,6 +77,7 @@ impl Repl {
         loop {
             while let Some(c) = self.pty.try_read() {
                 self.seen.push(c);
+                self.all.push(c);
             }
             if let Some(i) = self.seen.find(needle) {
                 self.seen.drain(..i + needle.len());
@@ -391,7 +394,7 @@ fn a_node_shows_in_the_prompt_completes_node_names_and_feeds_nodedown() {
         .env("NO_COLOR", "1")
         .env("ERL_EPMD_PORT", epmd_port.to_string());
     let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
-    let mut r = Repl { pty: spawn_with_options(cmd, options).expect("start snow in a pty"), seen: String::new() };
+    let mut r = Repl { pty: spawn_with_options(cmd, options).expect("start snow in a pty"), seen: String::new(), all: String::new() };
     r.expect("snow> ");
     r.send_line(&format!("Node.start(\"ptynode@127.0.0.1:{node_port}\", \"c\")"));
     r.expect("(:ok, :\"ptynode@127.0.0.1\")");
@@ -407,5 +410,180 @@ fn a_node_shows_in_the_prompt_completes_node_names_and_feeds_nodedown() {
     r.expect("true");
     r.send_line("spawn(fn -> Process.sleep(200); Node.kill_peer(b) end)");
     r.expect("mailbox <- (:nodedown, :\"ptypeer@127.0.0.1\")");
+    r.quit();
+}
+
+/// A free TCP port on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("listens").local_addr().expect("has an address").port()
+}
+
+/// A REPL started as node `name@127.0.0.1` on a fixed port (no port mapper
+/// runs or starts), with a peer `peer@127.0.0.1` bound to `b`.
+fn node_repl(home: &Home, name: &str, peer: &str) -> Repl {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
+    cmd.args(["--name", &format!("{name}@127.0.0.1:{}", free_port()), "--cookie", "c"])
+        .env("HOME", &home.0)
+        .env("SNOW_HISTORY", home.history())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env("ERL_EPMD_PORT", free_port().to_string());
+    let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
+    let pty = spawn_with_options(cmd, options).expect("start snow in a pty");
+    let mut r = Repl { pty, seen: String::new(), all: String::new() };
+    r.expect(&format!("snow({name}@127.0.0.1)> "));
+    r.send_line(&format!("let b = Node.start_peer(\"{peer}@127.0.0.1:{}\")", free_port()));
+    r.expect(&format!(":\"{peer}@127.0.0.1\""));
+    r.expect(&format!("snow({name}@127.0.0.1)> "));
+    r
+}
+
+/// How many times `line` was shown as a line of its own.
+fn shown(all: &str, line: &str) -> usize {
+    all.matches(&format!("{line}\r\n")).count()
+}
+
+#[test]
+fn the_live_feed_announces_every_message_once_local_remote_and_during_entries() {
+    let home = Home::new("burst");
+    let mut r = node_repl(&home, "burst", "burstb");
+    let prompt = "snow(burst@127.0.0.1)> ";
+    r.send_line("let me = self()");
+    r.expect(prompt);
+    // Bursts from 20 local processes and one remote process, messages
+    // arriving while an entry sleeps, between entries, an instant DOWN, and
+    // remote spawns that answer at once.
+    r.send_line("for i in List.range(1, 20) do spawn(fn -> send(me, (:local, i)) end) end");
+    r.expect(prompt);
+    r.send_line("Node.spawn(b, fn -> for i in List.range(1, 20) do send(me, (:remote, i)) end end)");
+    r.expect(prompt);
+    r.send_line("spawn(fn -> Process.sleep(100); for i in List.range(1, 10) do send(me, (:during, i)) end end); Process.sleep(600); :slept");
+    r.expect(":slept\r\n");
+    r.expect(prompt);
+    for _ in 0..3 {
+        r.send_line("Node.spawn(b, fn -> send(me, :from_n) end)");
+        r.expect(prompt);
+    }
+    r.send_line("Process.monitor(:nobody)");
+    r.expect(prompt);
+    r.send_line("Node.spawn(b, fn -> for i in List.range(1, 5) do send(me, (:sleeping, i)) end end); Process.sleep(300); :done");
+    r.expect(":done\r\n");
+    r.expect(prompt);
+    // Let the last announcements land.
+    let deadline = Instant::now() + WAIT;
+    while !r.all.contains("mailbox <- (:sleeping, 5)") || !r.all.contains("mailbox <- (:down, ") {
+        assert!(Instant::now() < deadline, "the last announcements never came:\n{}", r.all);
+        r.wait_for("never shown", Duration::from_millis(100));
+    }
+    r.wait_for("never shown", Duration::from_millis(300));
+    let mut expected: Vec<String> = Vec::new();
+    expected.extend((1..=20).map(|i| format!("(:local, {i})")));
+    expected.extend((1..=20).map(|i| format!("(:remote, {i})")));
+    expected.extend((1..=10).map(|i| format!("(:during, {i})")));
+    expected.extend((1..=5).map(|i| format!("(:sleeping, {i})")));
+    for m in &expected {
+        assert_eq!(shown(&r.all, &format!("mailbox <- {m}")), 1, "{m} announced once; the REPL showed:\n{}", r.all);
+    }
+    assert_eq!(shown(&r.all, "mailbox <- :from_n"), 3, "three :from_n; the REPL showed:\n{}", r.all);
+    assert_eq!(r.all.matches("mailbox <- (:down, #Reference<").count(), 1, "{}", r.all);
+    // Announced, and still in the mailbox, in arrival order per sender.
+    r.send_line("flush()");
+    r.expect(":ok\r\n");
+    let after_flush = r.all.rsplit("flush()").next().unwrap_or("").to_string();
+    for m in &expected {
+        assert_eq!(shown(&after_flush, m), 1, "{m} still in the mailbox: {after_flush}");
+    }
+    let locals: Vec<usize> = (1..=20).map(|i| after_flush.find(&format!("(:remote, {i})\r\n")).expect("flushed")).collect();
+    assert!(locals.windows(2).all(|w| w[0] < w[1]), "one sender's messages keep their order: {after_flush}");
+    r.quit();
+}
+
+#[test]
+fn help_results_process_info_and_pids_at_the_prompt() {
+    let home = Home::new("helpers");
+    let mut r = Repl::start(&home);
+    r.send_line("h(Process.monitor)");
+    r.expect("Process.monitor(target)");
+    r.expect("Example:");
+    r.expect("snow> ");
+    r.send_line("h Process.alive?");
+    r.expect("Process.alive?(pid)");
+    r.expect("snow> ");
+    r.send_line(":h Process");
+    r.expect("Process.demonitor(ref)");
+    r.expect("snow> ");
+    r.send_line("h(Process.monitr)");
+    r.expect("Did you mean Process.monitor?");
+    r.expect("snow> ");
+    r.eval("40 + 2", "42");
+    r.eval("v() + 1", "43");
+    r.eval("v(1)", "42");
+    r.eval("v(-2)", "43");
+    r.eval("self()", "#PID<0.1.0>");
+    r.eval("pid(0, 1, 0) == self()", "true");
+    r.eval("#PID<0.1.0> == self()", "true");
+    r.eval("[#PID<0.1.0>]", "[#PID<0.1.0>]");
+    r.send_line("let w = spawn(fn -> receive do :never -> :ok end end)");
+    r.expect("snow> ");
+    r.send_line("Process.monitor(w)");
+    r.expect("snow> ");
+    r.send_line("Process.sleep(50); i(w)");
+    r.expect("status:");
+    r.expect("waiting");
+    r.expect("monitored by:");
+    r.expect("#PID<0.1.0>");
+    r.expect(":ok\r\n");
+    r.expect("snow> ");
+    r.send_line("two(1)");
+    r.expect("snow> ");
+    r.send_line("fn two(a, b) = a + b");
+    r.expect("snow> ");
+    r.send_line("two(1)");
+    r.expect("two/1 is undefined; two/2 exists");
+    r.expect("snow> ");
+    r.quit();
+}
+
+#[test]
+fn exit_at_the_prompt_restarts_the_shell_and_its_links_see_it() {
+    let home = Home::new("exit");
+    let mut r = Repl::start(&home);
+    r.eval("let x = 7", "7");
+    r.send_line("let w = spawn(fn -> Process.flag(:trap_exit, true); receive do m -> println(m) end end)");
+    r.expect("snow> ");
+    r.eval("link(w)", "true");
+    r.send_line("exit(:bye)");
+    r.expect("(:exit, #PID<0.1.0>, :bye)");
+    r.expect("** (exit) :bye");
+    r.expect("shell process #PID<0.1.0> exited");
+    r.expect("snow> ");
+    r.eval("x", "7");
+    r.quit();
+}
+
+#[test]
+fn a_remote_closures_output_and_crash_report_appear_at_the_prompt() {
+    let home = Home::new("remote_io");
+    let mut r = node_repl(&home, "rio", "riob");
+    r.send_line("Node.spawn(b, fn -> println(\"hello from the peer\"); 1 + :a end)");
+    r.expect("hello from the peer\r\n");
+    r.expect("** process #PID<1.");
+    r.expect("on riob@127.0.0.1 crashed: (badarith) bad argument in arithmetic expression");
+    r.expect("Node.spawn(b, fn -> println(\"hello from the peer\"); 1 + :a end)");
+    // Its children's output comes home too.
+    r.send_line("Node.spawn(b, fn -> spawn(fn -> println(:grandchild) end) end)");
+    r.expect(":grandchild\r\n");
+    // The peer's own copy of the report is not printed on this terminal.
+    assert_eq!(r.all.matches("crashed:").count(), 1, "{}", r.all);
+    // Questions about its processes are answered by the peer.
+    r.send_line("let p = Node.spawn(b, fn -> receive do x -> x end end)");
+    r.expect("#PID<1.");
+    r.send_line("Process.alive?(p)");
+    r.expect("\ntrue\r\n");
+    r.send_line("i(p)");
+    r.expect("on riob@127.0.0.1");
+    r.expect("waiting");
+    r.send_line("Node.ping(b)");
+    r.expect(":pong\r\n");
     r.quit();
 }

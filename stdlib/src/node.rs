@@ -183,6 +183,14 @@ fn monitor(c: &mut NativeCx<'_, '_>, node: &Term, on: bool) -> R {
         node_monitors::remove(me, node);
         return Ok(Term::TRUE);
     }
+    if node != Atom::ALL && c.cx.runtime().distribution().is_none() {
+        // As Erlang's monitor_node/2: a node that is not distributed has
+        // no connections to watch.
+        return Err(Exception::explained(
+            Atom::NOTALIVE,
+            format!("cannot monitor {}: this node is not distributed (snow --name a@127.0.0.1, or Node.start)", node.as_str()),
+        ));
+    }
     let up = node_monitors::add(me, node);
     if node != Atom::ALL && !up && node != c.cx.runtime().node_name() {
         c.cx.mailbox().push(node_message(false, node));

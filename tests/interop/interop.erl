@@ -2,7 +2,7 @@
 %% run on `erl -name e_<test>@127.0.0.1` while a Snow node runs the other
 %% half. Lines printed here are compared by the test.
 -module(interop).
--export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1]).
+-export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1]).
 
 %% Waits until the Snow node answers a ping (it may still be starting).
 wait_pong(Node) -> wait_pong(Node, 200).
@@ -85,3 +85,19 @@ nodedown_when_erl_dies([S]) ->
     register(eproc, E),
     {snowbox, S} ! {hello, self(), E},
     receive watching -> halt(0) after 10000 -> out("timeout watching", []) end.
+
+%% Questions both ways: Snow asks about an erl process (its rpc answers),
+%% erl asks about a Snow process (`rpc:call`, served by the Snow node);
+%% then erl stops and Snow's questions and pings say so.
+questions([S]) ->
+    wait_pong(S),
+    E = spawn(fun() -> process_flag(trap_exit, true), receive after infinity -> ok end end),
+    register(eworker, E),
+    {snowbox, S} ! {hello, self(), E},
+    P = receive {me, Pid} -> Pid after 10000 -> halt(1) end,
+    out("erl: rpc alive ~p", [rpc:call(S, erlang, is_process_alive, [P])]),
+    out("erl: rpc status ~p", [rpc:call(S, erlang, process_info, [P, status])]),
+    out("erl: rpc node ~p", [rpc:call(S, erlang, node, []) =:= S]),
+    out("erl: rpc unknown ~p", [element(1, rpc:call(S, lists, seq, [1, 2]))]),
+    P ! rpc_done,
+    receive stop -> ok after 10000 -> out("timeout stop", []) end.
