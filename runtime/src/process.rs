@@ -515,7 +515,7 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
                     rt.timers().cancel(id);
                 }
                 if let Some(t) = deadline {
-                    let id = rt.next_id();
+                    let id = rt.next_wait_id();
                     rt.timers().add(id, t, TimerAction::Wake(pid));
                     st.timer = Some((id, t));
                 }

@@ -47,6 +47,10 @@ struct Inner {
     count: AtomicUsize,
     next_pid: AtomicU64,
     next_id: AtomicU64,
+    /// Ids of receive timers: a range of their own, so that references
+    /// (monitors, `make_ref`, `send_after`) are numbered by what the program
+    /// did, not by how often its processes waited.
+    next_wait_id: AtomicU64,
     registry: Registry,
     timers: Timers,
     sched: Scheduler,
@@ -130,6 +134,7 @@ impl Runtime {
             count: AtomicUsize::new(0),
             next_pid: AtomicU64::new(1),
             next_id: AtomicU64::new(1),
+            next_wait_id: AtomicU64::new(WAIT_IDS),
             registry: Registry::default(),
             timers: Timers::default(),
             sched,
@@ -313,6 +318,11 @@ impl Runtime {
     /// A fresh number for refs and timers.
     pub(crate) fn next_id(&self) -> u64 {
         self.0.next_id.fetch_add(1, Relaxed)
+    }
+
+    /// A fresh id for a receive timer (never a reference's).
+    pub(crate) fn next_wait_id(&self) -> u64 {
+        self.0.next_wait_id.fetch_add(1, Relaxed)
     }
 
     // ---- signals --------------------------------------------------------
@@ -624,6 +634,9 @@ impl Runtime {
 fn key(pid: Pid) -> u64 {
     (pid.serial as u64) << 32 | pid.id as u64
 }
+
+/// Where receive-timer ids start: far above any reference's number.
+const WAIT_IDS: u64 = 1 << 62;
 
 fn ref_of(id: u64) -> Ref {
     Ref { node: 0, words: [id as u32, (id >> 32) as u32, 0] }

@@ -30,9 +30,13 @@ Commands:
   :load FILE      evaluate FILE in this session (its functions stay defined)
   :watch on|off   announce messages as they reach the shell's mailbox (on)
   :processes      every process: pid, name, status, queue, links, monitors
+Helpers: h(Process.monitor) documentation, h(Process) a module, v() and
+v(n) earlier results, i(pid) a process, pid(0, 42, 0) or #PID<0.42.0> a pid,
+flush() the mailbox. Any other line, `:ok` included, is Snow code.
 Keys: Tab completes, Up/Down walk the history, Ctrl-C clears the line or
 stops a running evaluation (bindings are kept).
 An entry that opens a `do`, a bracket or a string goes on over `...>` lines.
+The guides are in the repository's docs/ folder (docs/getting-started.md).
 Examples:
   let x = 40 + 2
   fn double(n) = n * 2
