@@ -9,7 +9,6 @@ mod highlight;
 mod history;
 mod plain;
 mod printer;
-mod processes;
 mod terminal;
 
 use crate::node::Plan;

@@ -263,8 +263,22 @@ fn last_words_run_before_links_and_monitors_fire() {
     let (child, r) = a.run(move |cx| {
         cx.spawn(Box::new(LastWords { to: ap, dying: None, wait_for_go: false }), SpawnOpts { link: false, monitor: true })
     });
+    rt.exit(child, atom("shutdown"));
+    assert_eq!(a.recv(), Term::tuple(vec![atom("last"), atom("shutdown")]));
+    assert_eq!(a.recv(), down(r.unwrap(), Term::Pid(child), atom("shutdown")));
+    rt.shutdown();
+}
+
+/// `:kill` cannot be trapped or delayed: no last words at all (rule 6).
+#[test]
+fn a_kill_has_no_last_words() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let ap = a.pid;
+    let (child, r) = a.run(move |cx| {
+        cx.spawn(Box::new(LastWords { to: ap, dying: None, wait_for_go: false }), SpawnOpts { link: false, monitor: true })
+    });
     rt.exit(child, atom("kill"));
-    assert_eq!(a.recv(), Term::tuple(vec![atom("last"), atom("killed")]));
     assert_eq!(a.recv(), down(r.unwrap(), Term::Pid(child), atom("killed")));
     rt.shutdown();
 }

@@ -29,6 +29,11 @@ pub fn register(t: &mut BuiltinTable) {
     // What a pasted `#PID<0.42.0>` calls (the parser's `PID_BUILTIN`).
     t.native("", "__pid", Exact(3), |_, a| make_pid(&a[0], &a[1], &a[2]));
     t.native("", "__print_info", Exact(2), print_info);
+    t.native("", "i", Exact(0), |c, _| {
+        let table = crate::process_table::table(c.cx.runtime(), c.cx.pid(), "(self)");
+        crate::io_server::put_line(c, &table);
+        args::ok()
+    });
     t.native("", "div", Exact(2), div);
     t.native("", "rem", Exact(2), rem);
     t.native("", "abs", Exact(1), abs);

@@ -9,6 +9,7 @@ pub mod docs;
 mod kernel;
 mod node;
 mod process;
+pub mod process_table;
 mod rpc;
 pub mod shell;
 mod system;

@@ -97,7 +97,8 @@ pub fn close_to(candidate: &str, wanted: &str) -> bool {
         return true;
     }
     let limit = match wanted.chars().count() {
-        0..=3 => 1,
+        0..=2 => 0,
+        3 => 1,
         4..=7 => 2,
         _ => 3,
     };

@@ -31,7 +31,7 @@ Commands:
   :watch on|off   announce messages as they reach the shell's mailbox (on)
   :processes      every process: pid, name, status, queue, links, monitors
 Helpers: h(Process.monitor) documentation, h(Process) a module, v() and
-v(n) earlier results, i(pid) a process, pid(0, 42, 0) or #PID<0.42.0> a pid,
+v(n) earlier results, i(pid) a process (i() all), pid(0, 42, 0) or #PID<0.42.0> a pid,
 flush() the mailbox. Any other line, `:ok` included, is Snow code.
 Keys: Tab completes, Up/Down walk the history, Ctrl-C clears the line or
 stops a running evaluation (bindings are kept).

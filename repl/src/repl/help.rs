@@ -77,7 +77,7 @@ Help at the prompt:
   h(Process)            a module and its functions
   h(Process.monitor)    a function: what it does, an example (also h Process.monitor)
   v()  v(n)             an earlier result: v() the last, v(1) the first, v(-2) the one before the last
-  i(pid)                a process, readable: status, links, monitors, mailbox
+  i(pid)  i()           a process, readable: status, links, monitors, mailbox; i() all of them
   pid(0, 42, 0)         the pid #PID<0.42.0> (typing #PID<0.42.0> gives it too)
   flush()               print and empty the shell's mailbox
   :help                 the REPL's commands

@@ -70,7 +70,7 @@ pub fn run(node: &Plan) -> i32 {
                     Command::Watch(_) => println!("the live feed needs a terminal"),
                     Command::Processes => {
                         let s = session.get_or_insert_with(Session::new);
-                        println!("{}", super::processes::table(s.runtime(), s.shell_pid()));
+                        println!("{}", snow_stdlib::process_table::table(s.runtime(), s.shell_pid(), "(shell)"));
                     }
                     Command::Doc(topic) => {
                         let s = session.get_or_insert_with(Session::new);

@@ -115,7 +115,7 @@ pub fn run(node: &Plan) -> i32 {
                         s.set_feed(on.then(|| screen.feed()));
                         println!("watch {}", if on { "on" } else { "off" });
                     }
-                    Command::Processes => println!("{}", super::processes::table(s.runtime(), s.shell_pid())),
+                    Command::Processes => println!("{}", snow_stdlib::process_table::table(s.runtime(), s.shell_pid(), "(shell)")),
                     Command::Doc(topic) => println!("{}", commands::doc(&s, topic, colour)),
                     Command::Bad(msg) => eprintln!("{msg}"),
                 }

@@ -1,12 +1,14 @@
-//! `:processes`: every live process as a table — pid, registered name,
-//! status, message queue length, links and monitors — so that a user can see
-//! the links and monitors they wired before they kill something.
+//! Every live process as a table — pid, registered name, status, message
+//! queue length, links and monitors — so that a user can see the links and
+//! monitors they wired before they kill something: `i()`, and `:processes`
+//! at the REPL.
 
 use snow_runtime::inspect::inspect;
 use snow_runtime::{Pid, Runtime, Term};
 
-/// The table, one process a line, the shell marked `(shell)`.
-pub fn table(rt: &Runtime, shell: Pid) -> String {
+/// The table, one process a line; `me` (the shell, the caller) is marked
+/// with its label when it has no name.
+pub fn table(rt: &Runtime, me: Pid, label: &str) -> String {
     let mut rows: Vec<[String; 6]> = vec![[
         "PID".into(),
         "NAME".into(),
@@ -17,9 +19,9 @@ pub fn table(rt: &Runtime, shell: Pid) -> String {
     ]];
     for pid in rt.processes() {
         let Some(info) = rt.info(pid) else { continue };
-        let name = match (info.registered_name, pid == shell) {
+        let name = match (info.registered_name, pid == me) {
             (Some(n), _) => inspect(&Term::Atom(n)),
-            (None, true) => "(shell)".into(),
+            (None, true) => label.to_string(),
             (None, false) => "-".into(),
         };
         rows.push([
