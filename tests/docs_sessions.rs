@@ -13,8 +13,10 @@
 //! ```
 //!
 //! Lines after a prompt (`snow> `, `snow(node)> `, `...> `) are typed; every
-//! other line must then appear, in order, as a line of the output (lines
-//! that arrive later, as the live feed's, are waited for). Each session
+//! other line must then appear as a line of the output before the next entry
+//! is typed (lines that arrive later, as the live feed's, are waited for;
+//! within one entry their order is free, since processes print at the same
+//! time as the REPL). Each session
 //! runs with its own HOME and, when it names a node, its own port mapper.
 
 #![allow(clippy::unwrap_used)]
@@ -130,17 +132,25 @@ impl Term {
         self.wait_until(|seen| seen.find(needle).map(|i| i + needle.len()))
     }
 
-    /// Waits for `line` as a whole line of output (a prompt may precede
-    /// it: the live feed prints above the prompt).
-    fn wait_for_line(&mut self, line: &str) -> bool {
-        let needle = format!("{line}\r\n");
+    /// Waits until every one of `lines` was shown as a whole line (a
+    /// prompt may precede it: the live feed prints above the prompt). Their
+    /// order is not checked: output of other processes and an entry's
+    /// result may come in either order, as they run at the same time.
+    fn wait_for_lines(&mut self, lines: &[String]) -> bool {
         self.wait_until(|seen| {
-            seen.match_indices(&needle)
-                .find(|(i, _)| {
+            let mut taken: Vec<usize> = Vec::new();
+            let mut end = 0;
+            for line in lines {
+                let needle = format!("{line}\r\n");
+                let at = seen.match_indices(&needle).map(|(i, _)| i).find(|i| {
                     let before = &seen[..*i];
-                    before.is_empty() || before.ends_with('\n') || before.ends_with('\r') || before.ends_with("> ")
-                })
-                .map(|(i, _)| i + needle.len())
+                    !taken.contains(i)
+                        && (before.is_empty() || before.ends_with('\n') || before.ends_with('\r') || before.ends_with("> "))
+                })?;
+                taken.push(at);
+                end = end.max(at + needle.len());
+            }
+            Some(end)
         })
     }
 
@@ -211,14 +221,13 @@ fn replay(s: &Session, n: usize) -> Result<(), String> {
                 return Err(format!("typed {line:?}, never echoed; the terminal showed:\n{}", t.seen));
             }
         }
-        for want in &step.expected {
-            if !t.wait_for_line(want) {
-                return Err(format!(
-                    "after typing {:?}, expected the line\n  {want}\nthe terminal showed:\n{}",
-                    step.input.join("\n"),
-                    t.seen
-                ));
-            }
+        if !t.wait_for_lines(&step.expected) {
+            return Err(format!(
+                "after typing {:?}, expected the lines\n  {}\nthe terminal showed:\n{}",
+                step.input.join("\n"),
+                step.expected.join("\n  "),
+                t.seen
+            ));
         }
     }
     let _ = t.pty.send_control('d');

@@ -13,6 +13,7 @@ pub mod cx;
 pub mod dist;
 pub mod inspect;
 pub mod io_protocol;
+pub mod log;
 pub mod mailbox;
 mod process;
 mod registry;

@@ -108,7 +108,7 @@ pub fn send(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         Term::Pid(p) => c.cx.send(*p, msg.clone()),
         Term::Tuple(t) if t.len() == 2 && is_this_node(c, &t[1]) => {
             let name = args::name(&t[0])?;
-            c.cx.send_named(name, msg.clone()).map_err(|_| Exception::badarg())?;
+            c.cx.send_named(name, msg.clone()).map_err(|_| unregistered(name))?;
         }
         Term::Tuple(t) if t.len() == 2 => {
             let name = args::name(&t[0])?;
@@ -117,10 +117,15 @@ pub fn send(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         }
         other => {
             let name = args::name(other)?;
-            c.cx.send_named(name, msg.clone()).map_err(|_| Exception::badarg())?;
+            c.cx.send_named(name, msg.clone()).map_err(|_| unregistered(name))?;
         }
     }
     Ok(msg)
+}
+
+/// `send(name, msg)` to a name nobody has: Erlang's `badarg`, said in words.
+fn unregistered(name: Atom) -> Exception {
+    Exception::explained(Atom::BADARG, format!("no process is registered as {}", inspect(&Term::Atom(name))))
 }
 
 /// Whether a node given as an atom or a string names this node.
@@ -188,7 +193,11 @@ fn pid_from_text(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
 fn print_info(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let pid = inspect(&a[0]);
     let Term::Map(m) = &a[1] else {
-        crate::io_server::put_line(c, &format!("{pid} is not alive"));
+        let line = match &a[0] {
+            Term::Pid(_) => format!("{pid} is not alive"),
+            _ => format!("no process is registered as {pid}"),
+        };
+        crate::io_server::put_line(c, &line);
         return args::ok();
     };
     let get = |k: &str| m.get(&Term::Atom(Atom::new(k))).cloned().unwrap_or(Term::NIL_ATOM);

@@ -40,7 +40,8 @@ pub fn table(rt: &Runtime, me: Pid, label: &str) -> String {
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
-    out.push_str(&format!("{} processes", rows.len() - 1));
+    let n = rows.len() - 1;
+    out.push_str(&format!("{n} process{}", if n == 1 { "" } else { "es" }));
     out
 }
 

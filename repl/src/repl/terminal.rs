@@ -36,6 +36,8 @@ pub fn run(node: &Plan) -> i32 {
     let colour = std::io::stdout().is_terminal() && !no_color;
     let err_tty = std::io::stderr().is_terminal();
     let screen = Screen::install();
+    let notices = screen.clone();
+    snow_runtime::log::set_sink(Some(std::sync::Arc::new(move |line: &str| notices.err(line))));
     let mut session = Session::new();
     session.color = err_tty && !no_color;
     if let Err(e) = node.start(session.runtime()) {

@@ -417,12 +417,12 @@ impl Conn {
                     Ok(Some(Frame::Tick)) => {}
                     Ok(Some(Frame::Data(body))) => {
                         if let Err(e) = handle(self, body) {
-                            eprintln!("snow: closing the connection to {}: {e}", self.node.as_str());
+                            crate::log::notice(&format!("snow: closing the connection to {}: {e}", self.node.as_str()));
                             return Atom::CONNECTION_CLOSED;
                         }
                     }
                     Err(e) => {
-                        eprintln!("snow: closing the connection to {}: {e}", self.node.as_str());
+                        crate::log::notice(&format!("snow: closing the connection to {}: {e}", self.node.as_str()));
                         return Atom::CONNECTION_CLOSED;
                     }
                 }
@@ -448,11 +448,11 @@ impl Conn {
                         continue;
                     }
                     None => {
-                        eprintln!(
+                        crate::log::notice(&format!(
                             "snow: node {} not responding (silent for the net tick time, {} ms): connection removed",
                             self.node.as_str(),
                             tick.as_millis()
-                        );
+                        ));
                         return Atom::NET_TICK_TIMEOUT;
                     }
                 }
@@ -509,7 +509,7 @@ fn encode(c: &Control, peer_flags: u64) -> Option<Vec<u8>> {
     match frame::encode_pass_through(&control, payload.as_ref()) {
         Ok(b) => Some(b),
         Err(e) => {
-            eprintln!("snow: a signal could not be sent to another node and was dropped: {e}");
+            crate::log::notice(&format!("snow: a signal could not be sent to another node and was dropped: {e}"));
             None
         }
     }

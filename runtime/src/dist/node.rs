@@ -277,7 +277,7 @@ impl Distribution {
             }
             Err(e) => {
                 if matches!(e, HandshakeError::WrongCookie) {
-                    eprintln!("snow: connection to {} refused: {e}", c.node.as_str());
+                    crate::log::notice(&format!("snow: connection to {} refused: {e}", c.node.as_str()));
                 }
                 if c.state.lock().owner == attempt {
                     self.conn_down(c, Atom::CONNECTION_SETUP_FAILED);
@@ -380,7 +380,7 @@ impl Distribution {
             Err(e) => {
                 if matches!(e, HandshakeError::WrongCookie) {
                     let who = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-                    eprintln!("snow: connection attempt from {who} refused: {e}");
+                    crate::log::notice(&format!("snow: connection attempt from {who} refused: {e}"));
                 }
                 if let Some(c) = claimed {
                     if c.state.lock().owner == attempt {
@@ -409,7 +409,7 @@ impl Distribution {
     /// writer threads start.
     fn bring_up(self: &Arc<Self>, c: &Arc<Conn>, attempt: u64, stream: TcpStream, peer: handshake::Peer) {
         let Some(index) = nodes::try_index_of(c.node, peer.creation) else {
-            eprintln!("snow: too many nodes known; refusing {}", c.node.as_str());
+            crate::log::notice(&format!("snow: too many nodes known; refusing {}", c.node.as_str()));
             return;
         };
         let _ = index;

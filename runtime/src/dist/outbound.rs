@@ -116,7 +116,7 @@ pub(crate) fn spawn_request(d: &Distribution, req: SpawnRequest, r: Ref, opts: S
     };
     let arity = payload.list_to_vec().map_or(0, |v| v.len() as i64);
     if let Err(e) = super::etf::encode(&payload) {
-        eprintln!("snow: cannot spawn on {}: {e}", node.as_str());
+        crate::log::notice(&format!("snow: cannot spawn on {}: {e}", node.as_str()));
         return fail(Atom::BADARG);
     }
     if !d.spawn_pending(node, r, from) {
