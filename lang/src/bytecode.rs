@@ -185,6 +185,13 @@ pub enum Op {
     FunctionClause,
     /// raise :cond_clause (no `cond` branch was true)
     CondClause,
+
+    // ---- guards -----------------------------------------------------------------
+    /// a guard starts: until the matching GuardLeave, an error raised in it
+    /// (or in what it calls) is a failed guard: pc = fail in this frame
+    GuardEnter { fail: Label },
+    /// the guard ended (passed or failed by itself)
+    GuardLeave,
 }
 
 /// The comparison of a fused compare-and-branch test.

@@ -105,7 +105,8 @@ fn verify_proto(p: &Proto, protos: &[Proto]) -> Result<(), VerifyError> {
             Op::TailCallGlobal { name, start, argc } => konst(name) && range(start, argc as usize),
             Op::CallBuiltin { dst, start, argc, .. } => reg(dst) && range(start, argc as usize),
             Op::CallRemote { dst, k, start, argc } => reg(dst) && konst(k) && range(start, argc as usize),
-            Op::RecvStart | Op::RecvTake | Op::FunctionClause | Op::CondClause => true,
+            Op::RecvStart | Op::RecvTake | Op::FunctionClause | Op::CondClause | Op::GuardLeave => true,
+            Op::GuardEnter { fail } => label(fail),
             Op::RecvPeek { dst, none } => reg(dst) && label(none),
             Op::RecvWait { timeout, retry, after } => (timeout == NO_REG || reg(timeout)) && label(retry) && label(after),
         };

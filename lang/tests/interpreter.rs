@@ -134,3 +134,39 @@ fn the_verifier_refuses_what_the_fast_paths_rely_on() {
     // A literal return of a constant that does not exist.
     assert!(load(vec![proto("main", 0, 0, 0, vec![Op::ReturnConst { k: 0 }], vec![])]).is_err());
 }
+
+#[test]
+fn an_error_in_a_guard_goes_to_its_fail_label() {
+    let main = proto(
+        "main",
+        0,
+        0,
+        1,
+        vec![
+            Op::GuardEnter { fail: 3 },
+            Op::Const { dst: 0, k: 0 },
+            Op::Add { dst: 0, a: 0, b: 0 },
+            Op::ReturnInt { v: 42 },
+        ],
+        vec![Term::atom("a")],
+    );
+    assert_eq!(run(load(vec![main]).expect("verifies")), Ok(Term::Int(42)));
+}
+
+#[test]
+fn a_guard_handler_of_a_replaced_frame_is_never_used() {
+    // Code from elsewhere may tail-call out of a guard: the handler's label
+    // belongs to the old function, so the error must stand (a jump there
+    // would run another function's code).
+    let main = proto(
+        "main",
+        0,
+        0,
+        1,
+        vec![Op::GuardEnter { fail: 2 }, Op::TailCall { proto: 1, start: 0, argc: 0 }, Op::ReturnInt { v: 42 }],
+        vec![],
+    );
+    let short = proto("short", 0, 1, 1, vec![Op::Const { dst: 0, k: 0 }, Op::Add { dst: 0, a: 0, b: 0 }, Op::Return { src: 0 }], vec![Term::atom("a")]);
+    let result = run(load(vec![main, short]).expect("verifies"));
+    assert!(matches!(&result, Err(e) if e.contains("badarith")), "{result:?}");
+}

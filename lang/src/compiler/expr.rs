@@ -647,14 +647,28 @@ impl<'t> Compiler<'t> {
         v
     }
 
-    /// A guard: falls through when it is exactly `true`, else jumps to `fail`.
+    /// A guard: falls through when it is exactly `true`, else jumps to
+    /// `fail`. As in Erlang, an error while it runs (`x + 1 > 2` with an
+    /// atom) is a failed guard, not a failed process; a comparison alone
+    /// cannot fail, so it needs no handler.
     pub(crate) fn guard(&mut self, g: &Expr, fail: super::function::LabelId) {
-        if self.fused_test(g, fail) {
+        if !can_raise(g) && self.fused_test(g, fail) {
             return;
         }
         let mark = self.f().mark();
-        let r = self.operand(g);
-        self.f().emit(Op::JumpUnlessTrue { cond: r, target: fail.0 });
+        let refused = self.f().new_label();
+        let passed = self.f().new_label();
+        self.f().emit(Op::GuardEnter { fail: fail.0 });
+        if !self.fused_test(g, refused) {
+            let r = self.operand(g);
+            self.f().emit(Op::JumpUnlessTrue { cond: r, target: refused.0 });
+        }
+        self.f().emit(Op::GuardLeave);
+        self.f().emit(Op::Jump { target: passed.0 });
+        self.f().place(refused);
+        self.f().emit(Op::GuardLeave);
+        self.f().emit(Op::Jump { target: fail.0 });
+        self.f().place(passed);
         self.f().release(mark);
     }
 
@@ -822,3 +836,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Whether evaluating `g` may raise: anything but a comparison of variables
+/// and literals (the term order is total, so comparing never fails).
+fn can_raise(g: &Expr) -> bool {
+    let simple = |e: &Expr| matches!(e.kind, ExprKind::Var(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Atom(_));
+    match &g.kind {
+        ExprKind::Binary(op, a, b) if is_comparison(op) => !(simple(a) && simple(b)),
+        ExprKind::Var(_) | ExprKind::Atom(_) => false,
+        _ => true,
+    }
+}
+
+fn is_comparison(op: &BinOp) -> bool {
+    matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne | BinOp::StrictEq | BinOp::StrictNe)
+}

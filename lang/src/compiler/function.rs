@@ -200,7 +200,8 @@ impl FnState {
                 | Op::TestCons { fail, .. }
                 | Op::TestNil { fail, .. }
                 | Op::TestMap { fail, .. }
-                | Op::GetMapValue { fail, .. } => fix(fail),
+                | Op::GetMapValue { fail, .. }
+                | Op::GuardEnter { fail } => fix(fail),
                 Op::RecvPeek { none, .. } => fix(none),
                 Op::RecvWait { retry, after, .. } => {
                     fix(retry);

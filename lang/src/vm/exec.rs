@@ -135,6 +135,11 @@ impl Fiber {
                 let exception = $e;
                 let pc = pc!();
                 self.save_pc(pc);
+                if !self.guards.is_empty() && self.fail_guard() {
+                    // An error in a guard: the clause does not match.
+                    enter_top!();
+                    continue;
+                }
                 return Err(self.fault_at(exception, proto, pc));
             }};
         }

@@ -24,6 +24,22 @@ pub(crate) struct Frame {
     pub top: u32,
 }
 
+/// An active guard: an error raised while it runs (in its frame or in a
+/// function it calls) makes the clause fail instead of the process.
+#[derive(Clone, Copy)]
+pub(crate) struct GuardHandler {
+    /// The index of the guard's frame in `frames`.
+    pub frame: u32,
+    /// That frame's function when the guard started: a handler is used only
+    /// while the frame still runs it (`fail` is a label of its code).
+    pub proto: &'static Proto,
+    pub fail: u32,
+}
+
+/// Guards active at once (a guard calling a function whose clauses have
+/// guards, recursively) before `system_limit`.
+pub(crate) const MAX_GUARDS: usize = 100_000;
+
 /// Where an exception was raised.
 #[derive(Clone)]
 pub struct Fault {
@@ -62,6 +78,8 @@ pub struct Fiber {
     /// `None`: not yet computed for this receive; `Some(None)`: no timeout.
     pub(crate) recv_deadline: Option<Option<Instant>>,
     pub(crate) on_exit: Vec<Term>,
+    /// Guards running, innermost last.
+    pub(crate) guards: Vec<GuardHandler>,
     phase: Phase,
     finish: Option<FinishHook>,
 }
@@ -88,6 +106,7 @@ impl Fiber {
             recv_scan: 0,
             recv_deadline: None,
             on_exit: Vec::new(),
+            guards: Vec::new(),
             phase: Phase::Main,
             finish: None,
         }
@@ -107,6 +126,26 @@ impl Fiber {
             }
         }
         Fault { exception, proto, pc: pc.saturating_sub(1) }
+    }
+
+    /// An error raised inside a running guard fails that guard: the frames
+    /// above the guard's are dropped and its frame goes on at the guard's
+    /// `fail` label. `false` when no guard is running (the error stands).
+    #[cold]
+    pub(crate) fn fail_guard(&mut self) -> bool {
+        while let Some(h) = self.guards.pop() {
+            let frame = h.frame as usize;
+            match self.frames.get(frame) {
+                Some(f) if std::ptr::eq(f.proto, h.proto) => {
+                    self.frames.truncate(frame + 1);
+                    self.save_pc(h.fail as usize);
+                    return true;
+                }
+                // A handler whose frame returned or was replaced: stale.
+                _ => continue,
+            }
+        }
+        false
     }
 
     pub fn on_finish(mut self, hook: FinishHook) -> Fiber {
@@ -129,6 +168,7 @@ impl Fiber {
         self.regs.extend(env.iter().cloned());
         self.regs.resize(proto.nregs as usize, Term::Nil);
         self.frames.push(Frame { proto, pc: 0, base: 0, dst: 0, top: proto.nregs as u32 });
+        self.guards.clear();
         self.recv_scan = 0;
         self.recv_deadline = None;
     }

@@ -4,7 +4,7 @@
 
 use super::builtins::{self, BuiltinImpl, NativeCx};
 use super::exception::Exception;
-use super::fiber::{Fiber, Step};
+use super::fiber::{Fiber, GuardHandler, Step, MAX_GUARDS};
 use crate::bytecode::{Cmp, Op, Proto, NO_REG};
 use snow_runtime::cx::Cx;
 use snow_runtime::{Atom, MapObj, Term};
@@ -216,6 +216,18 @@ impl Fiber {
                     self.regs.truncate(f.top as usize);
                 }
                 return Flow::Leave(Step::Wait(deadline));
+            }
+            Op::GuardEnter { fail } => {
+                // Handlers of frames that returned are stale: drop them.
+                let depth = self.frames.len() as u32 - 1;
+                self.guards.retain(|h| h.frame < depth);
+                if self.guards.len() >= MAX_GUARDS {
+                    return Flow::Raise(Exception::error(Term::Atom(Atom::SYSTEM_LIMIT)));
+                }
+                self.guards.push(GuardHandler { frame: depth, proto, fail });
+            }
+            Op::GuardLeave => {
+                self.guards.pop();
             }
             Op::Badmatch { src } => return Flow::Raise(Exception::tagged(Atom::BADMATCH, r!(src).clone())),
             Op::CaseClause { src } => return Flow::Raise(Exception::tagged(Atom::CASE_CLAUSE, r!(src).clone())),

@@ -200,6 +200,8 @@ op_table! {
     65 => CondClause,
     66 => ReturnInt { v },
     67 => ReturnConst { k },
+    68 => GuardEnter { fail },
+    69 => GuardLeave,
 }
 
 // ---- writing ----------------------------------------------------------------
