@@ -76,6 +76,12 @@ impl Mailbox {
     }
 }
 
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.queue.iter()).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Mailbox;
@@ -102,11 +108,5 @@ mod tests {
         m.clear();
         m.push(Term::Int(6));
         assert_eq!(unseen(&mut m), [6]);
-    }
-}
-
-impl std::fmt::Debug for Mailbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.queue.iter()).finish()
     }
 }
