@@ -19,8 +19,11 @@
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "support/markdown.rs"]
+mod markdown;
 
 use cluster::{root, Epmd, Proc, SNOW};
+use markdown::fenced_blocks;
 use std::process::Command;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,59 +41,22 @@ struct Block {
 /// that follows it (if any).
 fn blocks(file: &Path) -> Vec<Block> {
     let text = std::fs::read_to_string(file).unwrap();
-    let mut raw: Vec<(usize, String, String)> = Vec::new();
-    let mut open: Option<(usize, String, String)> = None;
-    let mut fence_indent = 0;
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        match &mut open {
-            None => {
-                if let Some(info) = trimmed.strip_prefix("```") {
-                    fence_indent = line.len() - trimmed.len();
-                    open = Some((i + 1, info.trim().to_string(), String::new()));
-                }
-            }
-            Some((_, _, code)) => {
-                if trimmed.starts_with("```") {
-                    raw.push(open.take().unwrap());
-                } else {
-                    let cut = line.len().min(fence_indent);
-                    let body = if line[..cut].trim().is_empty() { &line[cut..] } else { line };
-                    code.push_str(body);
-                    code.push('\n');
-                }
-            }
-        }
-    }
-    assert!(open.is_none(), "{}: a code block is never closed", file.display());
     let mut out: Vec<Block> = Vec::new();
-    for (line, info, code) in raw {
-        if info == "output" {
+    for f in fenced_blocks(&text, file) {
+        if f.info == "output" {
+            let line = f.line;
             let last = out.last_mut().unwrap_or_else(|| panic!("{}:{line}: an output block follows no code", file.display()));
             assert!(last.output.is_none(), "{}:{line}: two output blocks for one example", file.display());
-            last.output = Some(code);
+            last.output = Some(f.body);
             continue;
         }
-        out.push(Block { file: file.to_path_buf(), line, info, code, output: None });
+        out.push(Block { file: file.to_path_buf(), line: f.line, info: f.info, code: f.body, output: None });
     }
     out
 }
 
 fn markdown_files() -> Vec<PathBuf> {
-    let mut files = vec![root().join("README.md")];
-    let mut dirs = vec![root().join("docs")];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
+    markdown::markdown_files(&root())
 }
 
 /// The blocks to run; `SNOW_DOCS_ONLY=part` keeps the files whose path

@@ -23,8 +23,11 @@
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "support/markdown.rs"]
+mod markdown;
 
 use cluster::{root, Epmd, SNOW};
+use markdown::fenced_blocks;
 use rexpect::reader::Options;
 use rexpect::session::{spawn_with_options, PtySession};
 use std::path::{Path, PathBuf};
@@ -81,43 +84,15 @@ fn parse(place: String, body: &str) -> Session {
 
 fn sessions(file: &Path) -> Vec<Session> {
     let text = std::fs::read_to_string(file).unwrap();
-    let mut out = Vec::new();
-    let mut open: Option<(usize, String)> = None;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim_start();
-        match &mut open {
-            None if t.starts_with("```session") => open = Some((i + 1, String::new())),
-            None => {}
-            Some((start, body)) => {
-                if t.starts_with("```") {
-                    let place = format!("{}:{start}", file.strip_prefix(root()).unwrap_or(file).display());
-                    out.push(parse(place, body));
-                    open = None;
-                } else {
-                    body.push_str(line);
-                    body.push('\n');
-                }
-            }
-        }
-    }
-    out
+    fenced_blocks(&text, file)
+        .into_iter()
+        .filter(|f| f.info == "session")
+        .map(|f| parse(format!("{}:{}", file.strip_prefix(root()).unwrap_or(file).display(), f.line), &f.body))
+        .collect()
 }
 
 fn markdown_files() -> Vec<PathBuf> {
-    let mut files = vec![root().join("README.md")];
-    let mut dirs = vec![root().join("docs")];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
+    markdown::markdown_files(&root())
 }
 
 struct Term {
