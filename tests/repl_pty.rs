@@ -42,6 +42,13 @@ impl Drop for Home {
     }
 }
 
+/// `snow` with its own HOME and history, plain output.
+fn snow_command(home: &Path, history: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
+    cmd.env("HOME", home).env("SNOW_HISTORY", history).env("TERM", "xterm").env("NO_COLOR", "1");
+    cmd
+}
+
 struct Repl {
     pty: PtySession,
     /// Output read but not yet matched.
@@ -56,12 +63,15 @@ impl Repl {
     }
 
     fn start_with(home: &Path, history: &Path) -> Repl {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
-        cmd.env("HOME", home).env("SNOW_HISTORY", history).env("TERM", "xterm").env("NO_COLOR", "1");
+        Repl::launch(snow_command(home, history), "snow> ")
+    }
+
+    /// Starts `cmd` in a pty and waits for `prompt`.
+    fn launch(cmd: Command, prompt: &str) -> Repl {
         let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
         let pty = spawn_with_options(cmd, options).expect("start snow in a pty");
         let mut repl = Repl { pty, seen: String::new(), all: String::new() };
-        repl.expect("snow> ");
+        repl.expect(prompt);
         repl
     }
 
@@ -387,15 +397,9 @@ fn a_node_shows_in_the_prompt_completes_node_names_and_feeds_nodedown() {
     // starts none: nothing is left behind.
     let free = |_| std::net::TcpListener::bind("127.0.0.1:0").expect("listens").local_addr().expect("has an address").port();
     let (epmd_port, node_port) = (free(0), free(1));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
-    cmd.env("HOME", &home.0)
-        .env("SNOW_HISTORY", home.history())
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env("ERL_EPMD_PORT", epmd_port.to_string());
-    let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
-    let mut r = Repl { pty: spawn_with_options(cmd, options).expect("start snow in a pty"), seen: String::new(), all: String::new() };
-    r.expect("snow> ");
+    let mut cmd = snow_command(&home.0, &home.history());
+    cmd.env("ERL_EPMD_PORT", epmd_port.to_string());
+    let mut r = Repl::launch(cmd, "snow> ");
     r.send_line(&format!("Node.start(\"ptynode@127.0.0.1:{node_port}\", \"c\")"));
     r.expect("(:ok, :\"ptynode@127.0.0.1\")");
     r.expect("snow(ptynode@127.0.0.1)> ");
@@ -421,17 +425,10 @@ fn free_port() -> u16 {
 /// A REPL started as node `name@127.0.0.1` on a fixed port (no port mapper
 /// runs or starts), with a peer `peer@127.0.0.1` bound to `b`.
 fn node_repl(home: &Home, name: &str, peer: &str) -> Repl {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow"));
+    let mut cmd = snow_command(&home.0, &home.history());
     cmd.args(["--name", &format!("{name}@127.0.0.1:{}", free_port()), "--cookie", "c"])
-        .env("HOME", &home.0)
-        .env("SNOW_HISTORY", home.history())
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
         .env("ERL_EPMD_PORT", free_port().to_string());
-    let options = Options::default().timeout_ms(Some(WAIT.as_millis() as u64)).strip_ansi_escape_codes(true);
-    let pty = spawn_with_options(cmd, options).expect("start snow in a pty");
-    let mut r = Repl { pty, seen: String::new(), all: String::new() };
-    r.expect(&format!("snow({name}@127.0.0.1)> "));
+    let mut r = Repl::launch(cmd, &format!("snow({name}@127.0.0.1)> "));
     r.send_line(&format!("let b = Node.start_peer(\"{peer}@127.0.0.1:{}\")", free_port()));
     r.expect(&format!(":\"{peer}@127.0.0.1\""));
     r.expect(&format!("snow({name}@127.0.0.1)> "));
