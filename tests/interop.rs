@@ -314,3 +314,35 @@ receive do (:down, ^r, _, reason) -> println(reason) end
         [":pong", "true", "(:registered_name, :eworker)", "(:trap_exit, true)", "(:links, [])", ":pang", "(:error, :noconnection)"]
     );
 }
+
+#[test]
+fn deep_and_large_terms_cross_both_ways() {
+    if !erl_available("interop::deep_and_large_terms_cross_both_ways") {
+        return;
+    }
+    let mut p = start(
+        "i_big",
+        "big_terms",
+        r#"
+Process.register(self(), :snowbox)
+println("ready")
+fn echo(0) = :ok
+fn echo(n) do
+  receive do
+    (from, x) ->
+      send(from, (:echo, x))
+      println(String.length(inspect(x)))
+  end
+  echo(n - 1)
+end
+echo(5)
+"#,
+    );
+    p.finish_both();
+    assert_eq!(lines(&p.erl), ["true", "true", "true", "true", "true", "still connected true"]);
+    let lengths: Vec<usize> = lines(&p.snow).iter().map(|l| l.parse().unwrap()).collect();
+    // [[...0...]]; ((...(0, :x)...), :x); "snowsnow..."; the list; the map
+    assert_eq!(lengths[..3], [2 * 1100 + 1, 200_000 * 6 + 1, 80_000_002]);
+    assert_eq!(lengths.len(), 5);
+    assert!(p.snow.err.iter().all(|l| !l.contains("closing")), "{:?}", p.snow.err);
+}

@@ -209,25 +209,30 @@ pub enum Cmp {
 
 /// One compiled function: a named function (all its clauses), a lambda, or a
 /// script's or REPL entry's top level.
+///
+/// Outside this crate a `Proto` is only ever seen through a loaded
+/// [`Module`], so every `&Proto` another crate holds has passed the
+/// verifier: the fields are crate-private (read them through the accessor
+/// methods), and there is no public constructor, `Clone` or `Default`.
 pub struct Proto {
     /// `fib`, `fn/1` for lambdas, `<top>` for a top level.
-    pub name: String,
-    pub arity: u16,
+    pub(crate) name: String,
+    pub(crate) arity: u16,
     /// Captured values, held in registers `arity..arity+ncaptured`.
-    pub ncaptured: u16,
-    pub nregs: u16,
-    pub code: Vec<Op>,
-    pub consts: Vec<Term>,
+    pub(crate) ncaptured: u16,
+    pub(crate) nregs: u16,
+    pub(crate) code: Vec<Op>,
+    pub(crate) consts: Vec<Term>,
     /// Source span of each instruction (same length as `code`), for errors.
-    pub spans: Vec<Span>,
+    pub(crate) spans: Vec<Span>,
     /// Index of this function in its module.
-    pub index: u32,
+    pub(crate) index: u32,
     module: OnceLock<&'static Module>,
     fun_code: OnceLock<Arc<dyn FunCode>>,
 }
 
 impl Proto {
-    pub fn new(name: String, arity: u16, index: u32) -> Proto {
+    pub(crate) fn new(name: String, arity: u16, index: u32) -> Proto {
         Proto {
             name,
             arity,
@@ -242,6 +247,38 @@ impl Proto {
         }
     }
 
+    /// `fib`, `fn/1` for lambdas, `<top>` for a top level.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn arity(&self) -> u16 {
+        self.arity
+    }
+
+    /// How many captured values follow the parameters (closures).
+    pub fn ncaptured(&self) -> u16 {
+        self.ncaptured
+    }
+
+    /// The size of the function's register window.
+    pub fn nregs(&self) -> u16 {
+        self.nregs
+    }
+
+    pub fn code(&self) -> &[Op] {
+        &self.code
+    }
+
+    pub fn consts(&self) -> &[Term] {
+        &self.consts
+    }
+
+    /// The index of this function in its module.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
     /// The module this function belongs to.
     pub fn module(&'static self) -> &'static Module {
         self.module.get().copied().unwrap_or_else(|| unreachable_module())
@@ -254,7 +291,7 @@ impl Proto {
     /// proves for every `Call`/`TailCall` operand. Found by offset rather
     /// than through `module()`: the call instructions are the hottest path.
     #[inline(always)]
-    pub unsafe fn sibling(&'static self, idx: u32) -> &'static Proto {
+    pub(crate) unsafe fn sibling(&'static self, idx: u32) -> &'static Proto {
         // SAFETY: a loaded proto lives in its module's `protos` at position
         // `self.index` (the verifier checks the numbering), so both offsets
         // stay inside that one allocation, which lives for ever.
@@ -277,14 +314,34 @@ fn unreachable_module() -> &'static Module {
     panic!("a function was used before its module was loaded")
 }
 
-/// A compiled file or REPL entry.
-pub struct Module {
-    /// The file name shown in errors (`script.snow`, `iex` entries: `repl`).
+/// Code on its way to the verifier: what the compiler and the blob reader
+/// (code from other nodes) build. Only `Module::load` turns it into a
+/// `Module`; no code outside this crate ever sees one.
+pub(crate) struct RawModule {
     pub file: Arc<str>,
     pub source: Arc<str>,
     pub protos: Vec<Proto>,
-    /// The session's function table for late-bound calls (REPL), if any.
     pub namespace: Option<&'static crate::vm::Namespace>,
+}
+
+/// A compiled file or REPL entry, verified and loaded for the rest of the
+/// program's life.
+///
+/// The type is the proof of verification: a `Module` exists only as the
+/// `&'static Module` that `Module::load` returns once `verify.rs` has
+/// accepted its code (its fields are crate-private; there is no other
+/// constructor). [`Fiber::new`](crate::vm::Fiber::new) takes one, and every
+/// [`Proto`] another crate can reach lives in one, so safe code outside this
+/// crate cannot hand unverified bytecode to the unchecked interpreter.
+///
+/// The crate documentation shows what this rules out.
+pub struct Module {
+    /// The file name shown in errors (`script.snow`, `iex` entries: `repl`).
+    pub(crate) file: Arc<str>,
+    pub(crate) source: Arc<str>,
+    pub(crate) protos: Vec<Proto>,
+    /// The session's function table for late-bound calls (REPL), if any.
+    pub(crate) namespace: Option<&'static crate::vm::Namespace>,
 }
 
 /// The file name of the library written in Snow (the stdlib's prelude).
@@ -297,10 +354,36 @@ impl Module {
         &*self.file == LIBRARY_FILE
     }
 
-    /// Verifies a module and loads it for the rest of the program's life.
-    pub fn load(module: Module) -> Result<&'static Module, crate::verify::VerifyError> {
-        crate::verify::verify(&module)?;
-        let m: &'static Module = Box::leak(Box::new(module));
+    /// The file name shown in errors (`script.snow`; REPL entries: `repl`).
+    pub fn file(&self) -> &Arc<str> {
+        &self.file
+    }
+
+    pub fn source(&self) -> &Arc<str> {
+        &self.source
+    }
+
+    /// The module's functions; function 0 is the top level.
+    pub fn protos(&self) -> &[Proto] {
+        &self.protos
+    }
+
+    /// The top level: function 0.
+    pub fn entry(&self) -> &Proto {
+        &self.protos[0]
+    }
+
+    /// The session's function table for late-bound calls (REPL), if any.
+    pub fn namespace(&self) -> Option<&'static crate::vm::Namespace> {
+        self.namespace
+    }
+
+    /// Verifies a module and loads it for the rest of the program's life:
+    /// the only way a `Module` comes to be.
+    pub(crate) fn load(raw: RawModule) -> Result<&'static Module, crate::verify::VerifyError> {
+        crate::verify::verify(&raw.protos)?;
+        let RawModule { file, source, protos, namespace } = raw;
+        let m: &'static Module = Box::leak(Box::new(Module { file, source, protos, namespace }));
         for p in &m.protos {
             let _ = p.module.set(m);
         }
@@ -308,8 +391,16 @@ impl Module {
     }
 }
 
-/// The `FunCode` behind a Snow function value.
-pub struct ProtoRef(pub &'static Proto);
+/// The `FunCode` behind a Snow function value. Made only by
+/// [`Proto::fun_code`], so it always points at a loaded (verified) function.
+pub struct ProtoRef(pub(crate) &'static Proto);
+
+impl ProtoRef {
+    /// The function this value runs.
+    pub fn proto(&self) -> &'static Proto {
+        self.0
+    }
+}
 
 impl FunCode for ProtoRef {
     fn arity(&self) -> usize {

@@ -9,19 +9,29 @@
 //! capture exactly what their function expects; and execution cannot run off
 //! the end of the code. Compiled code always passes; code that arrives from
 //! elsewhere (another node) must pass before it runs.
+//!
+//! That every module passed is enforced by type: only `Module::load` makes a
+//! `Module`, and only after this verifier accepted its code (see
+//! `bytecode.rs` and the crate documentation).
 
-use crate::bytecode::{Module, Op, Proto, Reg, NO_REG};
+use crate::bytecode::{Op, Proto, Reg, NO_REG};
 
 /// Why a module was rejected: the function, the instruction and the rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyError(pub String);
 
-pub fn verify(module: &Module) -> Result<(), VerifyError> {
-    for (i, p) in module.protos.iter().enumerate() {
+/// Checks the functions of one module (function 0 is its top level).
+/// `Module::load` calls it: a module that fails is never loaded, and a
+/// `Module` exists only once loaded, so nothing can run code that failed.
+pub(crate) fn verify(protos: &[Proto]) -> Result<(), VerifyError> {
+    if protos.is_empty() {
+        return Err(VerifyError("a module without functions (function 0 is its top level)".into()));
+    }
+    for (i, p) in protos.iter().enumerate() {
         if p.index as usize != i {
             return Err(VerifyError(format!("{}/{}: numbered {} but at {i}", p.name, p.arity, p.index)));
         }
-        verify_proto(p, &module.protos)?;
+        verify_proto(p, protos)?;
     }
     Ok(())
 }

@@ -82,8 +82,8 @@ fn tail_calls_reuse_the_frame() {
 #[test]
 fn closures_capture_only_what_they_mention() {
     let unit = compile_src("let a = 1\nlet b = 2\nlet f = fn x -> x + a end\n").expect("compiles");
-    let lambda = unit.module.protos.iter().find(|p| p.name == "fn").expect("the lambda");
-    assert_eq!(lambda.ncaptured, 1);
+    let lambda = unit.module.protos().iter().find(|p| p.name() == "fn").expect("the lambda");
+    assert_eq!(lambda.ncaptured(), 1);
 }
 
 // ---- robustness ------------------------------------------------------------

@@ -11,7 +11,7 @@ use snow_lang::vm::{report, Arity, Builtin, BuiltinImpl, BuiltinTable, Fiber, Na
 use snow_lang::wire::{install_fun_codec, load_blob, write_blob, MAX_NESTING};
 use snow_runtime::dist::etf::{self, DecodeError, EncodeError};
 use snow_runtime::inspect::inspect;
-use snow_runtime::{Runtime, Term};
+use snow_runtime::{Fun, Runtime, Term};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -66,8 +66,8 @@ fn repl(ns: &'static Namespace, src: &str) -> Term {
     for (name, arity, proto) in &unit.functions {
         ns.define(snow_runtime::Atom::new(name), *arity, proto);
     }
-    match run(Fiber::new(unit.entry, Vec::new())) {
-        Ok(Term::Tuple(t)) if !t.is_empty() => t[0].clone(),
+    match run(Fiber::new(unit.module, Vec::new())) {
+        Ok(Term::Tuple(ref t)) if !t.is_empty() => t[0].clone(),
         other => panic!("entry gave {other:?}"),
     }
 }
@@ -97,9 +97,15 @@ fn named(unit: &Unit, name: &str) -> &'static Proto {
     unit.functions.iter().find(|(n, _, _)| n == name).map(|f| f.2).expect("function defined")
 }
 
+/// A fiber that calls the named function `p` (no captures) with `args`.
+fn start(p: &'static Proto, args: Vec<Term>) -> Fiber {
+    let fun = Term::Fun(Arc::new(Fun { code: p.fun_code(), env: Box::new([]) }));
+    Fiber::for_fun(&fun, args).unwrap_or_else(|e| panic!("{}", e.describe()))
+}
+
 fn proto_of(fun: &Term) -> &'static Proto {
     match fun {
-        Term::Fun(f) => f.code.as_any().downcast_ref::<ProtoRef>().expect("a Snow function").0,
+        Term::Fun(f) => f.code.as_any().downcast_ref::<ProtoRef>().expect("a Snow function").proto(),
         other => panic!("not a function: {other:?}"),
     }
 }
@@ -160,7 +166,7 @@ fn script_unit() -> &'static Unit {
 }
 
 fn make(base: i64, label: &str) -> Term {
-    run(Fiber::new(named(script_unit(), "make"), vec![int(base), Term::str(label)])).expect("make runs")
+    run(start(named(script_unit(), "make"), vec![int(base), Term::str(label)])).expect("make runs")
 }
 
 #[test]
@@ -175,13 +181,13 @@ fn a_script_closure_runs_from_its_decoded_copy() {
 
     // The loaded module is the compiled one: same file, source and code.
     let (a, b) = (proto_of(&f).module(), proto_of(&g).module());
-    assert_eq!((&*a.file, &*a.source), (&*b.file, &*b.source));
+    assert_eq!((a.file(), a.source()), (b.file(), b.source()));
     assert_eq!(snow_lang::disasm::disassemble(a), snow_lang::disasm::disassemble(b));
 }
 
 #[test]
 fn a_crash_in_a_decoded_function_reports_its_source_line() {
-    let f = run(Fiber::new(named(script_unit(), "crasher"), vec![])).expect("crasher runs");
+    let f = run(start(named(script_unit(), "crasher"), vec![])).expect("crasher runs");
     let g = round_trip(&f);
     let report = call(&g, vec![int(0)]).expect_err("10 / 0 raises");
     assert!(report.contains("(badarith)"), "{report}");
@@ -203,8 +209,8 @@ fn a_repl_closure_takes_its_namespace_functions_along() {
             setup(),
             Mode::Repl { bindings: &[], namespace: ns },
         );
-        let wrap = match run(Fiber::new(unit.entry, vec![])) {
-            Ok(Term::Tuple(t)) => t[0].clone(),
+        let wrap = match run(Fiber::new(unit.module, vec![])) {
+            Ok(Term::Tuple(ref t)) => t[0].clone(),
             other => panic!("{other:?}"),
         };
         call(&wrap, vec![f.clone()]).expect("wrap runs")
@@ -230,7 +236,7 @@ fn a_repl_closure_takes_its_namespace_functions_along() {
     let nested2 = etf::decode(&nested_bytes).expect("decodes").0;
     assert_eq!(call(&nested2, vec![int(3)]), Ok(int(2 * expected)));
     // The copy's namespace is its own.
-    let copy_ns = proto_of(&f2).module().namespace.expect("a namespace");
+    let copy_ns = proto_of(&f2).module().namespace().expect("a namespace");
     assert!(!std::ptr::eq(copy_ns, ns));
     assert_eq!(copy_ns.names(), vec![("bump".to_string(), 1), ("scale".to_string(), 1)]);
 }
@@ -242,17 +248,17 @@ fn deeply_nested_functions_are_refused_not_overflowed() {
     let hold = named(&unit, "hold");
     let mut v = int(0);
     for _ in 0..MAX_NESTING {
-        v = run(Fiber::new(hold, vec![v])).expect("hold runs");
+        v = run(start(hold, vec![v])).expect("hold runs");
     }
     let back = round_trip(&v);
     assert!(matches!(back, Term::Fun(_)));
-    let too_deep = run(Fiber::new(hold, vec![v])).expect("hold runs");
+    let too_deep = run(start(hold, vec![v])).expect("hold runs");
     assert!(matches!(etf::encode(&too_deep), Err(EncodeError::Fun(_))));
 
     // The same nesting built by hand, past the limit: a clean error on a
     // small stack.
     let blob = write_blob(unit.module, setup()).expect("blob");
-    let index = unit.module.protos.iter().position(|p| p.ncaptured == 1).expect("the lambda") as u32;
+    let index = unit.module.protos().iter().position(|p| p.ncaptured() == 1).expect("the lambda") as u32;
     let mut bytes = vec![97, 0];
     for _ in 0..=MAX_NESTING {
         bytes = new_fun_ext(0, index, &blob, &[bytes]);
@@ -277,7 +283,7 @@ fn the_same_code_loads_once() {
     assert_eq!(call(&g2, vec![int(1)]).map(|t| inspect(&t)), Ok("(\"b\", 17)".to_string()));
 
     // Another function of the same module travels with the same blob.
-    let crasher = run(Fiber::new(named(script_unit(), "crasher"), vec![])).expect("runs");
+    let crasher = run(start(named(script_unit(), "crasher"), vec![])).expect("runs");
     assert!(std::ptr::eq(proto_of(&round_trip(&crasher)).module(), proto_of(&g1).module()));
 
     let bytes = etf::encode(&f1).expect("encodes");
@@ -363,12 +369,12 @@ fn calling_an_erlang_fun_raises_badfun() {
     assert!(direct.contains("(badfun)") && direct.contains("erl_eval.42.3316493/1"), "{direct}");
 
     // From Snow code: an error report, not a crash of the VM.
-    let report = run(Fiber::new(named(script_unit(), "apply"), vec![erl])).expect_err("raises");
+    let report = run(start(named(script_unit(), "apply"), vec![erl])).expect_err("raises");
     assert!(report.contains("(badfun) #Function<erl_eval.42.3316493/1> came from another language"), "{report}");
     assert!(report.contains("fn apply(g) = g(1)"), "{report}");
 
     let (export, _) = etf::decode(ERL_EXPORTS[0]).expect("decodes");
-    let report = run(Fiber::new(named(script_unit(), "apply"), vec![export])).expect_err("raises");
+    let report = run(start(named(script_unit(), "apply"), vec![export])).expect_err("raises");
     assert!(report.contains("(badfun) #Function<lists:map/2>"), "{report}");
 }
 
@@ -393,9 +399,9 @@ fn built_ins_are_named_not_numbered() {
     let blob = write_blob(unit.module, &a).expect("blob");
     let loaded = load_blob(&blob, &b).expect("loads against another order");
     let names = |m: &Module, t: &BuiltinTable| -> Vec<String> {
-        m.protos
+        m.protos()
             .iter()
-            .flat_map(|p| p.code.iter())
+            .flat_map(|p| p.code().iter())
             .filter_map(|op| match op {
                 Op::CallBuiltin { id, .. } => t.get(*id).map(|b| format!("{}.{}", b.module, b.name)),
                 _ => None,
@@ -409,43 +415,84 @@ fn built_ins_are_named_not_numbered() {
 
 // ---- verification ---------------------------------------------------------------
 
-/// A one-function module of `code`, not verified: what a hostile peer
-/// could send.
-fn raw_module(code: Vec<Op>, nregs: u16, source: &str) -> Module {
-    let mut p = Proto::new("bad".into(), 1, 0);
-    p.nregs = nregs;
-    p.spans = vec![0..0; code.len()];
-    p.code = code;
-    Module { file: Arc::from("evil.snow"), source: Arc::from(source), protos: vec![p], namespace: None }
+// Opcodes of the blob format (`op_table!` in `wire/blob.rs`).
+const CONST: u8 = 0;
+const MOVE: u8 = 3;
+const ADD_IMM: u8 = 8;
+const JUMP: u8 = 24;
+const RETURN: u8 = 56;
+
+/// The blob of one module holding one function `bad/1` of `nregs`
+/// registers, no constants, and `code` (each instruction its opcode and
+/// operands, all below 128, so one byte each; spans `spans`, one per
+/// instruction): what a hostile peer could send. Such code cannot be made
+/// as a `Proto` outside `snow-lang`, so it is written as bytes, following
+/// the layout in `wire/blob.rs`.
+fn raw_blob(code: &[&[u8]], nregs: u8, source: &str, spans: &[(u8, u8)]) -> Vec<u8> {
+    assert!(source.len() < 128 && code.len() < 128 && spans.len() == code.len());
+    let mut b = b"SNWC".to_vec();
+    b.push(snow_lang::wire::BLOB_VERSION);
+    b.push(0); // built-ins
+    b.push(0); // namespaces
+    b.push(1); // modules
+    b.push(9);
+    b.extend_from_slice(b"evil.snow");
+    b.push(source.len() as u8);
+    b.extend_from_slice(source.as_bytes());
+    b.push(0); // no namespace
+    b.push(1); // functions
+    b.extend_from_slice(&[3, b'b', b'a', b'd', 1, 0, nregs]); // name, arity, captured, registers
+    b.push(0); // constants
+    b.push(code.len() as u8);
+    for op in code {
+        b.extend_from_slice(op);
+    }
+    for &(start, len) in spans {
+        b.extend_from_slice(&[start, len]);
+    }
+    b.push(0); // namespace entries
+    b
 }
 
-fn decode_module(m: &Module) -> Result<Term, DecodeError> {
-    let blob = write_blob(m, setup()).expect("blob");
-    decode_fun_ext(&new_fun_ext(1, 0, &blob, &[]))
+fn unspanned(code: &[&[u8]], nregs: u8) -> Vec<u8> {
+    raw_blob(code, nregs, "", &vec![(0, 0); code.len()])
+}
+
+fn decode_blob(blob: &[u8]) -> Result<Term, DecodeError> {
+    decode_fun_ext(&new_fun_ext(1, 0, blob, &[]))
 }
 
 #[test]
 fn code_that_fails_verification_is_a_decode_error() {
     let rejected = Err(DecodeError::Invalid("Snow code failed bytecode verification"));
-    let register_out_of_range = raw_module(vec![Op::Move { dst: 5, src: 0 }, Op::Return { src: 0 }], 1, "");
-    assert_eq!(decode_module(&register_out_of_range).map(|t| inspect(&t)), rejected);
-    let jump_out_of_bounds = raw_module(vec![Op::Jump { target: 9 }], 1, "");
-    assert_eq!(decode_module(&jump_out_of_bounds).map(|t| inspect(&t)), rejected);
-    let falls_off_the_end = raw_module(vec![Op::Move { dst: 0, src: 0 }], 1, "");
-    assert_eq!(decode_module(&falls_off_the_end).map(|t| inspect(&t)), rejected);
-    let const_out_of_range = raw_module(vec![Op::Const { dst: 0, k: 3 }, Op::Return { src: 0 }], 1, "");
-    assert_eq!(decode_module(&const_out_of_range).map(|t| inspect(&t)), rejected);
+    let register_out_of_range = unspanned(&[&[MOVE, 5, 0], &[RETURN, 0]], 1);
+    assert_eq!(decode_blob(&register_out_of_range).map(|t| inspect(&t)), rejected);
+    let jump_out_of_bounds = unspanned(&[&[JUMP, 9]], 1);
+    assert_eq!(decode_blob(&jump_out_of_bounds).map(|t| inspect(&t)), rejected);
+    let falls_off_the_end = unspanned(&[&[MOVE, 0, 0]], 1);
+    assert_eq!(decode_blob(&falls_off_the_end).map(|t| inspect(&t)), rejected);
+    let const_out_of_range = unspanned(&[&[CONST, 0, 3], &[RETURN, 0]], 1);
+    assert_eq!(decode_blob(&const_out_of_range).map(|t| inspect(&t)), rejected);
+    let no_code = unspanned(&[], 1);
+    assert_eq!(decode_blob(&no_code).map(|t| inspect(&t)), rejected);
+    // A module must have its top level, function 0.
+    let no_function = [b"SNWC".as_slice(), &[snow_lang::wire::BLOB_VERSION, 0, 0, 1, 9], b"evil.snow", &[0, 0, 0, 0]].concat();
+    assert_eq!(load_blob(&no_function, setup()).err(), rejected.clone().err());
 
-    // The same module, valid: loads and runs.
-    let fine = raw_module(vec![Op::AddImm { dst: 0, a: 0, imm: 1 }, Op::Return { src: 0 }], 1, "");
-    let f = decode_module(&fine).expect("valid code loads");
+    // The same module, valid (R0 + 1; the immediate zigzag-encoded): loads
+    // and runs, and this side writes it back byte for byte, so the bytes
+    // above follow the format.
+    let fine = unspanned(&[&[ADD_IMM, 0, 0, 2], &[RETURN, 0]], 1);
+    let f = decode_blob(&fine).expect("valid code loads");
     assert_eq!(call(&f, vec![int(41)]), Ok(int(42)));
+    assert_eq!(write_blob(proto_of(&f).module(), setup()).expect("blob"), fine);
 }
 
 #[test]
 fn a_function_that_does_not_match_its_frame_is_refused() {
-    let fine = raw_module(vec![Op::Return { src: 0 }], 1, "");
-    let blob = write_blob(&fine, setup()).expect("blob");
+    setup();
+    let blob = unspanned(&[&[RETURN, 0]], 1);
+    assert!(load_blob(&blob, setup()).is_ok());
     let wrong_arity = new_fun_ext(2, 0, &blob, &[]);
     let extra_capture = new_fun_ext(1, 0, &blob, &[vec![97, 1]]);
     let no_such_function = new_fun_ext(1, 7, &blob, &[]);
@@ -454,14 +501,11 @@ fn a_function_that_does_not_match_its_frame_is_refused() {
     }
     // Spans must lie inside the source, on character boundaries (error
     // reports slice it). The writer clamps them; a peer may not.
-    let mut m = raw_module(vec![Op::Return { src: 0 }], 1, "é");
-    m.protos[0].spans = vec![std::ops::Range { start: 0, end: 2 }];
-    let mut blob = write_blob(&m, setup()).expect("blob");
-    let n = blob.len();
-    assert_eq!(blob[n - 3..], [0, 2, 0], "the blob ends with the span (start, length) and no namespace entries");
-    assert!(load_blob(&blob, setup()).is_ok());
-    blob[n - 3] = 1;
-    assert_eq!(load_blob(&blob, setup()).err(), Some(DecodeError::Invalid("span outside the source")));
+    assert!(load_blob(&raw_blob(&[&[RETURN, 0]], 1, "é", &[(0, 2)]), setup()).is_ok());
+    for outside in [(1, 2), (1, 1), (0, 3)] {
+        let blob = raw_blob(&[&[RETURN, 0]], 1, "é", &[outside]);
+        assert_eq!(load_blob(&blob, setup()).err(), Some(DecodeError::Invalid("span outside the source")), "{outside:?}");
+    }
 }
 
 // ---- hostile bytes -----------------------------------------------------------------

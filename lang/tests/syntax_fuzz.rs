@@ -191,6 +191,113 @@ proptest! {
     }
 }
 
+/// Pieces that open nested constructs, each of which a parser that
+/// backtracks could read twice (and so `2^n` times for `n` nested ones),
+/// and what closes each.
+const NESTING: &[(&str, &str)] = &[
+    ("f(", ")"),
+    ("M.f(", ")"),
+    ("f(a)(", ")"),
+    ("f.(", ")"),
+    ("(", ")"),
+    ("(a, ", ")"),
+    ("(a; ", ")"),
+    ("[", "]"),
+    ("[x | ", "]"),
+    ("%{", " => 1}"),
+    ("%{a: ", "}"),
+    ("%{m | a => ", "}"),
+    ("\"a${", "}\""),
+    ("\"a${f(", ")}\""),
+    ("fn x do ", " end"),
+    ("fn x do\n", "\nend"),
+    ("fn(x) -> ", " end"),
+    ("fn\n a -> 1\n b when ", " -> 2\nend"),
+    ("fn\n a -> 1\n b when (", ") -> 2\nend"),
+    ("if x do ", " end"),
+    ("if x do 1 else if ", " do 2 end"),
+    ("if x do 1 else ", " end"),
+    ("case x do\n a -> ", "\nend"),
+    ("case x do\n a -> 1\n b when ", " -> 2\nend"),
+    ("case x do\n a -> 1\n b when (", ") -> 2\nend"),
+    ("cond do\n x -> ", "\nend"),
+    ("receive do after ", " -> 1 end"),
+    ("for x in y do ", " end"),
+    ("fn f(x) do\n", "\nend"),
+    ("let x = ", ""),
+    ("x |> f(", ")"),
+    ("f(&g/1, ", ")"),
+];
+
+/// Odd pieces to end with.
+const ENDINGS: &[&str] =
+    &["", "", "", ")", "]", "}", " end", "\nend", " -> 2\n", "\n", "a, ", "; ", " do ", "\""];
+
+/// Up to 50 nested openers, the innermost `closed` of them closed, then an
+/// odd piece.
+fn nesting() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(prop::sample::select(NESTING), 0..50),
+        any::<prop::sample::Index>(),
+        prop::sample::select(ENDINGS),
+    )
+        .prop_map(|(pieces, closed, ending)| {
+            let closed = closed.index(pieces.len() + 1);
+            let open: String = pieces.iter().map(|(open, _)| *open).collect();
+            let close: String = pieces.iter().rev().take(closed).map(|(_, close)| *close).collect();
+            format!("{open}x{close}{ending}")
+        })
+}
+
+/// Openers, closers and odd pieces in any order.
+fn nesting_soup() -> impl Strategy<Value = String> {
+    let pieces: Vec<&str> = NESTING
+        .iter()
+        .flat_map(|(open, close)| [*open, *close])
+        .chain(ENDINGS.iter().copied())
+        .collect();
+    prop::collection::vec(prop::sample::select(pieces), 0..100).prop_map(|pieces| pieces.concat())
+}
+
+/// Checks `src` on a thread of its own, failing if that takes more than a
+/// few seconds (it takes a millisecond or so): rather than hang the test
+/// when parsing goes exponential.
+fn check_quickly(src: String) {
+    let limit = std::time::Duration::from_secs(if cfg!(debug_assertions) { 60 } else { 5 });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shown = src.clone();
+    std::thread::spawn(move || {
+        check(&src);
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{shown:?} took more than {limit:?} to parse")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("{shown:?}: check failed"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        max_shrink_time: 60_000,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn nesting_parses_quickly(src in nesting()) {
+        check_quickly(src);
+    }
+
+    #[test]
+    fn nesting_soup_parses_quickly(src in nesting_soup()) {
+        check_quickly(src);
+    }
+}
+
 #[test]
 fn hundred_thousand_open_parens() {
     on_small_stack(|| {

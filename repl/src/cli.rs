@@ -48,6 +48,9 @@ pub struct NodeOpts {
     /// Net tick time in ms: a peer silent this long is declared down (default 4000)
     #[arg(long = "net-tick", value_name = "MS", global = true)]
     pub net_tick: Option<u64>,
+    /// Bytes queued for one node past which a process sending to it is suspended until the queue drains (default 1048576, or SNOW_DIST_BUF_BUSY_LIMIT; at least 1024)
+    #[arg(long = "dist-buf-busy-limit", value_name = "BYTES", global = true)]
+    pub dist_buf_busy_limit: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,13 +63,19 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
-    /// Run as a peer node (started by `Node.start_peer`): serve until stdin closes
+    /// Run as a peer node (started by `Node.start_peer`): the first line of stdin is the cookie; serve until stdin closes
     #[command(hide = true)]
     Peer,
     /// Run the Erlang port mapper daemon (EPMD), compatible with `erl` and `epmd -names`
     #[command(long_about = "Run the Erlang port mapper daemon (EPMD), compatible with `erl` and `epmd -names`.\n\n\
         Listens on 127.0.0.1 (environment SNOW_EPMD_ADDR=IP to change; the real epmd listens on every interface) \
-        at --port, else ERL_EPMD_PORT, else 4369. Runs in the foreground unless --daemon.")]
+        at --port, else ERL_EPMD_PORT, else 4369. Runs in the foreground unless --daemon.\n\n\
+        A registration lasts as long as its connection. One thread serves every connection, so a held \
+        registration costs one file descriptor: the open-file limit is raised to its hard limit at start, and \
+        names are limited to --max-names (65536) and what that limit allows; past it, registering fails with \
+        an error (\"registration table is full\"). Other connections never count against the names: they are \
+        closed if they have not sent their request within --request-timeout, and past 1024 of them the \
+        oldest is closed.")]
     Epmd {
         /// TCP port (default: ERL_EPMD_PORT, else 4369)
         #[arg(long)]
@@ -74,5 +83,11 @@ pub enum Command {
         /// Detach: start the daemon in its own process group, wait until it answers, print its pid, exit
         #[arg(long)]
         daemon: bool,
+        /// Most names registered at once; past it, registering fails with an error (default 65536, lowered to fit the open-file limit)
+        #[arg(long, value_name = "N")]
+        max_names: Option<usize>,
+        /// Milliseconds a client has to send its request before it is closed (default 5000)
+        #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+        request_timeout: Option<u64>,
     },
 }

@@ -21,8 +21,8 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    if let Some(cli::Command::Epmd { port, daemon }) = cli.command {
-        return epmd::main(port, daemon);
+    if let Some(cli::Command::Epmd { port, daemon, max_names, request_timeout }) = cli.command {
+        return epmd::main(port, daemon, max_names, request_timeout);
     }
     if let Some(file) = cli.disasm {
         return run::disasm_file(&file);

@@ -1,9 +1,9 @@
 //! The `snow` command. All of it lives in the library; this is the door.
 
-/// The command runs on a thread with a large stack (committed only as it is
-/// touched): printing or dropping a deeply nested value the REPL got back
-/// recurses in Rust.
-const MAIN_STACK: usize = 1 << 30;
+/// The command runs on a thread of a known stack size, whatever `ulimit -s`
+/// says: compiling recurses on the tree (bounded by the parser's depth
+/// limit); nothing done with a value recurses with its depth.
+const MAIN_STACK: usize = snow_runtime::SCHEDULER_STACK;
 
 fn main() {
     let args = std::env::args_os().collect();

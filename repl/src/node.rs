@@ -1,5 +1,6 @@
-//! `--name` / `--sname` / `--cookie` / `--net-tick`: making the program a
-//! node, and `snow peer`, the process behind `Node.start_peer`.
+//! `--name` / `--sname` / `--cookie` / `--net-tick` / `--dist-buf-busy-limit`:
+//! making the program a node, and `snow peer`, the process behind
+//! `Node.start_peer`.
 
 use crate::cli::NodeOpts;
 use snow_runtime::dist::{self, names, Distribution};
@@ -20,6 +21,10 @@ impl Plan {
                 return Err(format!("--net-tick must be at least {} ms", dist::connection::MIN_NET_TICK_MS));
             }
             dist::set_net_tick(ms);
+        }
+        if let Some(bytes) = &o.dist_buf_busy_limit {
+            let bytes = dist::connection::parse_busy_limit(bytes).map_err(|e| format!("--dist-buf-busy-limit: {e}"))?;
+            dist::connection::set_busy_limit(bytes);
         }
         let name = match (&o.name, &o.sname) {
             (Some(n), _) => {
@@ -66,13 +71,24 @@ pub fn install() {
     snow_lang::wire::install_fun_codec();
 }
 
-/// `snow peer --name N --cookie C`: a node with no program of its own; it
-/// serves spawn requests and messages until its stdin (a pipe from the
-/// node that started it) closes.
+/// `snow peer --name N`: a node with no program of its own. The first line
+/// of its stdin (a pipe from the node that started it) is its cookie, so no
+/// other user sees it in `ps`; it then serves spawn requests and messages
+/// until that pipe closes.
 pub fn peer_main(plan: &Plan) -> i32 {
     if plan.name.is_none() {
         eprintln!("snow: peer needs --name");
         return 2;
+    }
+    let mut plan = plan.clone();
+    if plan.cookie.is_none() {
+        match read_cookie_line(&mut std::io::stdin().lock()) {
+            Ok(c) => plan.cookie = Some(c),
+            Err(e) => {
+                eprintln!("snow: peer: {e}");
+                return 2;
+            }
+        }
     }
     // Our stdout is the terminal of the node that started us, which shows
     // the crash reports of the processes it spawned here already.
@@ -86,4 +102,47 @@ pub fn peer_main(plan: &Plan) -> i32 {
     let mut stdin = std::io::stdin();
     while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
     0
+}
+
+/// The longest cookie line a peer accepts (Erlang cookies are atoms: 255
+/// characters at most, up to 4 bytes each).
+const MAX_COOKIE_LINE: u64 = 1024;
+
+/// Reads the cookie, the first line of `input`, byte by byte so that
+/// nothing after it is consumed.
+fn read_cookie_line(input: &mut impl Read) -> Result<String, String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match input.read(&mut byte) {
+            Ok(0) => return Err("stdin closed before the cookie arrived".into()),
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) if line.len() as u64 >= MAX_COOKIE_LINE => return Err("the cookie line on stdin is too long".into()),
+            Ok(_) => line.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("cannot read the cookie from stdin: {e}")),
+        }
+    }
+    let cookie = String::from_utf8(line).map_err(|_| "the cookie on stdin is not UTF-8".to_string())?;
+    let cookie = cookie.trim().to_string();
+    if cookie.is_empty() {
+        return Err("the cookie on stdin is empty".into());
+    }
+    Ok(cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_cookie_line;
+
+    #[test]
+    fn the_cookie_is_the_first_line_and_nothing_more_is_read() {
+        let mut input: &[u8] = b"monster\nrest";
+        assert_eq!(read_cookie_line(&mut input).as_deref(), Ok("monster"));
+        assert_eq!(input, b"rest");
+        assert!(read_cookie_line(&mut &b""[..]).is_err());
+        assert!(read_cookie_line(&mut &b"\n"[..]).is_err());
+        assert!(read_cookie_line(&mut &b"no newline"[..]).is_err());
+        assert!(read_cookie_line(&mut &vec![b'x'; 5000][..]).is_err());
+    }
 }

@@ -69,7 +69,7 @@ pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan) -> i32 
     }
     let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
     let slot = outcome.clone();
-    let fiber = Fiber::new(unit.entry, Vec::new()).on_finish(Box::new(move |o: &Outcome| {
+    let fiber = Fiber::new(unit.module, Vec::new()).on_finish(Box::new(move |o: &Outcome| {
         let copy = match o {
             Outcome::Returned(v) => Outcome::Returned(v.clone()),
             Outcome::Raised(f) => Outcome::Raised(f.clone()),

@@ -184,13 +184,13 @@ impl Session {
         }
         let args: Vec<Term> = self.bindings.iter().map(|(_, v)| v.clone()).collect();
         let (reply_tx, reply_rx) = unbounded();
-        let request = Request { entry: unit.entry, args, reply: reply_tx };
+        let request = Request { module: unit.module, args, reply: reply_tx };
         if self.shell.requests.send(request).is_err() {
             return self.restart_shell();
         }
         self.rt.wake(self.shell.pid);
         match reply_rx.recv() {
-            Ok(Reply::Value(Term::Tuple(t))) if !t.is_empty() => {
+            Ok(Reply::Value(Term::Tuple(ref t))) if !t.is_empty() => {
                 let mut next: Vec<(String, Term)> = Vec::with_capacity(unit.exports.len());
                 for (name, value) in unit.exports.iter().zip(t.iter().skip(1)) {
                     next.push((name.clone(), value.clone()));

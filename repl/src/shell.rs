@@ -11,15 +11,16 @@
 //! `receive` or a sleep that did not take them) and when an entry ends.
 
 use crossbeam_channel::{Receiver, Sender};
-use snow_lang::bytecode::Proto;
+use snow_lang::bytecode::Module;
 use snow_lang::vm::{ExcKind, Fault, Fiber, Outcome};
 use snow_runtime::{Behaviour, Cx, Pid, Slice, Term};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// An entry to evaluate: the compiled top level and the session's bindings.
+/// An entry to evaluate: the compiled (verified, loaded) module, whose top
+/// level takes the session's bindings.
 pub struct Request {
-    pub entry: &'static Proto,
+    pub module: &'static Module,
     pub args: Vec<Term>,
     pub reply: Sender<Reply>,
 }
@@ -104,7 +105,7 @@ impl Behaviour for ShellBehaviour {
                         let hook_reply = req.reply.clone();
                         let feed = self.feed.lock().clone();
                         let exited = self.exited.clone();
-                        let fiber = Fiber::new(req.entry, req.args).on_finish(Box::new(move |o: &Outcome| {
+                        let fiber = Fiber::new(req.module, req.args).on_finish(Box::new(move |o: &Outcome| {
                             if let Some(feed) = feed {
                                 feed.entry_done();
                             }

@@ -6,6 +6,8 @@
 
 use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// An interned name. Two atoms are equal exactly when their texts are.
@@ -15,6 +17,43 @@ pub struct Atom(u32);
 /// How many atoms [`Atom::try_new`] lets the table hold (the BEAM's default
 /// `+t` limit). [`Atom::new`], for names the program itself makes, ignores it.
 pub const MAX_ATOMS: usize = 1 << 20;
+
+/// How many new atoms one peer connection may add to the table (names it
+/// sends that did not exist yet). Erlang nodes send a few hundred (module,
+/// function and node names, tags); a peer past this one is closed.
+pub const PEER_NEW_ATOMS: usize = 50_000;
+
+/// How many new atoms all peers together may add: past it, the peer that
+/// asks for one more is closed, and the rest of the table stays for the
+/// program's own atoms.
+pub const NETWORK_NEW_ATOMS: usize = 200_000;
+
+/// New atoms made so far from the network, all peers together.
+static NETWORK_MADE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// New atoms this thread may still make for a peer (`None`: this thread
+    /// does not read from a peer). Each connection has its own reader
+    /// thread, so this is a per-connection allowance.
+    static PEER_ALLOWANCE: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Why [`Atom::try_from_peer`] refused a new atom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtomRefused {
+    /// The table holds [`MAX_ATOMS`].
+    TableFull,
+    /// This peer connection made [`PEER_NEW_ATOMS`] already.
+    PeerAllowance,
+    /// All peers together made [`NETWORK_NEW_ATOMS`] already.
+    NetworkAllowance,
+}
+
+/// Makes this thread a peer's reader: from now on, new atoms decoded here
+/// count against one allowance of [`PEER_NEW_ATOMS`].
+pub fn read_for_one_peer() {
+    PEER_ALLOWANCE.with(|a| a.set(Some(PEER_NEW_ATOMS)));
+}
 
 struct AtomTable {
     names: Vec<&'static str>,
@@ -107,6 +146,35 @@ impl Atom {
         t.names.push(text);
         t.index.insert(text, i);
         Some(Atom(i))
+    }
+
+    /// Like [`Atom::try_new`], for a name a peer sent: on a peer's reader
+    /// thread (see [`read_for_one_peer`]) a *new* atom also counts against
+    /// that connection's allowance and the network's.
+    pub fn try_from_peer(name: &str) -> Result<Atom, AtomRefused> {
+        if let Some(a) = Atom::existing(name) {
+            return Ok(a);
+        }
+        let Some(left) = PEER_ALLOWANCE.with(Cell::get) else {
+            return Atom::try_new(name).ok_or(AtomRefused::TableFull);
+        };
+        if left == 0 {
+            return Err(AtomRefused::PeerAllowance);
+        }
+        if NETWORK_MADE.fetch_add(1, Ordering::Relaxed) >= NETWORK_NEW_ATOMS {
+            NETWORK_MADE.fetch_sub(1, Ordering::Relaxed);
+            return Err(AtomRefused::NetworkAllowance);
+        }
+        let before = table().read().names.len();
+        let atom = Atom::try_new(name).ok_or(AtomRefused::TableFull)?;
+        // Another thread may have made the same atom meanwhile: count only
+        // what this call added.
+        if table().read().names.len() > before && atom.index() as usize >= before {
+            PEER_ALLOWANCE.with(|a| a.set(Some(left - 1)));
+        } else {
+            NETWORK_MADE.fetch_sub(1, Ordering::Relaxed);
+        }
+        Ok(atom)
     }
 
     /// The atom named `name` if it already exists (never interns: safe for

@@ -68,6 +68,16 @@ impl<'a> Cx<'a> {
         self.rt.deliver(Some(self.pid), to, Signal::Message(msg));
     }
 
+    /// Whether a message this slice sent to another node found that
+    /// connection's queue busy (over the busy limit): the message is
+    /// queued, and the process will be suspended when its slice ends until
+    /// the queue drains, as Erlang suspends a sender on a busy distribution
+    /// port. A behaviour should end its slice (`Slice::Yield`) right after
+    /// such a send, before doing anything else.
+    pub fn busy(&self) -> bool {
+        crate::dist::connection::busy_pending()
+    }
+
     /// Sends to a registered name; `Err(Badarg)` when nobody has it.
     pub fn send_named(&mut self, name: Atom, msg: Term) -> Result<(), SignalError> {
         let to = self.rt.whereis(name).ok_or(SignalError::Badarg)?;

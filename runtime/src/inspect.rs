@@ -19,7 +19,65 @@ pub fn display(term: &Term) -> String {
     }
 }
 
+/// Writes `term` as `inspect` shows it. A loop over an explicit worklist,
+/// not recursion: a term nested millions deep prints as well as a flat one.
 pub fn write_term(out: &mut String, term: &Term) {
+    let mut work: Vec<Work<'_>> = vec![Work::Term(term)];
+    while let Some(w) = work.pop() {
+        match w {
+            Work::Text(t) => out.push_str(t),
+            Work::Term(t) => write_one(out, t, &mut work),
+            Work::ListRest(cur) => match cur {
+                Term::Cons(c) => {
+                    out.push_str(", ");
+                    work.push(Work::ListRest(&c.tail));
+                    work.push(Work::Term(&c.head));
+                }
+                Term::Nil => out.push(']'),
+                improper => {
+                    out.push_str(" | ");
+                    work.push(Work::Text("]"));
+                    work.push(Work::Term(improper));
+                }
+            },
+            Work::Items(items, i) => {
+                if i < items.len() {
+                    out.push_str(", ");
+                    work.push(Work::Items(items, i + 1));
+                    work.push(Work::Term(&items[i]));
+                } else {
+                    out.push_str(if items.len() == 1 { ",)" } else { ")" });
+                }
+            }
+            Work::Entries(entries, i) => {
+                if let Some((k, v)) = entries.get(i) {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    work.push(Work::Entries(entries, i + 1));
+                    work.push(Work::Term(v));
+                    work.push(Work::Text(" => "));
+                    work.push(Work::Term(k));
+                } else {
+                    out.push('}');
+                }
+            }
+        }
+    }
+}
+
+/// What is left to print of the terms being printed.
+enum Work<'a> {
+    Term(&'a Term),
+    Text(&'static str),
+    /// A list after its first element: `, next...` or `]`.
+    ListRest(&'a Term),
+    /// A tuple from element `i` on (elements before it are written).
+    Items(&'a [Term], usize),
+    Entries(Vec<&'a (Term, Term)>, usize),
+}
+
+fn write_one<'a>(out: &mut String, term: &'a Term, work: &mut Vec<Work<'a>>) {
     match term {
         Term::Int(i) => {
             let _ = write!(out, "{i}");
@@ -28,54 +86,24 @@ pub fn write_term(out: &mut String, term: &Term) {
         Term::Atom(a) => write_atom(out, *a),
         Term::Str(s) => write_string_literal(out, s),
         Term::Nil => out.push_str("[]"),
-        Term::Cons(_) => {
+        Term::Cons(c) => {
             out.push('[');
-            let mut cur = term;
-            let mut first = true;
-            loop {
-                match cur {
-                    Term::Cons(c) => {
-                        if !first {
-                            out.push_str(", ");
-                        }
-                        first = false;
-                        write_term(out, &c.head);
-                        cur = &c.tail;
-                    }
-                    Term::Nil => break,
-                    improper => {
-                        out.push_str(" | ");
-                        write_term(out, improper);
-                        break;
-                    }
-                }
-            }
-            out.push(']');
+            work.push(Work::ListRest(&c.tail));
+            work.push(Work::Term(&c.head));
         }
         Term::Tuple(items) => {
             out.push('(');
-            for (i, t) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
+            match items.first() {
+                Some(first) => {
+                    work.push(Work::Items(items, 1));
+                    work.push(Work::Term(first));
                 }
-                write_term(out, t);
+                None => out.push(')'),
             }
-            if items.len() == 1 {
-                out.push(',');
-            }
-            out.push(')');
         }
         Term::Map(m) => {
             out.push_str("%{");
-            for (i, (k, v)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_term(out, k);
-                out.push_str(" => ");
-                write_term(out, v);
-            }
-            out.push('}');
+            work.push(Work::Entries(m.iter().collect(), 0));
         }
         Term::Pid(p) => {
             let _ = write!(out, "#PID<{}.{}.{}>", p.node, p.id, p.serial);

@@ -80,9 +80,17 @@ fn text_of(req: &Term) -> Option<String> {
             }
         }
         ("requests", [list]) => {
+            // Requests may hold requests: a loop, so a peer's nesting
+            // cannot recurse on our stack.
             let mut out = String::new();
-            for r in list.list_to_vec()? {
-                out.push_str(&text_of(&r)?);
+            let mut todo: Vec<Term> = list.list_to_vec()?.into_iter().rev().collect();
+            while let Some(r) = todo.pop() {
+                match &r {
+                    Term::Tuple(t) if t.len() == 2 && t[0].as_atom().is_some_and(|a| a.as_str() == "requests") => {
+                        todo.extend(t[1].list_to_vec()?.into_iter().rev());
+                    }
+                    _ => out.push_str(&text_of(&r)?),
+                }
             }
             Some(out)
         }
@@ -99,9 +107,9 @@ pub fn chars_of(t: &Term) -> Option<String> {
             let mut out = String::new();
             let mut stack = vec![t.clone()];
             while let Some(item) = stack.pop() {
-                match item {
-                    Term::Int(c) => out.push(char::from_u32(u32::try_from(c).ok()?)?),
-                    Term::Str(s) => out.push_str(&s),
+                match &item {
+                    Term::Int(c) => out.push(char::from_u32(u32::try_from(*c).ok()?)?),
+                    Term::Str(s) => out.push_str(s),
                     Term::Nil => {}
                     Term::Cons(c) => {
                         stack.push(c.tail.clone());

@@ -27,7 +27,7 @@ pub use atom::Atom;
 pub use behaviour::{from_fn, Behaviour, Slice, REDUCTIONS_PER_SLICE};
 pub use cx::{Cx, MonitorTarget, SpawnOpts};
 pub use mailbox::Mailbox;
-pub use runtime::{Observer, ProcessInfo, Runtime};
+pub use runtime::{Observer, ProcessInfo, Runtime, SCHEDULER_STACK};
 pub use signal::{RemoteCall, RemoteRouter, Signal, SignalError, SignalEvent, SignalKind, SpawnRequest};
 pub use term::{Cons, Fun, FunCode, MapObj, Pid, Ref, Term};
 pub use timer::TimerDest;

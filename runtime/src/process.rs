@@ -44,6 +44,17 @@
 //! A waiting process whose signals added nothing to its mailbox (a link, a
 //! stale timer) is not run: waiting costs no CPU.
 //!
+//! # Suspended on a busy connection
+//!
+//! A slice that sent a message to another node over a busy connection
+//! (`dist/connection.rs`, backpressure) ends with the process *suspended*
+//! on that connection (`suspended`): like a waiting process it is on no run
+//! queue; unlike one, a message does not run it. Its signals are still
+//! applied as they arrive, so exit signals (and `:kill`) act at once. It
+//! runs again (from where its slice ended) once the connection has drained
+//! below the busy limit or gone down; the connection sends it a `Wake`
+//! then. A process with last words to run is not suspended.
+//!
 //! # Ending (in this order)
 //!
 //! 1. Dying from a signal calls `begin_exit`; if the behaviour has last words
@@ -61,6 +72,7 @@
 use crate::atom::Atom;
 use crate::behaviour::{Behaviour, Slice};
 use crate::cx::Cx;
+use crate::dist::connection::Conn;
 use crate::mailbox::Mailbox;
 use crate::runtime::Runtime;
 use crate::signal::{down_message, exit_message, Signal};
@@ -125,6 +137,9 @@ pub(crate) struct Tables {
     /// the node that spawned this one (or its ancestor), as Erlang's group
     /// leader. Children inherit it.
     pub(crate) group_leader: Option<Pid>,
+    /// The busy connection this process is suspended on (module docs).
+    /// Here, with the other rarely used state, to keep `Process` small.
+    suspended: Option<Arc<Conn>>,
 }
 
 /// The target of a monitor a process holds.
@@ -187,6 +202,15 @@ impl ProcState {
 
     pub(crate) fn group_leader(&self) -> Option<Pid> {
         self.tables.as_ref().and_then(|t| t.group_leader)
+    }
+
+    /// Whether the process is suspended on a busy connection.
+    pub(crate) fn is_suspended(&self) -> bool {
+        self.tables.as_ref().is_some_and(|t| t.suspended.is_some())
+    }
+
+    fn take_suspended(&mut self) -> Option<Arc<Conn>> {
+        self.tables.as_mut().and_then(|t| t.suspended.take())
     }
 
     fn apply(&mut self, me: Pid, sig: Signal) -> Applied {
@@ -473,32 +497,85 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         }
     }
 
+    // Suspended on a busy connection: it stays so (whatever the signals
+    // were, once they are applied) while the queue is busy.
+    let mut still_suspended = false;
+    if died.is_none() {
+        if let Some(c) = st.take_suspended() {
+            if st.exiting.is_none() && c.suspend(pid) {
+                st.tables_mut().suspended = Some(c);
+                still_suspended = true;
+            } else {
+                c.unsuspend(pid);
+                woken = true; // resumed: on from where the slice ended
+            }
+        }
+    }
+
     let slice = if let Some(reason) = died {
-        Slice::Exit(reason)
+        Some(Slice::Exit(reason))
+    } else if still_suspended {
+        None
     } else if !woken {
-        Slice::Wait(st.timer.map(|(_, t)| t))
+        Some(Slice::Wait(st.timer.map(|(_, t)| t)))
     } else {
         let mut cx = Cx::new(rt, pid, st);
         let _current = crate::runtime::CurrentGuard::enter(pid);
         match catch_unwind(AssertUnwindSafe(|| behaviour.run(&mut cx))) {
-            Ok(s) => s,
-            Err(panic) => Slice::Exit(panic_reason(panic)),
+            Ok(s) => Some(s),
+            Err(panic) => Some(Slice::Exit(panic_reason(panic))),
         }
     };
 
     // What the slice sent to other nodes goes out now, in one write per
-    // connection.
+    // connection; then, if one of its messages found a connection busy and
+    // it still is, the process is suspended on it.
     crate::dist::connection::flush_dirty();
+    let busy = crate::dist::connection::take_busy();
+    let Some(slice) = slice else {
+        // Still suspended: wait for the connection's `Wake` (a signal that
+        // arrived during this slice runs it again at once, to look again).
+        drop(body);
+        if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
+            p.state.store(RUNNABLE, SeqCst);
+            rt.schedule(p);
+        }
+        return false;
+    };
     let slice = match slice {
         Slice::Wait(Some(t)) if t <= Instant::now() => Slice::Yield,
         other => other,
     };
+    let suspend = match (&slice, busy) {
+        (Slice::Exit(_), _) | (_, None) => false,
+        (_, Some(c)) => {
+            let on = st.exiting.is_none() && c.suspend(pid);
+            if on {
+                st.tables_mut().suspended = Some(c);
+            }
+            on
+        }
+    };
     match slice {
         Slice::Exit(reason) => {
             let reason = st.exiting.take().unwrap_or(reason);
+            if let Some(c) = st.take_suspended() {
+                c.unsuspend(pid);
+            }
             finish(rt, &p, behaviour, st, reason, batch);
             drop(body);
             p.state.store(DEAD, SeqCst);
+            false
+        }
+        Slice::Yield if suspend => {
+            // Runnable, but suspended: like a wait with no deadline, except
+            // that only the connection's `Wake` runs it again.
+            st.last_wait = false;
+            drop(body);
+            if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
+                p.state.store(RUNNABLE, SeqCst);
+                rt.schedule(p);
+            }
             false
         }
         Slice::Yield => {

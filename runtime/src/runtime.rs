@@ -37,10 +37,11 @@ pub type Observer = Arc<dyn Fn(&SignalEvent) + Send + Sync>;
 #[derive(Clone)]
 pub struct Runtime(Arc<Inner>);
 
-/// Stack of each scheduler thread. Snow calls never use it (frames live on
-/// the heap), but comparing, printing and freeing deeply nested tuples and
-/// maps recurse in Rust; the pages are committed only as they are touched.
-pub const SCHEDULER_STACK: usize = 1 << 30;
+/// Stack of each scheduler thread (and of the other threads that run Snow
+/// code or handle terms). Snow calls never use it (frames live on the
+/// heap) and no operation on a term recurses with its depth; what does
+/// recurse, compiling a tree, is bounded by the parser's depth limit.
+pub const SCHEDULER_STACK: usize = 8 << 20;
 
 struct Inner {
     shards: Box<[Shard]>,
@@ -599,7 +600,11 @@ impl Runtime {
             Some(b) => {
                 let mut info = self.info_of_state(pid, &b.st);
                 [info.links, info.monitors, info.monitored_by] = p.tables_after_inbox(&b.st);
-                info.status = if b.st.exiting.is_some() { Atom::EXITING } else { status };
+                info.status = match (&b.st.exiting, b.st.is_suspended()) {
+                    (Some(_), _) => Atom::EXITING,
+                    (None, true) => Atom::new("suspended"), // on a busy connection
+                    (None, false) => status,
+                };
                 Some(info)
             }
             None => Some(partial(Atom::RUNNING)),

@@ -116,7 +116,7 @@ fn strings_lists_tuples_maps_exact() {
     assert!(matches!(dec(&dup), Err(DecodeError::Invalid(_))));
     // 1 and 1.0 are different keys
     let two = [131, 116, 0, 0, 0, 2, 97, 1, 97, 1, 70, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 97, 2];
-    assert!(matches!(dec(&two).unwrap(), Term::Map(m) if m.len() == 2));
+    assert!(matches!(dec(&two).unwrap(), Term::Map(ref m) if m.len() == 2));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! decoder and the frame reader, on a 2 MiB thread: no panic, no stack
 //! overflow, no allocation a length field can inflate.
 
-use snow_runtime::dist::etf::{self, DecodeError, Limits};
+use snow_runtime::dist::etf::{self, DecodeError};
 use snow_runtime::dist::frame::{self, Frame, FrameError, FrameReader};
 use snow_runtime::{MapObj, Pid, Ref, Term};
 use std::time::{Duration, Instant};
@@ -159,7 +159,13 @@ fn huge_length_fields() {
             assert!(etf::decode(c).is_err(), "{c:?}");
             assert!(t0.elapsed() < Duration::from_millis(50), "{c:?} took {:?}", t0.elapsed());
         }
+        // A 4 GiB length prefix allocates nothing: the reader waits for the bytes.
         let mut r = FrameReader::default();
+        r.push(&[0xff, 0xff, 0xff, 0xff, 112]);
+        assert!(matches!(r.next_frame(), Ok(None)));
+        assert_eq!(r.buffered(), 5);
+        // A reader given a cap refuses past it, and stays failed.
+        let mut r = FrameReader::new(1 << 20);
         r.push(&[0xff, 0xff, 0xff, 0xff, 112]);
         assert!(matches!(r.next_frame(), Err(FrameError::TooLarge { .. })));
         assert!(r.next_frame().is_err(), "stays failed");
@@ -182,18 +188,17 @@ fn nested(open: &[u8], depth: usize, close: &[u8]) -> Vec<u8> {
 fn deep_nesting() {
     on_small_stack(|| {
         let deep = 100_000;
-        // 1-tuples, list heads, map values: refused at the depth limit
+        // 1-tuples, list heads, map values, a million deep: decode, re-encode,
+        // compare, print and drop on a 2 MiB stack, as the BEAM carries them
+        let deep_containers = 1_000_000;
         for (open, close) in [(&[104u8, 1][..], &[][..]), (&[108, 0, 0, 0, 1][..], &[106][..]), (&[116, 0, 0, 0, 1, 97, 1][..], &[][..])] {
-            let b = nested(open, deep, close);
-            assert_eq!(etf::decode(&b).map(|_| ()), Err(DecodeError::TooDeep));
-            // at the limit: decodes, re-encodes, compares, drops
-            let limit = Limits::default().max_depth;
-            let b = nested(open, limit + 1, close);
-            assert_eq!(etf::decode(&b).map(|_| ()), Err(DecodeError::TooDeep));
-            let b = nested(open, limit, close);
-            let (t, _) = etf::decode(&b).expect("within the limit");
+            let b = nested(open, deep_containers, close);
+            let (t, used) = etf::decode(&b).expect("any depth decodes");
+            assert_eq!(used, b.len());
             assert_eq!(etf::encode(&t).expect("encodes"), b);
             assert!(t == t.clone());
+            assert!(t == etf::decode(&b).expect("decodes").0);
+            assert!(snow_runtime::inspect::inspect(&t).len() > deep_containers);
         }
         // a 100k-long chain of improper tails [1 | [1 | …]] is just a list: no depth
         let mut b = vec![131];
@@ -206,6 +211,19 @@ fn deep_nesting() {
         assert_eq!(t.list_iter().count(), deep);
         let enc = etf::encode(&t).expect("encodes");
         assert_eq!(&enc[..6], &[131, 108, 0, 1, 0x86, 0xa0]);
+        // a map of 200k entries builds in n log n; a duplicate key is refused
+        let m: Vec<(Term, Term)> = (0..200_000).map(|i| (Term::Int(i), Term::Int(i))).collect();
+        let mut b = vec![131, 116, 0, 3, 0x0d, 0x40];
+        for (k, v) in &m {
+            b.extend_from_slice(&etf::encode(k).expect("encodes")[1..]);
+            b.extend_from_slice(&etf::encode(v).expect("encodes")[1..]);
+        }
+        let (t, _) = etf::decode(&b).expect("a big map decodes");
+        assert!(matches!(t, Term::Map(ref m) if m.len() == 200_000));
+        let mut dup = vec![131, 116, 0, 0, 0, 2, 97, 1, 97, 1, 97, 1, 97, 2];
+        assert_eq!(etf::decode(&dup).map(|_| ()), Err(DecodeError::Invalid("duplicate map key")));
+        dup[11] = 2;
+        assert!(etf::decode(&dup).is_ok());
         // long flat list/tuple
         let big = Term::list((0..200_000).map(Term::Int).collect());
         assert_eq!(etf::decode(&etf::encode(&big).expect("encodes")).expect("decodes").0, big);

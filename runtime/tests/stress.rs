@@ -86,7 +86,7 @@ fn many_ping_pong_pairs_never_lose_a_wakeup() {
         let tx = tx.clone();
         let pong = rt.spawn(from_fn(|cx| {
             while let Some(m) = cx.mailbox().remove(0) {
-                if let Term::Tuple(t) = m {
+                if let Term::Tuple(ref t) = m {
                     if let (Term::Pid(from), n) = (&t[0], &t[1]) {
                         cx.send(*from, n.clone());
                     }

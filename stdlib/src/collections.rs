@@ -162,22 +162,25 @@ fn range(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     Ok(acc)
 }
 
+/// `List.flatten`: a loop over a stack of the lists still open, so a list
+/// nested millions deep flattens as well as a flat one.
 fn flatten(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
-    fn go(t: &Term, out: &mut Vec<Term>, depth: usize) -> Result<(), Exception> {
-        if depth > 10_000 {
-            return Err(Exception::badarg());
-        }
-        // A proper list, as Erlang's lists:flatten: anything else is badarg.
-        for x in t.list_to_vec().ok_or_else(Exception::badarg)? {
-            match x {
-                Term::Nil | Term::Cons(_) => go(&x, out, depth + 1)?,
-                other => out.push(other),
-            }
-        }
-        Ok(())
-    }
     let mut out = Vec::new();
-    go(&a[0], &mut out, 0)?;
+    let mut open: Vec<&Term> = vec![&a[0]];
+    while let Some(cur) = open.pop() {
+        match cur {
+            Term::Nil => {}
+            Term::Cons(c) => {
+                open.push(&c.tail);
+                match &c.head {
+                    Term::Nil | Term::Cons(_) => open.push(&c.head),
+                    x => out.push(x.clone()),
+                }
+            }
+            // A proper list, as Erlang's lists:flatten: anything else is badarg.
+            _ => return Err(Exception::badarg()),
+        }
+    }
     Ok(Term::list(out))
 }
 
@@ -254,14 +257,14 @@ fn map_natives(t: &mut BuiltinTable) {
         Ok(Term::map(m))
     });
     t.native("Map", "from_list", Exact(1), |_, a| {
-        let mut m = MapObj::new();
+        let mut pairs = Vec::new();
         for pair in args::list(&a[0])? {
             match &pair {
-                Term::Tuple(t) if t.len() == 2 => m.insert(t[0].clone(), t[1].clone()),
+                Term::Tuple(t) if t.len() == 2 => pairs.push((t[0].clone(), t[1].clone())),
                 _ => return Err(Exception::badarg()),
             }
         }
-        Ok(Term::map(m))
+        Ok(Term::map(MapObj::from_pairs(pairs)))
     });
 }
 

@@ -60,6 +60,9 @@ pub fn put_line(c: &mut NativeCx<'_, '_>, line: &str) {
         Some(gl) => {
             let from = c.cx.runtime().whereis(Atom::USER).unwrap_or(Runtime::OUTSIDE);
             c.cx.send(gl, io_protocol::put_chars(from, Term::Atom(Atom::OK), &format!("{line}\n")));
+            if c.cx.busy() {
+                c.yield_now = true; // suspended on a busy connection, as `send`
+            }
         }
         None => output().out(line),
     }

@@ -120,6 +120,12 @@ pub fn send(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
             c.cx.send_named(name, msg.clone()).map_err(|_| unregistered(name))?;
         }
     }
+    // A busy connection to another node: the message is queued and the
+    // sender is suspended before its next instruction (Erlang's busy
+    // distribution port).
+    if c.cx.busy() {
+        c.yield_now = true;
+    }
     Ok(msg)
 }
 

@@ -45,6 +45,16 @@ pub fn register(t: &mut BuiltinTable) {
         args::ok()
     });
     t.native("Node", "tick", Exact(0), |_, _| Ok(Term::Int(dist::net_tick().as_millis() as i64)));
+    t.native("Node", "set_busy_limit", Exact(1), |_, a| {
+        let bytes = args::non_neg(&a[0])?;
+        let bytes = usize::try_from(bytes).map_err(|_| Exception::badarg())?;
+        if bytes < dist::connection::MIN_BUSY_LIMIT {
+            return Err(Exception::badarg());
+        }
+        dist::connection::set_busy_limit(bytes);
+        args::ok()
+    });
+    t.native("Node", "busy_limit", Exact(0), |_, _| Ok(Term::Int(dist::connection::busy_limit() as i64)));
     t.native("Node", "__spawn_request", Exact(4), spawn_request);
     t.native("Node", "__spawn_here", Exact(3), spawn_here);
     t.native("Node", "start_peer", Exact(1), start_peer);

@@ -94,9 +94,9 @@ pub(crate) fn info_from_erlang(t: &Term) -> Term {
                 v.list_to_vec()
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|m| match m {
+                    .map(|m| match &m {
                         Term::Tuple(p) if p.len() == 2 => p[1].clone(),
-                        other => other,
+                        _ => m,
                     })
                     .collect(),
             ),

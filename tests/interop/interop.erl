@@ -2,7 +2,7 @@
 %% run on `erl -name e_<test>@127.0.0.1` while a Snow node runs the other
 %% half. Lines printed here are compared by the test.
 -module(interop).
--export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1]).
+-export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1, big_terms/1]).
 
 %% Waits until the Snow node answers a ping (it may still be starting).
 wait_pong(Node) -> wait_pong(Node, 200).
@@ -101,3 +101,19 @@ questions([S]) ->
     out("erl: rpc unknown ~p", [element(1, rpc:call(S, lists, seq, [1, 2]))]),
     P ! rpc_done,
     receive stop -> ok after 10000 -> out("timeout stop", []) end.
+
+%% Terms Erlang carries, whatever their depth or size (issue: a term ~1,000
+%% deep, or a message over 64 MiB, once closed the connection): erl sends
+%% each to the Snow node, which sends it back; erl compares.
+big_terms([S]) ->
+    wait_pong(S),
+    Deep = lists:foldl(fun(_, A) -> [A] end, 0, lists:seq(1, 1100)),
+    Deeper = lists:foldl(fun(_, A) -> {A, x} end, 0, lists:seq(1, 200000)),
+    Big = binary:copy(<<"snow">>, 20000000),
+    Long = lists:seq(1, 1000000),
+    Wide = maps:from_list([{N, N} || N <- lists:seq(1, 100000)]),
+    [begin
+         {snowbox, S} ! {self(), T},
+         receive {echo, Back} -> out("~p", [Back =:= T]) after 60000 -> out("timeout", []) end
+     end || T <- [Deep, Deeper, Big, Long, Wide]],
+    out("still connected ~p", [lists:member(S, nodes(hidden) ++ nodes())]).

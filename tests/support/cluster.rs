@@ -85,7 +85,8 @@ impl Proc {
         Proc { child, stdin, lines, out: Vec::new(), err: Vec::new() }
     }
 
-    fn pump(&mut self, wait: Duration) -> bool {
+    /// Collects one line of output, waiting up to `wait`; false if none came.
+    pub fn pump(&mut self, wait: Duration) -> bool {
         match self.lines.recv_timeout(wait) {
             Ok((false, l)) => {
                 self.out.push(l);

@@ -13,7 +13,7 @@ mod function;
 mod pattern;
 
 use crate::ast::{Item, Program, Span};
-use crate::bytecode::{Module, Op, Proto};
+use crate::bytecode::{Module, Op, Proto, RawModule};
 use crate::diagnostic::Diagnostic;
 use crate::vm::{BuiltinTable, Namespace};
 use function::FnState;
@@ -32,8 +32,10 @@ pub enum Mode<'a> {
 
 /// A compiled and loaded unit.
 pub struct Unit {
+    /// Verified and loaded: run its top level with `Fiber::new(unit.module, args)`.
     pub module: &'static Module,
-    /// The top level: call it with the session's bindings (REPL) or nothing.
+    /// The top level (function 0 of `module`), which `Fiber::new` runs with
+    /// the session's bindings (REPL) or nothing.
     pub entry: &'static Proto,
     /// REPL: the names whose values follow the result in the returned tuple.
     pub exports: Vec<String>,
@@ -92,7 +94,7 @@ pub fn compile(
         return Err(c.diags);
     }
     let protos: Vec<Proto> = c.protos.into_iter().map(|p| p.unwrap_or_else(|| Proto::new("<missing>".into(), 0, 0))).collect();
-    let module = Module::load(Module { file, source, protos, namespace }).map_err(|e| {
+    let module = Module::load(RawModule { file, source, protos, namespace }).map_err(|e| {
         vec![Diagnostic::new("internal compiler error", 0..0, e.0)
             .with_hint("this is a bug in Snow's compiler; please report it with the program")]
     })?;

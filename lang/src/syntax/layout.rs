@@ -55,6 +55,10 @@ pub struct Layout {
     /// with the index of its opening token (`None` if a string or an
     /// interpolation is open: no token closes those).
     pub closers: Option<Vec<(usize, Tok)>>,
+    /// The same, strings and interpolations included (closed by the tokens
+    /// the lexer gives their ends): what the parser appends to an unclosed
+    /// input, so that no construct fails for want of its closer.
+    pub eof_closers: Vec<(usize, Tok)>,
 }
 
 /// Filters `tokens` (comments dropped, newlines decided) and checks nesting.
@@ -103,6 +107,7 @@ pub fn layout(tokens: &[(Tok, Span)], src_len: usize, report: &mut Report) -> La
                 unclosed: false,
                 open_string: None,
                 closers: None,
+                eof_closers: Vec::new(),
             };
         }
     }
@@ -113,12 +118,22 @@ pub fn layout(tokens: &[(Tok, Span)], src_len: usize, report: &mut Report) -> La
             report.at_eof(diag);
         }
     }
-    let closers = closers_for(&l.frames);
-    Layout { tokens: l.out, matching: l.matching, fatal: l.mismatched, unclosed, open_string, closers }
+    let closers = closers_for(&l.frames, false);
+    let eof_closers = closers_for(&l.frames, true).unwrap_or_default();
+    Layout {
+        tokens: l.out,
+        matching: l.matching,
+        fatal: l.mismatched,
+        unclosed,
+        open_string,
+        closers,
+        eof_closers,
+    }
 }
 
-/// What closes each open frame, innermost first.
-fn closers_for(frames: &[Frame]) -> Option<Vec<(usize, Tok)>> {
+/// What closes each open frame, innermost first; `None` if a string or an
+/// interpolation is open, unless `strings`.
+fn closers_for(frames: &[Frame], strings: bool) -> Option<Vec<(usize, Tok)>> {
     frames
         .iter()
         .skip(1)
@@ -128,6 +143,8 @@ fn closers_for(frames: &[Frame]) -> Option<Vec<(usize, Tok)>> {
             Open::Bracket => Some((f.at, Tok::RBracket)),
             Open::Map => Some((f.at, Tok::RBrace)),
             Open::Do | Open::Lambda { .. } => Some((f.at, Tok::End)),
+            Open::Interp if strings => Some((f.at, Tok::InterpEnd)),
+            Open::Str if strings => Some((f.at, Tok::StrEnd)),
             Open::Root | Open::Interp | Open::Str => None,
         })
         .collect()

@@ -5,7 +5,11 @@
 //! `parser` (chumsky) -> `depth` (tree depth limit).
 //!
 //! Invariants: `parse` never panics and uses bounded native stack for any
-//! input; every span is a byte range on char boundaries of the source.
+//! input; every span is a byte range on char boundaries of the source; its
+//! time is about linear in the input, whatever the input (no alternative of
+//! the grammar re-reads what another has read, and what the input leaves
+//! open is closed at its end before parsing, so nothing fails there and
+//! error recovery never resumes inside a construct; `tests/parse_time.rs`).
 //!
 //! Choices the language page leaves open:
 //! - A newline ends an expression only where the innermost open construct is
@@ -56,9 +60,21 @@ pub fn parse(src: &str) -> ParseOutput {
     let laid = layout::layout(&tokens, src.len(), &mut report);
     let mut program = ast::Program::default();
     if !laid.fatal {
+        // What is left open is closed at the end (layout reported it): no
+        // construct fails at the end of the input, so error recovery never
+        // resumes inside one, where it would read its contents again at the
+        // outer level (`2^depth` for nested clauses, `n^2` for `(a; (a; ...`).
+        let closed_input;
+        let (tokens, matching) = if laid.eof_closers.is_empty() {
+            (&laid.tokens[..], &laid.matching[..])
+        } else {
+            closed_input = closed(&laid, &laid.eof_closers, src, false);
+            (&closed_input.0[..], &closed_input.1[..])
+        };
         program = parser::parse_tokens(
-            &laid.tokens,
-            &laid.matching,
+            tokens,
+            matching,
+            laid.tokens.len(),
             src,
             &mut report,
             laid.unclosed,
@@ -76,16 +92,32 @@ pub fn parse(src: &str) -> ParseOutput {
 }
 
 /// Whether the input is a valid prefix: with what is still open closed at
-/// the end (`end`, `)`, `]`, `}`), it parses without a single error. Error
-/// recovery inside an unclosed block can report errors that are only the
-/// missing `end`'s doing; this tells those apart from real ones (`[1 2`).
+/// the end (`end`, `)`, `]`, `}`), and a clause body after a final `->`, it
+/// parses without a single error (`[1 2` does not).
 fn closing_parses_cleanly(laid: &layout::Layout, src: &str) -> bool {
     let Some(closers) = &laid.closers else { return false };
+    let (tokens, matching) = closed(laid, closers, src, true);
+    let mut probe = report::Report::default();
+    let mut program =
+        parser::parse_tokens(&tokens, &matching, tokens.len(), src, &mut probe, false, None);
+    depth::check(&mut program, &mut probe);
+    probe.diags.is_empty()
+}
+
+/// The laid-out tokens with `closers` appended (empty spans at the end of
+/// the input) and matched to their openers; with `arrow_body`, a `->` that
+/// ends the input gets a body (`nil`) first.
+fn closed(
+    laid: &layout::Layout,
+    closers: &[(usize, token::Tok)],
+    src: &str,
+    arrow_body: bool,
+) -> (Vec<(token::Tok, Span)>, Vec<Option<usize>>) {
     let mut tokens = laid.tokens.clone();
     let mut matching = laid.matching.clone();
     // A clause whose `->` ends the input has its body still to come.
     let last = tokens.iter().rev().find(|(t, _)| !matches!(t, token::Tok::Newline));
-    if matches!(last, Some((token::Tok::Arrow, _))) {
+    if arrow_body && matches!(last, Some((token::Tok::Arrow, _))) {
         tokens.push((token::Tok::Nil, src.len()..src.len()));
         matching.push(None);
     }
@@ -96,10 +128,7 @@ fn closing_parses_cleanly(laid: &layout::Layout, src: &str) -> bool {
         tokens.push((tok.clone(), src.len()..src.len()));
         matching.push(None);
     }
-    let mut probe = report::Report::default();
-    let mut program = parser::parse_tokens(&tokens, &matching, src, &mut probe, false, None);
-    depth::check(&mut program, &mut probe);
-    probe.diags.is_empty()
+    (tokens, matching)
 }
 
 /// What a token is, for syntax highlighting.

@@ -100,16 +100,19 @@ impl Fiber {
         // never used after the register stack changed without a `window!`.
         macro_rules! rd {
             ($x:expr) => {
+                // SAFETY: a verified register index inside the window (above).
                 unsafe { &*w.add($x as usize) }
             };
         }
         macro_rules! wr {
             ($x:expr) => {
+                // SAFETY: a verified register index inside the window (above).
                 unsafe { &mut *w.add($x as usize) }
             };
         }
         macro_rules! window {
             () => {
+                // SAFETY: the running frame's base is inside the register stack (frame invariant).
                 w = unsafe { self.regs.as_mut_ptr().add(self.running_base()) }
             };
         }
@@ -122,11 +125,13 @@ impl Fiber {
         // The index of the next instruction, as frames and reports keep it.
         macro_rules! pc {
             () => {
+                // SAFETY: `ip` always points into the running function's code.
                 unsafe { ip.offset_from(code!()) as usize }
             };
         }
         macro_rules! goto {
             ($target:expr) => {
+                // SAFETY: the verifier keeps every jump target inside the code.
                 ip = unsafe { code!().add($target as usize) }
             };
         }
@@ -158,6 +163,7 @@ impl Fiber {
                     Some(f) => {
                         proto = f.proto;
                         goto!(f.pc);
+                        // SAFETY: a frame's base is inside the register stack (frame invariant).
                         w = unsafe { self.regs.as_mut_ptr().add(f.base as usize) };
                     }
                     None => return Ok(Step::Done(Term::Atom(Atom::NIL))),

@@ -2,7 +2,7 @@
 //! `on_exit` callbacks, then the end.
 
 use super::exception::Exception;
-use crate::bytecode::{Proto, ProtoRef};
+use crate::bytecode::{Module, Proto, ProtoRef};
 use snow_runtime::cx::Cx;
 use snow_runtime::{Atom, Behaviour, Slice, Term, REDUCTIONS_PER_SLICE};
 use std::time::Instant;
@@ -40,7 +40,8 @@ pub(crate) struct GuardHandler {
 /// guards, recursively) before `system_limit`.
 pub(crate) const MAX_GUARDS: usize = 100_000;
 
-/// Where an exception was raised.
+/// Where an exception was raised. (`proto` is only a place to report:
+/// nothing runs from a `Fault`.)
 #[derive(Clone)]
 pub struct Fault {
     pub exception: Exception,
@@ -85,10 +86,15 @@ pub struct Fiber {
 }
 
 impl Fiber {
-    /// A fiber that will run `proto` (which takes no captures) on `args`.
-    pub fn new(proto: &'static Proto, args: Vec<Term>) -> Fiber {
+    /// A fiber that will run the top level (function 0) of `module` on
+    /// `args` (a REPL entry's bindings; nothing for a script).
+    ///
+    /// A `&'static Module` is what `Module::load` returns, once the verifier
+    /// has accepted the code, and nothing else makes one: the unchecked
+    /// interpreter only ever starts on verified code.
+    pub fn new(module: &'static Module, args: Vec<Term>) -> Fiber {
         let mut f = Fiber::empty();
-        f.push_entry(proto, args, &[]);
+        f.push_entry(module.entry(), args, &[]);
         f
     }
 

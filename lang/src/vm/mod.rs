@@ -15,6 +15,8 @@ mod namespace;
 mod output;
 pub mod report;
 pub mod suggest;
+#[cfg(test)]
+mod tests;
 
 pub use builtins::{installed as builtins, install as install_builtins, Arity, Builtin, BuiltinImpl, BuiltinTable, NativeCx, NativeFn};
 pub use exception::{ExcKind, Exception};

@@ -33,7 +33,7 @@
 //! sites, built-ins this node has) and leaks — loads — nothing until all of
 //! the bundle has passed.
 
-use crate::bytecode::{Cmp, Module, Op, Proto};
+use crate::bytecode::{Cmp, Module, Op, Proto, RawModule};
 use crate::vm::{Arity, BuiltinTable, Namespace};
 use rustc_hash::FxHashMap;
 use snow_runtime::dist::etf::{decode_body, encode_body_into, DecodeError, EncodeError};
@@ -500,7 +500,7 @@ pub fn load(blob: &[u8], table: &BuiltinTable) -> DResult<&'static Module> {
     if nnamespaces > nmodules as u64 {
         return Err(invalid("more namespaces than modules"));
     }
-    let mut modules: Vec<(Module, Option<usize>)> = Vec::new();
+    let mut modules: Vec<(RawModule, Option<usize>)> = Vec::new();
     for _ in 0..nmodules {
         let file = r.str()?;
         let source = r.str()?;
@@ -514,7 +514,7 @@ pub fn load(blob: &[u8], table: &BuiltinTable) -> DResult<&'static Module> {
         for index in 0..nprotos {
             protos.push(read_proto(&mut r, index as u32, source, &builtins)?);
         }
-        let m = Module { file: file.into(), source: source.into(), protos, namespace: None };
+        let m = RawModule { file: file.into(), source: source.into(), protos, namespace: None };
         modules.push((m, ns));
     }
 
@@ -537,7 +537,7 @@ pub fn load(blob: &[u8], table: &BuiltinTable) -> DResult<&'static Module> {
         if target.arity != arity || target.ncaptured != 0 {
             return Err(invalid("namespace entry does not fit its calls"));
         }
-        let name = Atom::try_new(name).ok_or(DecodeError::AtomLimit)?;
+        let name = Atom::try_from_peer(name).map_err(DecodeError::from)?;
         entries.push(Entry { ns: ns as usize, name, arity, module: module as usize, proto: proto as usize });
     }
     if r.remaining() != 0 {
@@ -546,7 +546,7 @@ pub fn load(blob: &[u8], table: &BuiltinTable) -> DResult<&'static Module> {
 
     // Everything checked before anything is leaked.
     for (m, _) in &modules {
-        crate::verify::verify(m).map_err(|_| invalid("Snow code failed bytecode verification"))?;
+        crate::verify::verify(&m.protos).map_err(|_| invalid("Snow code failed bytecode verification"))?;
     }
     let namespaces: Vec<&'static Namespace> = (0..nnamespaces).map(|_| Namespace::leak()).collect();
     let mut loaded: Vec<&'static Module> = Vec::with_capacity(modules.len());

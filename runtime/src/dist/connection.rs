@@ -17,17 +17,31 @@
 //! silent for `T/4`, the reader sends a *probe* — a monitor of a name nobody
 //! registers, which every Erlang node answers at once with a `:noproc` DOWN.
 //! A live peer, Snow or Erlang, thus always speaks within `T`.
+//!
+//! # Backpressure (Erlang's busy distribution port)
+//! `queued` counts the bytes waiting for the peer (encoded and not yet taken
+//! by the socket; while connecting, the signals' estimated size). A message
+//! sent by a running process that leaves `queued` at or over the busy limit
+//! (`busy_limit`, 1 MiB by default as Erlang's `dist_buf_busy_limit`) is
+//! queued all the same, and the sender is then *suspended*: its slice ends
+//! and it runs no more (`Conn::suspend`; the process's side is in
+//! `process.rs`) until the queue drains below the limit or the connection
+//! goes down, when it gets a `Wake`. Other signals (links, exits, monitors)
+//! never suspend, and processes outside a slice (the reader thread's
+//! replies) are never suspended: they are queued anyway, as in Erlang.
 
 use super::control::{Control, Proc};
 use super::frame::{self, Frame, FrameReader};
 use crate::atom::Atom;
+use crate::runtime::Runtime;
+use crate::signal::Signal;
 use crate::term::{Pid, Ref};
 use parking_lot::{Condvar, Mutex};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -48,9 +62,65 @@ pub fn set_net_tick(ms: u64) {
     NET_TICK_MS.store(ms.max(MIN_NET_TICK_MS), Relaxed);
 }
 
+/// The busy limit in bytes; 0 until first read (then the environment's
+/// `SNOW_DIST_BUF_BUSY_LIMIT`, or the default).
+static BUSY_LIMIT: AtomicUsize = AtomicUsize::new(0);
+/// Erlang's default `dist_buf_busy_limit` (`+zdbbl 1024`): 1 MiB.
+pub const DEFAULT_BUSY_LIMIT: usize = 1024 * 1024;
+/// The smallest busy limit accepted (Erlang's `+zdbbl` minimum, 1 KiB).
+pub const MIN_BUSY_LIMIT: usize = 1024;
+/// The writer thread writes at most this much per system call, so that a
+/// large queue drains (and wakes its suspended senders) step by step.
+const WRITE_CHUNK: usize = 256 * 1024;
+
+/// The distribution buffer busy limit in bytes: a process whose message
+/// leaves a connection's queue at or over it is suspended until the queue
+/// drains below it (module docs).
+pub fn busy_limit() -> usize {
+    match BUSY_LIMIT.load(Relaxed) {
+        0 => {
+            let from_env = std::env::var("SNOW_DIST_BUF_BUSY_LIMIT").ok().and_then(|v| parse_busy_limit(&v).ok());
+            let _ = BUSY_LIMIT.compare_exchange(0, from_env.unwrap_or(DEFAULT_BUSY_LIMIT), Relaxed, Relaxed);
+            BUSY_LIMIT.load(Relaxed)
+        }
+        n => n,
+    }
+}
+
+/// Sets the busy limit for every connection (at least `MIN_BUSY_LIMIT`).
+/// Processes already suspended are resumed by the next drain.
+pub fn set_busy_limit(bytes: usize) {
+    BUSY_LIMIT.store(bytes.max(MIN_BUSY_LIMIT), Relaxed);
+}
+
+/// A busy limit as written on the command line or in the environment: a
+/// number of bytes, at least `MIN_BUSY_LIMIT`.
+pub fn parse_busy_limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= MIN_BUSY_LIMIT => Ok(n),
+        _ => Err(format!("the busy limit must be a number of bytes, at least {MIN_BUSY_LIMIT} (got {text:?})")),
+    }
+}
+
 thread_local! {
     /// Connections the running slice queued packets on (`enqueue_from_process`).
     static DIRTY: std::cell::RefCell<Vec<Arc<Conn>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The connection a message of the running slice found busy: the
+    /// process is suspended on it when the slice ends (`take_busy`).
+    static BUSY: std::cell::RefCell<Option<Arc<Conn>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Whether a message sent during the running slice found its connection
+/// busy: the process will be suspended when the slice ends, and should end
+/// it now (`Cx::busy`).
+pub(crate) fn busy_pending() -> bool {
+    BUSY.with(|b| b.borrow().is_some())
+}
+
+/// The connection the slice's sender is to be suspended on, if any
+/// (cleared: called once as each slice ends).
+pub(crate) fn take_busy() -> Option<Arc<Conn>> {
+    BUSY.with(|b| b.borrow_mut().take())
 }
 
 /// Writes what this thread's slice queued (called when a slice ends).
@@ -105,6 +175,8 @@ pub(crate) struct Conn {
     pub(crate) changed: Condvar,
     pub(crate) peer: OnceLock<PeerInfo>,
     socket: OnceLock<TcpStream>,
+    /// To wake the processes suspended on this connection.
+    rt: Runtime,
 }
 
 pub(crate) struct ConnState {
@@ -134,10 +206,16 @@ pub(crate) struct ConnState {
     pub reason: Option<Atom>,
     /// The down procedure has finished.
     pub settled: bool,
+    /// Bytes waiting for the peer: encoded packets in `out` or in a
+    /// writer's hands, plus the estimated size of `early` (module docs).
+    pub queued: usize,
+    /// Processes suspended on this busy queue (`suspend`): woken when it
+    /// drains below the busy limit or the connection goes down.
+    pub suspended: FxHashSet<Pid>,
 }
 
 impl Conn {
-    pub(crate) fn new(node: Atom, owner: u64) -> Conn {
+    pub(crate) fn new(node: Atom, owner: u64, rt: Runtime) -> Conn {
         Conn {
             node,
             state: Mutex::new(ConnState {
@@ -152,10 +230,13 @@ impl Conn {
                 spawns: FxHashMap::default(),
                 reason: None,
                 settled: false,
+                queued: 0,
+                suspended: FxHashSet::default(),
             }),
             changed: Condvar::new(),
             peer: OnceLock::new(),
             socket: OnceLock::new(),
+            rt,
         }
     }
 
@@ -183,12 +264,15 @@ impl Conn {
     }
 
     fn enqueue_with(&self, c: Control, tie: Option<Pid>, defer: Option<&Arc<Conn>>) -> Result<(), Control> {
-        let bytes = match self.peer.get() {
+        let message = matches!(c, Control::Send { .. } | Control::RegSend { .. } | Control::AliasSend { .. });
+        let (bytes, estimate) = match self.peer.get() {
             Some(p) => match encode(&c, p.flags) {
-                Some(b) => Some(b),
+                Some(b) => (Some(b), 0),
                 None => return Ok(()), // logged; dropped like a lost message
             },
-            None => None,
+            // Connecting: the flags are not known yet; the size with the
+            // flags we offer is close enough to count against the limit.
+            None => (None, encoded_len(&c)),
         };
         let mut st = self.state.lock();
         if st.phase == Phase::Down {
@@ -199,14 +283,24 @@ impl Conn {
         }
         if st.phase == Phase::Connecting {
             st.early.push_back(c);
+            st.queued += estimate;
+            if message && st.queued >= busy_limit() {
+                if let Some(me) = defer {
+                    BUSY.with(|b| *b.borrow_mut() = Some(me.clone()));
+                }
+            }
             return Ok(());
         }
         // Up. Encoded before the lock; if the connection came up meanwhile, now.
         let encoded = bytes.or_else(|| self.peer.get().and_then(|p| encode(&c, p.flags)));
         let Some(b) = encoded else { return Ok(()) };
         st.out.extend_from_slice(&b);
+        st.queued += b.len();
         match defer {
             Some(me) => {
+                if message && st.queued >= busy_limit() {
+                    BUSY.with(|b| *b.borrow_mut() = Some(me.clone()));
+                }
                 if !st.dirty {
                     st.dirty = true;
                     DIRTY.with(|d| d.borrow_mut().push(me.clone()));
@@ -220,6 +314,49 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Suspends `pid` on this connection if its queue is busy: true when it
+    /// is (the process then waits for a `Wake`), false when the queue has
+    /// drained below the limit or the connection is down.
+    pub(crate) fn suspend(&self, pid: Pid) -> bool {
+        let mut st = self.state.lock();
+        if st.phase != Phase::Down && st.queued >= busy_limit() {
+            st.suspended.insert(pid);
+            true
+        } else {
+            st.suspended.remove(&pid);
+            false
+        }
+    }
+
+    /// Forgets a suspended process (it is ending).
+    pub(crate) fn unsuspend(&self, pid: Pid) {
+        self.state.lock().suspended.remove(&pid);
+    }
+
+    /// `n` queued bytes went to the socket: the processes to resume if the
+    /// queue is now below the busy limit (to be woken once the lock is
+    /// released, with `resume`).
+    fn sent(st: &mut ConnState, n: usize) -> Vec<Pid> {
+        st.queued = st.queued.saturating_sub(n);
+        Self::drained(st)
+    }
+
+    /// The suspended processes, if the queue is below the busy limit.
+    fn drained(st: &mut ConnState) -> Vec<Pid> {
+        if st.suspended.is_empty() || st.queued >= busy_limit() {
+            return Vec::new();
+        }
+        st.suspended.drain().collect()
+    }
+
+    /// Wakes processes taken from `suspended` (in pid order).
+    fn resume(&self, mut pids: Vec<Pid>) {
+        pids.sort();
+        for p in pids {
+            self.rt.deliver(None, p, Signal::Wake);
+        }
     }
 
     /// Writes the queue now from this thread if nobody else is writing;
@@ -239,6 +376,7 @@ impl Conn {
         let mut st = self.state.lock();
         st.writing = false;
         st.last_write = Instant::now();
+        let resumed = Self::sent(&mut st, sent);
         if sent < batch.len() {
             let rest = batch.get(sent..).unwrap_or_default();
             st.out.splice(0..0, rest.iter().copied());
@@ -250,6 +388,8 @@ impl Conn {
         if !st.out.is_empty() {
             self.changed.notify_all();
         }
+        drop(st);
+        self.resume(resumed);
     }
 
     /// Remembers a local process tied to the peer (incoming link/monitor).
@@ -279,8 +419,13 @@ impl Conn {
                 st.out.extend_from_slice(&b);
             }
         }
+        // The estimates become the real sizes.
+        st.queued = st.out.len();
         st.phase = Phase::Up;
+        let resumed = Self::drained(&mut st);
+        drop(st);
         self.changed.notify_all();
+        self.resume(resumed);
         true
     }
 
@@ -312,13 +457,18 @@ impl Conn {
         let reason = *st.reason.get_or_insert(reason);
         st.out.clear();
         st.early.clear();
+        st.queued = 0;
         let ties = std::mem::take(&mut st.ties);
         let spawns = std::mem::take(&mut st.spawns);
+        let resumed: Vec<Pid> = st.suspended.drain().collect();
         drop(st);
         if let Some(s) = self.socket.get() {
             let _ = s.shutdown(Shutdown::Both);
         }
         self.changed.notify_all();
+        // Suspended senders resume; what they send next finds the
+        // connection down (or a new attempt).
+        self.resume(resumed);
         Some(Downed { reason, ties, spawns, was_up })
     }
 
@@ -354,7 +504,8 @@ impl Conn {
     /// for T/4. Returns when the connection goes down or a write fails.
     pub(crate) fn write_loop(&self, mut socket: TcpStream) {
         loop {
-            let batch = {
+            // `counted`: the bytes are in `queued` (a tick is not).
+            let (batch, counted) = {
                 let mut st = self.state.lock();
                 loop {
                     if st.phase == Phase::Down || st.reason.is_some() {
@@ -368,18 +519,42 @@ impl Conn {
                     }
                     if !st.out.is_empty() {
                         st.writing = true;
-                        break std::mem::take(&mut st.out);
+                        break (std::mem::take(&mut st.out), true);
                     }
                     let every = net_tick() / 4;
                     let idle = st.last_write.elapsed();
                     if idle >= every {
                         st.writing = true;
-                        break frame::TICK.to_vec();
+                        break (frame::TICK.to_vec(), false);
                     }
                     self.changed.wait_for(&mut st, every - idle);
                 }
             };
-            let ok = socket.write_all(&batch).is_ok();
+            // In chunks, so that the queue shrinks (and suspended senders
+            // resume) as the peer reads, not only once the batch is out.
+            // `counted_off`: the bytes already taken off `queued`.
+            let (mut done, mut counted_off, mut ok) = (0, 0, true);
+            while done < batch.len() {
+                let end = batch.len().min(done + WRITE_CHUNK);
+                match socket.write(batch.get(done..end).unwrap_or_default()) {
+                    Ok(0) => ok = false,
+                    Ok(n) => {
+                        done += n;
+                        if counted && done < batch.len() {
+                            let mut st = self.state.lock();
+                            st.last_write = Instant::now();
+                            let resumed = Self::sent(&mut st, done - counted_off);
+                            drop(st);
+                            counted_off = done;
+                            self.resume(resumed);
+                        }
+                        continue;
+                    }
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(_) => ok = false,
+                }
+                break;
+            }
             let mut st = self.state.lock();
             st.writing = false;
             st.last_write = Instant::now();
@@ -388,12 +563,15 @@ impl Conn {
                 self.close(Atom::CONNECTION_CLOSED);
                 return;
             }
+            let resumed = if counted { Self::sent(&mut st, done - counted_off) } else { Vec::new() };
             // Give the buffer back when it is small, to avoid reallocating.
             if batch.capacity() <= 64 * 1024 && st.out.is_empty() {
                 let mut b = batch;
                 b.clear();
                 st.out = b;
             }
+            drop(st);
+            self.resume(resumed);
         }
     }
 
@@ -501,6 +679,13 @@ fn send_now(socket: &TcpStream, bytes: &[u8]) -> usize {
         sent += n as usize;
     }
     sent
+}
+
+/// The size of `c`'s packet with the flags we offer (a connection not yet
+/// up counts its queue with it); 0 when it cannot be encoded.
+fn encoded_len(c: &Control) -> usize {
+    let (control, payload) = c.write(super::handshake::flags::OFFERED);
+    frame::encode_pass_through(&control, payload.as_ref()).map_or(0, |b| b.len())
 }
 
 /// One packet for `c`, or `None` (logged) when a term cannot be encoded.

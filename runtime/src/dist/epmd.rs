@@ -26,6 +26,10 @@ const MAX_PORT2_REPLY: u64 = 4096;
 pub const ALIVE2_REQ: u8 = 120;
 pub const ALIVE2_X_RESP: u8 = 118;
 pub const ALIVE2_RESP: u8 = 121;
+/// ALIVE2 result: the name is registered already (what epmd answers for every refusal).
+pub const ALIVE2_IN_USE: u8 = 1;
+/// ALIVE2 result from `snow epmd`: its registration table is full.
+pub const ALIVE2_TABLE_FULL: u8 = 2;
 pub const PORT_PLEASE2_REQ: u8 = 122;
 pub const PORT2_RESP: u8 = 119;
 pub const NAMES_REQ: u8 = 110;
@@ -54,7 +58,7 @@ pub enum EpmdError {
     Connect { addr: SocketAddr, source: io::Error },
     /// A read or write failed or timed out mid-request.
     Io { addr: SocketAddr, op: &'static str, source: io::Error },
-    /// EPMD answered ALIVE2 with a non-zero result (1: name in use).
+    /// EPMD answered ALIVE2 with a non-zero result (1: name in use, 2: table full).
     Refused { addr: SocketAddr, name: String, code: u8 },
     /// The name cannot be registered (empty, too long, contains '@').
     BadName(String),
@@ -69,8 +73,11 @@ impl fmt::Display for EpmdError {
         match self {
             EpmdError::Connect { addr, source } => write!(f, "cannot reach EPMD at {addr}: {source}"),
             EpmdError::Io { addr, op, source } => write!(f, "EPMD at {addr}: {op} failed: {source}"),
-            EpmdError::Refused { addr, name, code: 1 } => {
+            EpmdError::Refused { addr, name, code: ALIVE2_IN_USE } => {
                 write!(f, "EPMD at {addr} refused to register {name:?}: the name is in use")
+            }
+            EpmdError::Refused { addr, name, code: ALIVE2_TABLE_FULL } => {
+                write!(f, "EPMD at {addr} refused to register {name:?}: its registration table is full")
             }
             EpmdError::Refused { addr, name, code } => {
                 write!(f, "EPMD at {addr} refused to register {name:?} (result {code})")
@@ -266,9 +273,12 @@ impl EpmdClient {
         Ok(parse_names(&text))
     }
 
-    /// True when an EPMD answers a NAMES request here.
+    /// True when an EPMD answers a NAMES request here (only the reply's
+    /// first 4 bytes are read: a long list of names does not matter).
     pub fn is_running(&self) -> bool {
-        self.names().is_ok()
+        let Ok(mut s) = self.request(&[NAMES_REQ]) else { return false };
+        let mut port = [0u8; 4];
+        s.read_exact(&mut port).is_ok()
     }
 }
 

@@ -7,12 +7,14 @@
 //! body that starts `131 68/69/70` (distribution header / fragment) is
 //! reported as unsupported rather than parsed.
 
-use super::etf::{self, DecodeError, EncodeError, Limits};
+use super::etf::{self, DecodeError, EncodeError};
 use crate::term::Term;
 use std::fmt;
 
-/// The default cap on one packet's length.
-pub const DEFAULT_MAX_FRAME: usize = 64 << 20;
+/// The default cap on one packet's length: none but the protocol's own
+/// (a `u32` length), as on the BEAM. The reader buffers only bytes that
+/// actually arrived, so a length prefix alone allocates nothing.
+pub const DEFAULT_MAX_FRAME: usize = u32::MAX as usize;
 /// First byte of a pass-through body.
 pub const PASS_THROUGH: u8 = 112;
 
@@ -41,7 +43,10 @@ pub enum FrameError {
 
 impl fmt::Display for FrameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "distribution frame error: {self:?}")
+        match self {
+            FrameError::Term(e @ (DecodeError::AtomLimit | DecodeError::PeerAtomLimit)) => write!(f, "{e}"),
+            _ => write!(f, "distribution frame error: {self:?}"),
+        }
     }
 }
 impl std::error::Error for FrameError {}
@@ -123,18 +128,14 @@ impl FrameReader {
 
 /// Splits a packet body into its control message and optional payload.
 pub fn parse_body(body: &[u8]) -> Result<(Term, Option<Term>), FrameError> {
-    parse_body_with(body, &Limits::default())
-}
-
-pub fn parse_body_with(body: &[u8], limits: &Limits) -> Result<(Term, Option<Term>), FrameError> {
     match body {
         [PASS_THROUGH, rest @ ..] => {
-            let (control, used) = etf::decode_with(rest, limits)?;
+            let (control, used) = etf::decode(rest)?;
             let rest = rest.get(used..).unwrap_or_default();
             if rest.is_empty() {
                 return Ok((control, None));
             }
-            let (payload, used) = etf::decode_with(rest, limits)?;
+            let (payload, used) = etf::decode(rest)?;
             if used != rest.len() {
                 return Err(DecodeError::TrailingBytes(rest.len() - used).into());
             }

@@ -191,6 +191,14 @@ impl Distribution {
         v
     }
 
+    /// Bytes queued for `node` and not yet taken by its socket (Erlang's
+    /// `dist_get_stat` pending output); `None` without a connection. A
+    /// process whose message leaves it at or over `connection::busy_limit()`
+    /// is suspended until it drains.
+    pub fn pending_output(&self, node: Atom) -> Option<usize> {
+        self.conns.read().get(&node).map(|c| c.state.lock().queued)
+    }
+
     pub fn is_connected(&self, node: Atom) -> bool {
         self.conns.read().get(&node).is_some_and(|c| c.phase() == Phase::Up)
     }
@@ -243,7 +251,7 @@ impl Distribution {
             if let Some(c) = conns.get(&node) {
                 return Some(c.clone());
             }
-            let c = Arc::new(Conn::new(node, attempt));
+            let c = Arc::new(Conn::new(node, attempt, self.rt.clone()));
             conns.insert(node, c.clone());
             trace(format_args!("dialling {} (attempt {attempt})", node.as_str()));
             c
@@ -334,7 +342,7 @@ impl Distribution {
             trace(format_args!("{peer} dials us; we have {:?}", conns.get(&node).map(|c| c.phase())));
             match conns.get(&node).cloned() {
                 None => {
-                    let c = Arc::new(Conn::new(node, attempt));
+                    let c = Arc::new(Conn::new(node, attempt, self.rt.clone()));
                     conns.insert(node, c.clone());
                     claimed = Some(c);
                     Status::Ok
@@ -353,7 +361,7 @@ impl Distribution {
                         Status::Alive
                     }
                     Phase::Down => {
-                        let fresh = Arc::new(Conn::new(node, attempt));
+                        let fresh = Arc::new(Conn::new(node, attempt, self.rt.clone()));
                         conns.insert(node, fresh.clone());
                         claimed = Some(fresh);
                         Status::Ok
@@ -397,7 +405,7 @@ impl Distribution {
         match conns.get(&node) {
             Some(c) if c.phase() != Phase::Down => None,
             _ => {
-                let c = Arc::new(Conn::new(node, attempt));
+                let c = Arc::new(Conn::new(node, attempt, self.rt.clone()));
                 conns.insert(node, c.clone());
                 Some(c)
             }
@@ -425,9 +433,11 @@ impl Distribution {
         let cw = c.clone();
         let writer = std::thread::Builder::new().name("snow-dist-write".into()).spawn(move || cw.write_loop(writer_stream));
         let (d, cr) = (self.clone(), c.clone());
-        // Dropping a received term recurses on deep tuples and maps (see
-        // ARCHITECTURE.md): a big stack, committed only as touched.
+        // The reader decodes, checks and delivers; nothing it does recurses
+        // with a term's depth. New atoms it decodes count against this
+        // peer's allowance (atom.rs).
         let reader = std::thread::Builder::new().name("snow-dist-read".into()).stack_size(crate::runtime::SCHEDULER_STACK).spawn(move || {
+            crate::atom::read_for_one_peer();
             let reason = cr.read_loop(stream, |conn, body| inbound::handle(&d, conn, &body));
             d.conn_down(&cr, reason);
         });

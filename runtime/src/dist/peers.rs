@@ -1,8 +1,10 @@
 //! Peer nodes: `snow` OS processes this program starts on this host, for
 //! teaching and tests (`Node.start_peer` and friends).
 //!
-//! A peer never outlives the program that started it: it reads its stdin,
-//! a pipe from us, and exits when that closes; and it is started with the
+//! A peer's cookie is the first line it reads from its stdin, a pipe only
+//! we hold (arguments and environment are visible to other users through
+//! `ps` and /proc). A peer never outlives the program that started it: it
+//! reads its stdin and exits when that closes; and it is started with the
 //! parent-death signal set to SIGKILL, which reaches it even while it is
 //! stopped (`freeze_peer`). The parent-death signal fires when the *thread*
 //! that forked exits, so every peer is forked by one thread that lives as
@@ -14,6 +16,7 @@ use crate::atom::Atom;
 use crossbeam_channel::{bounded, Sender};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
@@ -61,11 +64,11 @@ pub fn start(spec: &PeerSpec) -> Result<(), String> {
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the snow binary: {e}"))?;
     let mut cmd = Command::new(exe);
+    // The cookie goes down the stdin pipe (the first line), never on the
+    // command line or in the environment, where `ps` and /proc show it.
     cmd.arg("peer")
         .arg("--name")
         .arg(&spec.name)
-        .arg("--cookie")
-        .arg(&spec.cookie)
         .arg("--net-tick")
         .arg(spec.net_tick_ms.to_string())
         .stdin(Stdio::piped())
@@ -87,8 +90,12 @@ pub fn start(spec: &PeerSpec) -> Result<(), String> {
         .recv()
         .map_err(|_| "the peer forker thread is gone".to_string())?
         .map_err(|e| format!("cannot start a peer: {e}"))?;
-    let stdin = child.stdin.take();
-    let ready = wait_ready(&parsed, &mut child);
+    let mut stdin = child.stdin.take();
+    let handed = match stdin.as_mut() {
+        Some(pipe) => pipe.write_all(format!("{}\n", spec.cookie).as_bytes()).map_err(|e| format!("cannot hand the peer its cookie: {e}")),
+        None => Err("the peer has no stdin pipe".to_string()),
+    };
+    let ready = handed.and_then(|()| wait_ready(&parsed, &mut child));
     if let Err(e) = ready {
         let _ = child.kill();
         let _ = child.wait();

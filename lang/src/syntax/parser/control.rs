@@ -2,15 +2,18 @@
 //! and the clause lists they share.
 //!
 //! A clause body runs on over newlines until `end`/`after`, or until a line
-//! that parses as the head of the next clause (`pattern [when guard] ->`);
-//! that line is only looked at (chumsky's `not`), never consumed twice.
+//! that starts with the head of another clause (`pattern [when guard] ->`).
+//! Each line's head is read once: either it parses, and the line starts a
+//! clause, or it does not, and the line is read as a statement from its
+//! start. (Looking ahead for the head and then reading it again would read a
+//! guard twice, and a guard holding clauses of its own `2^depth` times.)
 
 use chumsky::prelude::*;
 
 use super::pattern::Patterns;
 use super::types::annotation;
-use super::{sep, seps, span_of, tok, P};
-use crate::ast::{Clause, Expr, ExprKind, Pattern, PatternKind};
+use super::{attempt, sep, seps, span_of, tok, P};
+use crate::ast::{Clause, Expr, ExprKind, Pattern, PatternKind, Span};
 use crate::diagnostic::Diagnostic;
 use crate::syntax::token::Tok;
 
@@ -27,14 +30,43 @@ fn guard<'a>(ctx: &Ctx<'a>) -> P<'a, Option<Expr>> {
     tok(Tok::When).ignore_then(ctx.expr.clone()).or_not().boxed()
 }
 
-/// Statements of a clause body: the first right after `->`, then more on
-/// following lines as long as a line does not start the next clause.
-fn clause_body<'a>(ctx: &Ctx<'a>, head: P<'a, ()>) -> P<'a, Vec<Expr>> {
-    let more = sep().then(head.not()).ignore_then(ctx.stmt.clone());
-    ctx.stmt
-        .clone()
-        .then(more.repeated().collect::<Vec<_>>())
-        .map(|(first, rest)| first.into_iter().chain(rest.into_iter().flatten()).collect())
+/// What follows a clause's `->`: its body, and the clauses after it.
+struct Run<H> {
+    /// The first clause's statements: the one right after `->`, then those
+    /// on following lines up to the next clause head.
+    body: Vec<Expr>,
+    /// Where the first clause's body ends (a byte offset).
+    body_end: usize,
+    /// Each later clause: its head, its statements and its span.
+    later: Vec<(H, Vec<Expr>, Span)>,
+}
+
+/// The statements after a clause's `->`, then line by line either `head` and
+/// a statement (the next clause) or a statement that continues the current
+/// clause's body. `head` is tried once per line, and never re-read.
+fn clause_run<'a, H: 'a>(ctx: &Ctx<'a>, head: P<'a, H>) -> P<'a, Run<H>> {
+    let first = ctx.stmt.clone().map_with(|s, e| (s, span_of(e).end));
+    let line = attempt(head).then(ctx.stmt.clone()).map_with(|(h, s), e| (h, s, span_of(e)));
+    first
+        .then(sep().ignore_then(line).repeated().collect::<Vec<_>>())
+        .map(|((first, mut body_end), lines)| {
+            let mut body: Vec<Expr> = first.into_iter().collect();
+            let mut later: Vec<(H, Vec<Expr>, Span)> = Vec::new();
+            for (head, stmt, span) in lines {
+                match (head, later.last_mut()) {
+                    (Some(head), _) => later.push((head, stmt.into_iter().collect(), span)),
+                    (None, Some((_, stmts, clause_span))) => {
+                        stmts.extend(stmt);
+                        clause_span.end = span.end;
+                    }
+                    (None, None) => {
+                        body.extend(stmt);
+                        body_end = span.end;
+                    }
+                }
+            }
+            Run { body, body_end, later }
+        })
         .boxed()
 }
 
@@ -44,11 +76,27 @@ fn do_end<'a, T: 'a>(inner: P<'a, T>) -> P<'a, T> {
 
 /// `pattern [when guard] ->` clauses of `case` and `receive`, one per line.
 fn pattern_clauses<'a>(ctx: &Ctx<'a>, at_least: usize) -> P<'a, Vec<Clause>> {
-    let head = ctx.pats.full.clone().then(guard(ctx)).then_ignore(tok(Tok::Arrow));
-    let clause = head.clone().then(clause_body(ctx, head.ignored().boxed())).map_with(
-        |((p, guard), body), e| Clause { patterns: vec![p], guard, body, span: span_of(e) },
-    );
-    clause.separated_by(sep()).allow_trailing().at_least(at_least).collect::<Vec<_>>().boxed()
+    let head = ctx.pats.full.clone().then(guard(ctx)).then_ignore(tok(Tok::Arrow)).boxed();
+    let clauses = head.clone().then(clause_run(ctx, head)).map_with(|((p, guard), run), e| {
+        let first = Clause {
+            patterns: vec![p],
+            guard,
+            body: run.body,
+            span: span_of(e).start..run.body_end,
+        };
+        let later = run.later.into_iter().map(|((p, guard), body, span)| Clause {
+            patterns: vec![p],
+            guard,
+            body,
+            span,
+        });
+        std::iter::once(first).chain(later).collect::<Vec<_>>()
+    });
+    if at_least == 0 {
+        clauses.or_not().map(Option::unwrap_or_default).boxed()
+    } else {
+        clauses.boxed()
+    }
 }
 
 pub(crate) fn case_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
@@ -68,7 +116,10 @@ pub(crate) fn receive_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .ignore_then(ctx.expr.clone())
         .then_ignore(tok(Tok::Arrow))
         .then(after_body.map(|v| v.into_iter().flatten().collect::<Vec<_>>()));
-    let body = seps().ignore_then(pattern_clauses(ctx, 0)).then(after.or_not()).boxed();
+    let body = seps()
+        .ignore_then(pattern_clauses(ctx, 0))
+        .then(seps().ignore_then(after).or_not())
+        .boxed();
     tok(Tok::Receive)
         .ignore_then(do_end(body))
         .map_with(|(clauses, after), e| Expr {
@@ -95,12 +146,18 @@ pub(crate) fn cond_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
     tok(Tok::Cond)
         .ignore_then(do_end(items))
         .map_with(|items, e| {
+            // The input stops after the last test when the `end` is one
+            // added at the end of the input: its `->` may still come.
+            let closer = e.span().end.saturating_sub(1);
+            let cut_off = e.state().past_input(closer);
+            let last = items.len().saturating_sub(1);
             let mut clauses: Vec<(Expr, Vec<Expr>)> = Vec::new();
-            for (test, body, span) in items {
+            for (i, (test, body, span)) in items.into_iter().enumerate() {
                 match body {
                     Some(first) => clauses.push((test, first.into_iter().collect())),
                     None => match clauses.last_mut() {
                         Some((_, body)) => body.push(test),
+                        None if cut_off && i == last => {}
                         None => e.state().diags.push(
                             Diagnostic::new(
                                 "expected `->` after this condition",
@@ -126,10 +183,14 @@ pub(crate) fn if_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         expr.then_ignore(tok(Tok::Do))
             .then(block.clone())
             .then(
+                // Committed at `if`: layout has already given this `if` no
+                // `end` of its own, so reading it again as a statement of
+                // the `else` block (after `tail` failed) could not succeed,
+                // and re-reading it on each level of a chain is `2^n`.
                 tok(Tok::Else)
                     .ignore_then(choice((
                         tok(Tok::If).ignore_then(tail).map(|e: Expr| vec![e]),
-                        block,
+                        tok(Tok::If).not().ignore_then(block),
                     )))
                     .or_not(),
             )
@@ -164,7 +225,7 @@ pub(crate) fn for_expr<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
 /// separated by `;` or newlines.
 pub(crate) fn lambda<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
     let param = ctx.pats.full.clone().then_ignore(annotation()).boxed();
-    let bare_params = param.clone().separated_by(tok(Tok::Comma)).collect::<Vec<_>>().boxed();
+    let bare_params = param.clone().separated_by(tok(Tok::Comma)).collect::<Vec<_>>();
     let params = choice((
         param
             .clone()
@@ -173,24 +234,26 @@ pub(crate) fn lambda<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
             .collect::<Vec<_>>()
             .delimited_by(tok(Tok::ParamsOpen), tok(Tok::RParen))
             .map(|ps| (ps, true)),
-        bare_params.clone().map(|ps| (ps, false)),
+        bare_params.map(|ps| (ps, false)),
     ));
     let head = param
         .clone()
         .separated_by(tok(Tok::Comma))
         .at_least(1)
+        .collect::<Vec<_>>()
         .then(guard(ctx))
-        .then(tok(Tok::Arrow));
-    let body = clause_body(ctx, head.ignored().boxed());
-    let later =
-        bare_params.then(guard(ctx)).then_ignore(tok(Tok::Arrow)).then(body.clone()).map_with(
-            |((patterns, guard), body), e| Clause { patterns, guard, body, span: span_of(e) },
-        );
-    let arrow_form = tok(Tok::Arrow)
-        .ignore_then(body)
-        .then(sep().ignore_then(later).repeated().collect::<Vec<_>>())
-        .then_ignore(seps())
-        .map(|(body, more)| (body, more));
+        .then_ignore(tok(Tok::Arrow))
+        .boxed();
+    let arrow_form =
+        tok(Tok::Arrow).ignore_then(clause_run(ctx, head)).then_ignore(seps()).map(|run| {
+            let later = run.later.into_iter().map(|((patterns, guard), body, span)| Clause {
+                patterns,
+                guard,
+                body,
+                span,
+            });
+            (run.body, later.collect::<Vec<_>>())
+        });
     let do_form = tok(Tok::Do).ignore_then(ctx.block.clone()).map(|body| (body, Vec::new()));
     tok(Tok::Fn)
         .map_with(|_, e| span_of(e).start)

@@ -15,11 +15,12 @@ pub fn convert(e: &Rich<'_, Tok>, st: &St<'_>, src: &str) -> Option<(Diagnostic,
     }
     let span = st.bytes(*e.span());
     if let RichReason::Custom(msg) = e.reason() {
-        return Some((Diagnostic::new(msg.clone(), span, "here"), false));
+        return Some((Diagnostic::new(msg.clone(), span, "here"), st.past_input(e.span().start)));
     }
-    let at_eof = e.found().is_none();
+    let at_eof = e.found().is_none() || st.past_input(e.span().start);
     let title = match e.found() {
         None => "unexpected end of input".to_string(),
+        _ if at_eof => "unexpected end of input".to_string(),
         Some(Tok::Newline) => "unexpected end of line".to_string(),
         Some(Tok::StrStart) => "unexpected string".to_string(),
         Some(_) => format!("unexpected `{}`", excerpt(src, &span)),

@@ -53,9 +53,10 @@ fn node(kind: ExprKind, span: std::ops::Range<usize>) -> Expr {
     Expr { kind, span }
 }
 
-fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
+/// A primary expression, and whether it is a `Mod.fun` whose argument list
+/// (if any) comes next.
+fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, (Expr, bool)> {
     let expr = ctx.expr.clone();
-    let args = args(&expr);
 
     let literal = select! {
         Tok::Int(n) => ExprKind::Int(n),
@@ -83,17 +84,14 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .map(|parts| {
             ExprKind::Str(if parts.is_empty() { vec![StrPart::Lit(String::new())] } else { parts })
         });
-    let local = ident().then(args.clone().or_not()).map(|(name, args)| match args {
-        Some(args) => ExprKind::Call(Callee::Name(name), args),
-        None => ExprKind::Var(name),
-    });
+    // A name, or `Mod.fun` (a call, with no arguments until `postfix` reads
+    // them). Argument lists are read in one place only, `postfix`: trying
+    // them here too would read every unclosed `f(` twice, `2^n` for `n`.
+    let local = ident().map(ExprKind::Var);
     let remote = select! { Tok::Module(m) => m }
         .then_ignore(tok(Tok::Dot).labelled("`.` and a function name"))
         .then(ident())
-        .then(args.clone().or_not())
-        .map(|((module, fun), args)| {
-            ExprKind::Call(Callee::Remote { module, fun }, args.unwrap_or_default())
-        });
+        .map(|(module, fun)| ExprKind::Call(Callee::Remote { module, fun }, Vec::new()));
     let fn_ref = tok(Tok::Amp)
         .ignore_then(select! { Tok::Module(m) => m }.then_ignore(tok(Tok::Dot)).or_not())
         .then(ident())
@@ -115,9 +113,10 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         .then(expr.clone())
         .map(|(p, v)| ExprKind::Let(Box::new(p), Box::new(v)));
 
-    let kinded = choice((literal, pid_literal, string, local, remote, fn_ref, list, map(&expr), let_))
+    let remote = remote.map_with(|kind, e| (node(kind, span_of(e)), true));
+    let kinded = choice((literal, pid_literal, string, local, fn_ref, list, map(&expr), let_))
         .map_with(|kind, e| node(kind, span_of(e)));
-    choice((
+    let other = choice((
         kinded,
         paren(&expr),
         control::lambda(ctx),
@@ -127,8 +126,8 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, Expr> {
         control::receive_expr(ctx),
         control::for_expr(ctx),
     ))
-    .labelled("an expression")
-    .boxed()
+    .map(|e| (e, false));
+    choice((remote, other)).labelled("an expression").boxed()
 }
 
 /// `()`, `(x)`, `(x,)`, `(a, b)`, and `(a; b)` (a block). The first element
@@ -211,7 +210,7 @@ fn map<'a>(expr: &P<'a, Expr>) -> P<'a, ExprKind> {
 
 /// Operators by precedence, loosest first. Every level is a loop over a list,
 /// so long chains cost no parser recursion.
-fn operators<'a>(primary: P<'a, Expr>, expr: &P<'a, Expr>) -> P<'a, Expr> {
+fn operators<'a>(primary: P<'a, (Expr, bool)>, expr: &P<'a, Expr>) -> P<'a, Expr> {
     let postfix = postfix(primary, args(expr));
     let unary = one_of([Tok::Minus, Tok::Not, Tok::Bang])
         .map_with(|t, e| {
@@ -338,20 +337,31 @@ fn pipe<'a>(operand: P<'a, Expr>) -> P<'a, Expr> {
         .boxed()
 }
 
-/// Calls on any expression's value: `make_adder(1)(2)` and `f.(x)`.
-fn postfix<'a>(primary: P<'a, Expr>, args: P<'a, Vec<Expr>>) -> P<'a, Expr> {
-    let call = choice((args.clone(), tok(Tok::Dot).ignore_then(args)))
-        .map_with(|args, e| (args, span_of(e).end));
+/// Calls on any expression's value: `f(x)`, `M.f(x)`, `make_adder(1)(2)`
+/// and `f.(x)`. The only reader of argument lists after an expression.
+fn postfix<'a>(primary: P<'a, (Expr, bool)>, args: P<'a, Vec<Expr>>) -> P<'a, Expr> {
+    let call = choice((
+        args.clone().map(|a| (false, a)),
+        tok(Tok::Dot).ignore_then(args).map(|a| (true, a)),
+    ))
+    .map_with(|(dot, args), e| (dot, args, span_of(e).end));
     primary
         .then(call.repeated().collect::<Vec<_>>())
-        .map(|(first, calls)| {
-            calls.into_iter().fold(first, |callee, (args, end)| {
+        .map(|((first, mut bare_remote), calls)| {
+            calls.into_iter().fold(first, |callee, (dot, args, end)| {
                 let span = callee.span.start..end;
-                let callee = match callee.kind {
-                    ExprKind::Var(name) => Callee::Name(name),
-                    kind => Callee::Expr(Box::new(node(kind, callee.span))),
-                };
-                node(ExprKind::Call(callee, args), span)
+                let remote_args = std::mem::take(&mut bare_remote) && !dot;
+                match callee.kind {
+                    // `M.f(args)`: the arguments of the remote call itself.
+                    ExprKind::Call(callee @ Callee::Remote { .. }, _) if remote_args => {
+                        node(ExprKind::Call(callee, args), span)
+                    }
+                    ExprKind::Var(name) => node(ExprKind::Call(Callee::Name(name), args), span),
+                    kind => {
+                        let callee = Callee::Expr(Box::new(node(kind, callee.span)));
+                        node(ExprKind::Call(callee, args), span)
+                    }
+                }
             })
         })
         .boxed()

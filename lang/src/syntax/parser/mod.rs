@@ -12,7 +12,7 @@ mod items;
 mod pattern;
 mod types;
 
-use chumsky::input::{Checkpoint, Cursor, MapExtra};
+use chumsky::input::{Checkpoint, Cursor, InputRef, MapExtra};
 use chumsky::inspector::Inspector;
 use chumsky::prelude::*;
 
@@ -31,6 +31,9 @@ pub(crate) struct St<'a> {
     /// Byte span of each token, plus one empty span for the end of input.
     spans: &'a [Span],
     matching: &'a [Option<usize>],
+    /// How many tokens are the input's own: those after them are closers
+    /// added at the end for constructs left open.
+    real: usize,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -38,6 +41,12 @@ impl St<'_> {
     /// The index of the token closing the group opened at token `i`.
     pub fn matching(&self, i: usize) -> Option<usize> {
         self.matching.get(i).copied().flatten()
+    }
+
+    /// Whether token `i` is past the input's own tokens (the end of the
+    /// input, or a closer added there).
+    pub fn past_input(&self, i: usize) -> bool {
+        i >= self.real
     }
 
     /// The byte span covered by tokens `s.start..s.end`.
@@ -73,6 +82,24 @@ pub(crate) fn tok<'a>(t: Tok) -> P<'a, Tok> {
     just(t).boxed()
 }
 
+/// `p` if it parses here, else nothing: a failed `p` is forgotten, the
+/// input rewound and its errors dropped (after `p.or_not()`, they would join
+/// the "expected" list of whatever fails next). Unlike a `not` look-ahead
+/// followed by `p`, it reads `p` only once.
+pub(crate) fn attempt<'a, T: 'a>(p: P<'a, T>) -> P<'a, Option<T>> {
+    custom(move |inp: &mut InputRef<'a, '_, In<'a>, Ex<'a>>| {
+        let before = inp.save();
+        match inp.parse(&p) {
+            Ok(v) => Ok(Some(v)),
+            Err(_) => {
+                inp.rewind(before);
+                Ok(None)
+            }
+        }
+    })
+    .boxed()
+}
+
 /// One or more statement separators.
 pub(crate) fn sep<'a>() -> P<'a, ()> {
     one_of([Tok::Newline, Tok::Semi]).repeated().at_least(1).ignored().boxed()
@@ -87,11 +114,14 @@ pub(crate) fn ident<'a>() -> P<'a, String> {
     select! { Tok::Ident(s) => s }.labelled("a name").boxed()
 }
 
-/// Parses the layout-filtered `tokens`. Syntax errors go to `report`, except
-/// end-of-input ones when layout already reported the construct left open.
+/// Parses the layout-filtered `tokens`, of which the first `real` are the
+/// input's own (the rest close what it leaves open). Syntax errors go to
+/// `report`, except end-of-input ones (at or past the first added closer)
+/// when layout already reported the construct left open.
 pub fn parse_tokens(
     tokens: &[(Tok, Span)],
     matching: &[Option<usize>],
+    real: usize,
     src: &str,
     report: &mut Report,
     unclosed: bool,
@@ -100,7 +130,7 @@ pub fn parse_tokens(
     let toks: Vec<Tok> = tokens.iter().map(|t| t.0.clone()).collect();
     let mut spans: Vec<Span> = tokens.iter().map(|t| t.1.clone()).collect();
     spans.push(src.len()..src.len());
-    let mut state = St { spans: &spans, matching, diags: Vec::new() };
+    let mut state = St { spans: &spans, matching, real, diags: Vec::new() };
     let parser = items::program();
     let (program, errs) = parser.parse_with_state(&toks[..], &mut state).into_output_errors();
     let mut errs: Vec<_> =

@@ -1,12 +1,16 @@
 //! ETF decoder: bytes → Snow `Term`, safe on hostile input.
 //!
 //! Rules (reference §5.4): no recursion (an explicit stack of open
-//! containers, capped at `Limits::max_depth`); every length is checked
-//! against the remaining input before anything is allocated, and no vector is
-//! reserved beyond what the remaining input could fill (each element takes
-//! at least one byte); no panics; atoms and nodes from a peer go through the
-//! bounded `Atom::try_new` / `nodes::try_index_of`. Chained LIST_EXT tails
-//! (`[a | [b | …]]`) are folded into one open list, so they add no depth.
+//! containers, so any depth decodes, as on the BEAM: each level costs bytes
+//! received, never native stack); every length is checked against the
+//! remaining input before anything is allocated, and no vector is reserved
+//! beyond what the remaining input could fill (each element takes at least
+//! one byte); no panics; atoms and nodes from a peer go through the bounded
+//! `Atom::try_from_peer` (a table limit, and an allowance per peer) /
+//! `nodes::try_index_of`. Chained LIST_EXT tails
+//! (`[a | [b | …]]`) are folded into one open list. A map is built by
+//! sorting its keys once (duplicates are then neighbours), so a map of a
+//! million entries costs n log n, not n².
 
 use super::{fun_codec, tag, DecodeError, VERSION};
 use crate::atom::Atom;
@@ -16,34 +20,13 @@ use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
-/// Caps on what one decoded term may contain.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Open containers (tuples, maps, list heads, improper tails) at once.
-    /// Kept modest because other code (drop, compare, inspect) recurses on
-    /// nested tuples and maps.
-    pub max_depth: usize,
-    /// Entries in one map. Building a `MapObj` costs O(n²) key comparisons.
-    pub max_map_entries: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_depth: 1000, max_map_entries: 16_384 }
-    }
-}
-
 /// `binary_to_term`: decodes 131 + one term from the start of `bytes`.
 /// Returns the term and how many bytes it used (version byte included).
 pub fn decode(bytes: &[u8]) -> Result<(Term, usize)> {
-    decode_with(bytes, &Limits::default())
-}
-
-pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<(Term, usize)> {
     match bytes.first() {
         None => Err(DecodeError::Truncated),
         Some(&VERSION) => {
-            let (t, used) = decode_body_with(&bytes[1..], limits)?;
+            let (t, used) = decode_body(&bytes[1..])?;
             Ok((t, used + 1))
         }
         Some(&b) => Err(DecodeError::BadVersion(b)),
@@ -53,12 +36,8 @@ pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<(Term, usize)> {
 /// Decodes one tagged term with no version byte (as after a distribution
 /// header, or a fun's free variables).
 pub fn decode_body(bytes: &[u8]) -> Result<(Term, usize)> {
-    decode_body_with(bytes, &Limits::default())
-}
-
-pub fn decode_body_with(bytes: &[u8], limits: &Limits) -> Result<(Term, usize)> {
     let mut r = Reader { buf: bytes, pos: 0 };
-    let t = Decoder { r: &mut r, limits, stack: Vec::new() }.run()?;
+    let t = Decoder { r: &mut r, stack: Vec::new() }.run()?;
     Ok((t, r.pos))
 }
 
@@ -110,7 +89,6 @@ enum Frame {
 
 struct Decoder<'r, 'a> {
     r: &'r mut Reader<'a>,
-    limits: &'r Limits,
     stack: Vec<Frame>,
 }
 
@@ -166,9 +144,6 @@ impl Decoder<'_, '_> {
     }
 
     fn push(&mut self, f: Frame) -> Result<()> {
-        if self.stack.len() >= self.limits.max_depth {
-            return Err(DecodeError::TooDeep);
-        }
         self.stack.push(f);
         Ok(())
     }
@@ -259,9 +234,6 @@ impl Decoder<'_, '_> {
             }
             tag::MAP => {
                 let n = self.r.u32()? as usize;
-                if n > self.limits.max_map_entries {
-                    return Err(DecodeError::MapTooLarge);
-                }
                 if n == 0 {
                     Term::map(MapObj::new())
                 } else {
@@ -371,7 +343,7 @@ impl Decoder<'_, '_> {
         if text.chars().count() > 255 {
             return Err(DecodeError::Invalid("atom longer than 255 characters"));
         }
-        Atom::try_new(text).ok_or(DecodeError::AtomLimit)
+        Atom::try_from_peer(text).map_err(DecodeError::from)
     }
 
     /// An atom in a fixed position (a pid's node, an export's module).
@@ -402,10 +374,5 @@ fn old_float(bytes: &[u8]) -> Result<f64> {
 
 /// Builds a map, rejecting duplicate keys (§5.4).
 fn build_map(entries: Vec<(Term, Term)>) -> Result<Term> {
-    let n = entries.len();
-    let m: MapObj = entries.into_iter().collect();
-    if m.len() != n {
-        return Err(DecodeError::Invalid("duplicate map key"));
-    }
-    Ok(Term::map(m))
+    MapObj::from_distinct(entries).map(Term::map).ok_or(DecodeError::Invalid("duplicate map key"))
 }

@@ -12,7 +12,7 @@
 mod decode;
 mod encode;
 
-pub use decode::{decode, decode_body, decode_body_with, decode_with, Limits};
+pub use decode::{decode, decode_body};
 pub use encode::{encode, encode_body_into, encode_into};
 
 use crate::term::{Fun, Term};
@@ -74,12 +74,15 @@ pub enum DecodeError {
     Unsupported(&'static str),
     /// Malformed ETF (bad UTF-8 in an atom, a duplicate map key, …).
     Invalid(&'static str),
-    /// Nesting deeper than [`Limits::max_depth`].
+    /// Snow functions nested inside each other's captured values deeper
+    /// than the function codec allows (each level recurses once).
     TooDeep,
-    /// A map larger than [`Limits::max_map_entries`].
-    MapTooLarge,
     /// The atom table is full ([`crate::atom::MAX_ATOMS`]).
     AtomLimit,
+    /// The peer made more new atoms than one connection may
+    /// ([`crate::atom::PEER_NEW_ATOMS`]), or all peers together than the
+    /// network may ([`crate::atom::NETWORK_NEW_ATOMS`]).
+    PeerAtomLimit,
     /// The node table is full ([`crate::dist::nodes::MAX_NODES`]).
     NodeLimit,
     /// Bytes were left over where the input should have ended.
@@ -103,7 +106,25 @@ pub enum EncodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ETF decode error: {self:?}")
+        match self {
+            DecodeError::AtomLimit => write!(f, "the atom table is full ({} atoms)", crate::atom::MAX_ATOMS),
+            DecodeError::PeerAtomLimit => write!(
+                f,
+                "it sent more new atoms than a peer may create ({} per connection, {} for all peers)",
+                crate::atom::PEER_NEW_ATOMS,
+                crate::atom::NETWORK_NEW_ATOMS
+            ),
+            _ => write!(f, "ETF decode error: {self:?}"),
+        }
+    }
+}
+
+impl From<crate::atom::AtomRefused> for DecodeError {
+    fn from(r: crate::atom::AtomRefused) -> Self {
+        match r {
+            crate::atom::AtomRefused::TableFull => DecodeError::AtomLimit,
+            crate::atom::AtomRefused::PeerAllowance | crate::atom::AtomRefused::NetworkAllowance => DecodeError::PeerAtomLimit,
+        }
     }
 }
 impl std::error::Error for DecodeError {}

@@ -1,10 +1,12 @@
 //! The interpreter on hand-built code: shapes the compiler does not emit
 //! today but the verifier accepts (code can arrive from another node), so
-//! the hot loop must get them right too.
+//! the hot loop must get them right too. Inside the crate: only `snow-lang`
+//! can build a `Proto` (that is what keeps unverified code out of the
+//! interpreter), and these tests build them instruction by instruction.
 
-use snow_lang::bytecode::{Module, Op, Proto};
-use snow_lang::verify::VerifyError;
-use snow_lang::vm::{report, Fiber, Outcome};
+use crate::bytecode::{Module, Op, Proto, RawModule};
+use crate::verify::VerifyError;
+use crate::vm::{report, Fiber, Outcome};
 use snow_runtime::{Runtime, Term};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -24,13 +26,13 @@ fn proto(name: &str, arity: u16, index: u32, nregs: u16, code: Vec<Op>, consts: 
 }
 
 fn load(protos: Vec<Proto>) -> Result<&'static Module, VerifyError> {
-    Module::load(Module { file: Arc::from("hand.snow"), source: Arc::from(""), protos, namespace: None })
+    Module::load(RawModule { file: Arc::from("hand.snow"), source: Arc::from(""), protos, namespace: None })
 }
 
 /// Runs function 0 of `m` as a process; its value or its error report.
 fn run(m: &'static Module) -> Result<Term, String> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let fiber = Fiber::new(&m.protos[0], Vec::new()).on_finish(Box::new(move |o: &Outcome| {
+    let fiber = Fiber::new(m, Vec::new()).on_finish(Box::new(move |o: &Outcome| {
         let _ = tx.send(match o {
             Outcome::Returned(t) => Ok(t.clone()),
             Outcome::Raised(f) => Err(report::error_report(f)),
@@ -133,6 +135,8 @@ fn the_verifier_refuses_what_the_fast_paths_rely_on() {
     assert!(past_end.is_err());
     // A literal return of a constant that does not exist.
     assert!(load(vec![proto("main", 0, 0, 0, vec![Op::ReturnConst { k: 0 }], vec![])]).is_err());
+    // A module without its top level (`Fiber::new` runs function 0).
+    assert!(load(vec![]).is_err());
 }
 
 #[test]
