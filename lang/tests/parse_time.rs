@@ -5,10 +5,11 @@
 //!
 //! Each shape is parsed at two sizes, `n` and `k * n`; the test fails when
 //! the time grows by much more than `k` (in release builds; a debug build
-//! only checks that every shape finishes). Times are the best of a few runs
-//! of enough repetitions to last milliseconds, so that a noisy shared
-//! machine does not make the ratio flaky; a run that never ends (`2^n`
-//! backtracking) fails on a time-out instead of hanging the test.
+//! only checks that every shape finishes). Times are CPU times, the best of
+//! a few rounds of enough repetitions to last milliseconds, and a ratio
+//! over the limit is measured twice more, so that a busy shared machine does
+//! not make the test flaky; a parse that never ends (`2^n` backtracking)
+//! fails on a time-out instead of hanging the test.
 
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};

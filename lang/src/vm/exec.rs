@@ -234,6 +234,7 @@ impl Fiber {
                 // SAFETY: the caller's window is inside the stack (frame
                 // invariant) and `done.dst` is one of its registers.
                 let cw = unsafe { self.regs.as_mut_ptr().add(caller.base as usize) };
+                // SAFETY: `done.dst` is a verified register of that window.
                 let $dst: *mut Term = unsafe { cw.add(done.dst as usize) };
                 $put;
                 w = cw;
@@ -245,6 +246,8 @@ impl Fiber {
         loop {
             // SAFETY: see above: `ip` always points at a verified instruction.
             let op = unsafe { &*ip };
+            // SAFETY: code never runs off its end (verified), so one past this
+            // instruction is inside the code or its end.
             ip = unsafe { ip.add(1) };
             match *op {
                 // Integers and atoms are copied without `clone`'s jump table.
@@ -397,6 +400,7 @@ impl Fiber {
                     let base = self.push_call(pc!(), start, dst, callee);
                     proto = callee;
                     ip = code!();
+                    // SAFETY: `push_call` grew the stack to the callee's frame.
                     w = unsafe { self.regs.as_mut_ptr().add(base) };
                 }
                 Op::TailCall { proto: idx, start, argc } => {
@@ -436,9 +440,11 @@ impl Fiber {
                 }
                 // SAFETY: both are registers of live windows (see `ret!`).
                 Op::Return { src } => ret!(d => unsafe { move_result(w.add(src as usize), d) }, std::mem::replace(wr!(src), Term::Nil)),
+                // SAFETY: `d` is a register of the caller's live window (see `ret!`).
                 Op::ReturnInt { v } => ret!(d => set_int(unsafe { &mut *d }, v as i64), Term::Int(v as i64)),
                 Op::ReturnConst { k } => {
                     let v = &proto.consts[k as usize];
+                    // SAFETY: `d` is a register of the caller's live window (see `ret!`).
                     ret!(d => set(unsafe { &mut *d }, v.clone()), v.clone())
                 }
                 other => {

@@ -165,13 +165,11 @@ fn order_all_within(m: &MapObj) {
                 inner.order.get_or_init(|| inner.sort_keys());
             }
             Step::Enter(t) => match t {
-                Term::Map(inner) => {
-                    if inner.order.get().is_none() && first(Arc::as_ptr(inner).cast(), Arc::strong_count(inner) > 1) {
-                        work.push(Step::Sort(inner));
-                        for (k, v) in &inner.entries {
-                            work.push(Step::Enter(k));
-                            work.push(Step::Enter(v));
-                        }
+                Term::Map(inner) if inner.order.get().is_none() && first(Arc::as_ptr(inner).cast(), Arc::strong_count(inner) > 1) => {
+                    work.push(Step::Sort(inner));
+                    for (k, v) in &inner.entries {
+                        work.push(Step::Enter(k));
+                        work.push(Step::Enter(v));
                     }
                 }
                 Term::Tuple(items) if first(Arc::as_ptr(items).cast(), Arc::strong_count(items) > 1) => {
