@@ -21,14 +21,8 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs `script` as node `<test>_a@127.0.0.1` and returns (stdout, stderr).
 fn run_node_script(test: &str, script: &str) -> (String, String) {
-    let epmd = Epmd::start();
-    let file = temp_file(test, "main.snow", script);
     let name = format!("{test}_a@127.0.0.1");
-    let mut cmd = epmd.snow(&["run", "--name", &name, "--cookie", "c"]);
-    cmd.arg(&file);
-    let mut p = Proc::start(cmd);
-    let status = p.finish(LIMIT);
-    let (out, err) = (p.out.join("\n"), p.err.join("\n"));
+    let (status, out, err) = cluster::run_script(test, &["run", "--name", &name, "--cookie", "c"], script, LIMIT);
     assert_eq!(status, 0, "script failed\nstdout:\n{out}\nstderr:\n{err}");
     (out, err)
 }

@@ -14,13 +14,7 @@ use std::time::Duration;
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn run_script(test: &str, args: &[&str], script: &str) -> (i32, String, String) {
-    let epmd = Epmd::start();
-    let file = temp_file(test, "main.snow", script);
-    let mut cmd = epmd.snow(args);
-    cmd.arg(&file);
-    let mut p = Proc::start(cmd);
-    let status = p.finish(LIMIT);
-    (status, p.out.join("\n"), p.err.join("\n"))
+    cluster::run_script(test, args, script, LIMIT)
 }
 
 /// A value's depth is limited by memory only: printing, comparing,

@@ -186,3 +186,15 @@ pub fn temp_file(test: &str, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// Runs `script` with `snow ARGS FILE` under a private port mapper, within
+/// `limit`; returns (exit status, stdout, stderr).
+pub fn run_script(test: &str, args: &[&str], script: &str, limit: Duration) -> (i32, String, String) {
+    let epmd = Epmd::start();
+    let file = temp_file(test, "main.snow", script);
+    let mut cmd = epmd.snow(args);
+    cmd.arg(&file);
+    let mut p = Proc::start(cmd);
+    let status = p.finish(limit);
+    (status, p.out.join("\n"), p.err.join("\n"))
+}

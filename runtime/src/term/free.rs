@@ -76,10 +76,7 @@ fn free_deep(first: Term) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-        std::thread::Builder::new().stack_size(256 << 10).spawn(f).expect("thread").join().expect("overflowed or panicked");
-    }
+    use crate::term::on_small_stack;
 
     #[test]
     fn dropping_a_long_list_does_not_overflow() {

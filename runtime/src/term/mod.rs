@@ -215,3 +215,10 @@ impl fmt::Debug for Term {
         f.write_str(&crate::inspect::inspect(self))
     }
 }
+
+/// Runs `f` on a thread with a 256 KiB stack: what it does with a term must
+/// not recurse with the term's depth.
+#[cfg(test)]
+pub(crate) fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().stack_size(256 << 10).spawn(f).expect("thread").join().expect("overflowed or panicked");
+}

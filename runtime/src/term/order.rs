@@ -225,6 +225,7 @@ impl Ord for Term {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::on_small_stack;
     use crate::term::{MapObj, Pid, Ref};
 
     #[test]
@@ -294,12 +295,6 @@ mod tests {
         let a: MapObj = [(Term::atom("a"), 1.into()), (Term::str("k"), 2.into())].into_iter().collect();
         let b: MapObj = [(Term::str("k"), 2.into()), (Term::atom("a"), 1.into())].into_iter().collect();
         assert!(Term::map(a).strict_eq(&Term::map(b)));
-    }
-
-    /// Runs `f` on a thread with a small stack: what it does must not
-    /// recurse with a term's depth.
-    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-        std::thread::Builder::new().stack_size(256 << 10).spawn(f).expect("thread").join().expect("overflowed or panicked");
     }
 
     fn nest_tuples(n: usize, inner: i64) -> Term {
