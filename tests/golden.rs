@@ -14,6 +14,10 @@
 //! Scripts with an `.escript` beside them (an Erlang partner) are run by
 //! `tests/interop.rs` instead.
 //!
+//! `--- stderr (any order)` compares stderr's lines as a set: for scripts
+//! whose peer nodes report on the same stderr at about the same moment
+//! (both sides of a partition giving up on each other).
+//!
 //! A missing section means "empty" (status: 0). To accept new output on
 //! purpose: `SNOW_UPDATE_GOLDEN=1 cargo test --test golden`.
 
@@ -21,22 +25,45 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
 }
 
 struct Expect {
     stdout: String,
     stderr: String,
     status: i32,
+    stderr_any_order: bool,
+}
+
+/// Stderr as the comparison sees it: its lines sorted when order is free.
+fn comparable(stderr: &str, any_order: bool) -> String {
+    if !any_order {
+        return stderr.to_string();
+    }
+    let mut lines: Vec<&str> = stderr.split_inclusive('\n').collect();
+    lines.sort();
+    lines.concat()
 }
 
 fn parse_expect(text: &str) -> Expect {
-    let mut e = Expect { stdout: String::new(), stderr: String::new(), status: 0 };
+    let mut e = Expect {
+        stdout: String::new(),
+        stderr: String::new(),
+        status: 0,
+        stderr_any_order: false,
+    };
     let mut section = "";
     for line in text.split_inclusive('\n') {
         match line.trim_end() {
             "--- stdout" => section = "stdout",
             "--- stderr" => section = "stderr",
+            "--- stderr (any order)" => {
+                section = "stderr";
+                e.stderr_any_order = true;
+            }
             "--- status" => section = "status",
             _ => match section {
                 "stdout" => e.stdout.push_str(line),
@@ -53,11 +80,15 @@ fn parse_expect(text: &str) -> Expect {
     e
 }
 
-fn render_expect(stdout: &str, stderr: &str, status: i32) -> String {
+fn render_expect(stdout: &str, stderr: &str, status: i32, any_order: bool) -> String {
     let mut out = String::from("--- stdout\n");
     out.push_str(stdout);
     if !stderr.is_empty() {
-        out.push_str("--- stderr\n");
+        out.push_str(if any_order {
+            "--- stderr (any order)\n"
+        } else {
+            "--- stderr\n"
+        });
         out.push_str(stderr);
     }
     if status != 0 {
@@ -69,7 +100,9 @@ fn render_expect(stdout: &str, stderr: &str, status: i32) -> String {
 fn scripts() -> Vec<PathBuf> {
     let mut v = Vec::new();
     for dir in ["examples", "tests/golden"] {
-        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             // A script with an `.escript` beside it needs an Erlang node as
@@ -93,7 +126,11 @@ impl Drop for Epmd {
 }
 
 fn private_epmd() -> Epmd {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let child = Command::new(env!("CARGO_BIN_EXE_snow"))
         .args(["epmd", "--port", &port.to_string()])
         .stdin(std::process::Stdio::null())
@@ -130,22 +167,42 @@ fn golden_scripts() {
         let status = out.status.code().unwrap_or(-1);
         let expect_path = script.with_extension("expect");
         if update {
-            std::fs::write(&expect_path, render_expect(&stdout, &stderr, status)).expect("write .expect");
+            let any_order = std::fs::read_to_string(&expect_path)
+                .is_ok_and(|t| parse_expect(&t).stderr_any_order);
+            std::fs::write(
+                &expect_path,
+                render_expect(&stdout, &comparable(&stderr, any_order), status, any_order),
+            )
+            .expect("write .expect");
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&expect_path) else {
-            failures.push(format!("{}: no {} file", rel.display(), expect_path.display()));
+            failures.push(format!(
+                "{}: no {} file",
+                rel.display(),
+                expect_path.display()
+            ));
             continue;
         };
         let want = parse_expect(&text);
-        if want.stdout != stdout || want.stderr != stderr || want.status != status {
+        let any = want.stderr_any_order;
+        if want.stdout != stdout
+            || comparable(&want.stderr, any) != comparable(&stderr, any)
+            || want.status != status
+        {
             failures.push(format!(
                 "{}:\n--- expected\n{}--- got\n{}",
                 rel.display(),
-                render_expect(&want.stdout, &want.stderr, want.status),
-                render_expect(&stdout, &stderr, status)
+                render_expect(&want.stdout, &want.stderr, want.status, any),
+                render_expect(&stdout, &stderr, status, any)
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} golden scripts differ:\n\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden scripts differ:\n\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }

@@ -344,5 +344,52 @@ echo(5)
     // [[...0...]]; ((...(0, :x)...), :x); "snowsnow..."; the list; the map
     assert_eq!(lengths[..3], [2 * 1100 + 1, 200_000 * 6 + 1, 80_000_002]);
     assert_eq!(lengths.len(), 5);
-    assert!(p.snow.err.iter().all(|l| !l.contains("closing")), "{:?}", p.snow.err);
+    assert!(
+        p.snow.err.iter().all(|l| !l.contains("closing")),
+        "{:?}",
+        p.snow.err
+    );
+}
+
+#[test]
+fn a_snow_node_cuts_its_link_with_erl_from_its_side_alone() {
+    if !erl_available("interop::a_snow_node_cuts_its_link_with_erl_from_its_side_alone") {
+        return;
+    }
+    let mut p = start(
+        "i_cut",
+        "cut",
+        r#"
+Node.set_tick(1000)
+Process.register(self(), :snowbox)
+println("ready")
+let from = receive do (:hello, f) -> f end
+let e = node(from)
+Node.monitor(e)
+Net.cut(e, Node.self())
+receive do (:nodedown, ^e) -> println("snow: " <> inspect(Node.down_reason(e))) end
+println("snow: connect " <> inspect(Node.connect(e)))
+Process.sleep(1000)
+Net.heal()
+receive do (:nodeup, ^e) -> println("snow: nodeup") end
+receive do (:nodedown, ^e) -> :ok end
+"#,
+    );
+    p.finish_both();
+    assert_eq!(
+        lines(&p.erl),
+        [
+            "erl: nodedown",
+            "erl: ping during the cut pang",
+            "erl: ping after the heal pong"
+        ]
+    );
+    assert_eq!(
+        lines(&p.snow),
+        [
+            "snow: :net_tick_timeout",
+            "snow: connect false",
+            "snow: nodeup"
+        ]
+    );
 }

@@ -584,3 +584,45 @@ fn a_remote_closures_output_and_crash_report_appear_at_the_prompt() {
     r.expect(":pong\r\n");
     r.quit();
 }
+
+#[test]
+fn a_cut_typed_at_the_prompt_shows_in_the_live_feed_and_in_net() {
+    let home = Home::new("netcut");
+    let mut r = node_repl(&home, "netcut", "netcutb");
+    let prompt = "snow(netcut@127.0.0.1)> ";
+    r.send_line("Net.cut(Node.self(), b)");
+    r.expect("net <- cut netcut -> netcutb\r\n");
+    r.expect(":ok\r\n");
+    r.expect(prompt);
+    r.send_line(":net");
+    r.expect("FROM");
+    r.expect(prompt);
+    let table = r.all.rsplit(":net").next().unwrap_or("").to_string();
+    let row = |from: &str, to: &str| {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().take(2).eq([from, to]))
+            .map(|l| l.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        row("netcut", "netcutb").contains("cut"),
+        "the cut direction shows as cut:\n{table}"
+    );
+    assert!(
+        row("netcutb", "netcut").contains("up"),
+        "the other direction is up:\n{table}"
+    );
+    r.send_line("Net.heal()");
+    r.expect("net <- heal\r\n");
+    r.expect(prompt);
+    r.send_line(":net");
+    r.expect("FROM");
+    r.expect(prompt);
+    let table = r.all.rsplit(":net").next().unwrap_or("").to_string();
+    assert!(
+        !table.lines().any(|l| l.contains(" cut ")),
+        "healed:\n{table}"
+    );
+    r.quit();
+}

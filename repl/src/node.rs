@@ -6,6 +6,8 @@ use crate::cli::NodeOpts;
 use snow_runtime::dist::{self, names, Distribution};
 use snow_runtime::Runtime;
 use std::io::Read;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 
 /// What the command line asks for.
 #[derive(Clone, Debug, Default)]
@@ -80,9 +82,19 @@ pub fn peer_main(plan: &Plan) -> i32 {
         eprintln!("snow: peer needs --name");
         return 2;
     }
+    // Stdin is the control channel from the node that started us (a Unix
+    // socket): read without a buffer, so that nothing after the cookie
+    // line is taken from it.
+    let channel = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => UnixStream::from(fd),
+        Err(e) => {
+            eprintln!("snow: peer: cannot read stdin: {e}");
+            return 2;
+        }
+    };
     let mut plan = plan.clone();
     if plan.cookie.is_none() {
-        match read_cookie_line(&mut std::io::stdin().lock()) {
+        match read_cookie_line(&mut &channel) {
             Ok(c) => plan.cookie = Some(c),
             Err(e) => {
                 eprintln!("snow: peer: {e}");
@@ -98,9 +110,12 @@ pub fn peer_main(plan: &Plan) -> i32 {
         eprintln!("snow: {e}");
         return 1;
     }
-    let mut sink = [0u8; 256];
-    let mut stdin = std::io::stdin();
-    while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+    // Serve the session's requests until the parent closes the channel.
+    if dist::net::serve_parent(channel).is_err() {
+        let mut sink = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+    }
     0
 }
 

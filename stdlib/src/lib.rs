@@ -4,9 +4,10 @@
 
 mod args;
 mod collections;
-mod io_server;
 pub mod docs;
+mod io_server;
 mod kernel;
+pub mod net;
 mod node;
 mod process;
 pub mod process_table;
@@ -33,6 +34,7 @@ pub fn init() -> &'static BuiltinTable {
         collections::register(&mut t);
         system::register(&mut t);
         node::register(&mut t);
+        net::register(&mut t);
         rpc::register(&mut t);
         shell::register(&mut t);
         load_prelude(&mut t);
@@ -50,7 +52,9 @@ fn load_prelude(t: &mut BuiltinTable) {
         Err(d) => panic!("the prelude must compile: {d:?}"),
     };
     for (name, arity, proto) in unit.functions {
-        let Some((module, fun)) = name.split_once("__") else { continue };
+        let Some((module, fun)) = name.split_once("__") else {
+            continue;
+        };
         // `kernel__x` is `x`, called without a module.
         let module = if module == "kernel" { String::new() } else { capitalize(module) };
         let module: &'static str = Box::leak(module.into_boxed_str());

@@ -62,6 +62,7 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Node", "kill_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::kill));
     t.native("Node", "freeze_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::freeze));
     t.native("Node", "thaw_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::thaw));
+    t.native("Node", "restart_peer", Exact(1), restart_peer);
     t.native("Node", "peers", Exact(0), |_, _| Ok(Term::list(peers::list().into_iter().map(Term::Atom).collect())));
 }
 
@@ -293,6 +294,32 @@ fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     });
     match started {
         Ok(atom) => Ok(Term::Atom(atom)),
+        Err(e) => Err(failure(e)),
+    }
+}
+
+/// `Node.restart_peer(:b)`: SIGKILL, then the same peer again under the
+/// same name; returns once connected (unless a fault keeps it apart from
+/// this node: then once it runs).
+fn restart_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
+    let d = distribution(c)?;
+    let node = node_arg(&a[0])?;
+    let done = c.cx.blocking(|| {
+        peers::restart(node)?;
+        // The old connection must be gone first, or connecting would find it.
+        d.wait_gone(node, std::time::Duration::from_secs(2));
+        snow_runtime::log::event(&format!("net <- restart {}", dist::net::short(node)));
+        if dist::net::blocks(node) || d.connect(node) {
+            Ok(())
+        } else {
+            Err(format!(
+                "restarted the peer {} but could not connect to it",
+                node.as_str()
+            ))
+        }
+    });
+    match done {
+        Ok(()) => args::ok(),
         Err(e) => Err(failure(e)),
     }
 }

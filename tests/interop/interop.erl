@@ -2,7 +2,7 @@
 %% run on `erl -name e_<test>@127.0.0.1` while a Snow node runs the other
 %% half. Lines printed here are compared by the test.
 -module(interop).
--export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1, big_terms/1]).
+-export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1, big_terms/1, cut/1]).
 
 %% Waits until the Snow node answers a ping (it may still be starting).
 wait_pong(Node) -> wait_pong(Node, 200).
@@ -117,3 +117,16 @@ big_terms([S]) ->
          receive {echo, Back} -> out("~p", [Back =:= T]) after 60000 -> out("timeout", []) end
      end || T <- [Deep, Deeper, Big, Long, Wide]],
     out("still connected ~p", [lists:member(S, nodes(hidden) ++ nodes())]).
+
+%% Snow cuts what this node sends it (`Net.cut(erl, snow)`), from its side
+%% alone: Snow stops hearing us, gives up after its tick time and closes;
+%% we see the nodedown at once, cannot connect during the cut, and can
+%% again once Snow heals it.
+cut([S]) ->
+    wait_pong(S),
+    {snowbox, S} ! {hello, self()},
+    monitor_node(S, true),
+    receive {nodedown, S} -> out("erl: nodedown", []) end,
+    out("erl: ping during the cut ~p", [net_adm:ping(S)]),
+    timer:sleep(2000),
+    out("erl: ping after the heal ~p", [net_adm:ping(S)]).

@@ -15,6 +15,8 @@ pub enum Command<'a> {
     Watch(Option<bool>),
     /// `:processes`: the table of live processes.
     Processes,
+    /// `:net`: the session's links and their faults.
+    Net,
     /// `:h Process.monitor`: a function's or module's documentation.
     Doc(&'a str),
     /// A one-line message for a command that is unknown or misused.
@@ -30,6 +32,7 @@ Commands:
   :load FILE      evaluate FILE in this session (its functions stay defined)
   :watch on|off   announce messages as they reach the shell's mailbox (on)
   :processes      every process: pid, name, status, queue, links, monitors
+  :net            every link between nodes: up, cut or delayed, last heard
 Helpers: h(Process.monitor) documentation, h(Process) a module, v() and
 v(n) earlier results, i(pid) a process (i() all), pid(0, 42, 0) or #PID<0.42.0> a pid,
 flush() the mailbox. Any other line, `:ok` included, is Snow code.
@@ -58,6 +61,7 @@ pub fn parse(line: &str) -> Option<Command<'_>> {
         ":quit" | ":q" => Command::Quit,
         ":reset" => Command::Reset,
         ":processes" | ":ps" => Command::Processes,
+        ":net" => Command::Net,
         ":load" if arg.is_empty() => Command::Bad(":load needs a file: :load FILE".into()),
         ":load" => Command::Load(arg),
         ":watch" => match arg {

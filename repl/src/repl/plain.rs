@@ -72,6 +72,7 @@ pub fn run(node: &Plan) -> i32 {
                         let s = session.get_or_insert_with(Session::new);
                         println!("{}", snow_stdlib::process_table::table(s.runtime(), s.shell_pid(), "(shell)"));
                     }
+                    Command::Net => println!("{}", snow_stdlib::net::table()),
                     Command::Doc(topic) => {
                         let s = session.get_or_insert_with(Session::new);
                         println!("{}", commands::doc(s, topic, false));

@@ -40,6 +40,11 @@ pub fn run(node: &Plan) -> i32 {
     snow_runtime::log::set_sink(Some(std::sync::Arc::new(move |line: &str| notices.err(line))));
     let mut session = Session::new();
     session.color = err_tty && !no_color;
+    // Faults and restarts asked for here show in the live feed.
+    let events = screen.clone();
+    snow_runtime::log::set_event_sink(Some(std::sync::Arc::new(move |line: &str| {
+        events.out(line)
+    })));
     if let Err(e) = node.start(session.runtime()) {
         eprintln!("snow: {e}");
         return 1;
@@ -117,6 +122,7 @@ pub fn run(node: &Plan) -> i32 {
                         s.set_feed(on.then(|| screen.feed()));
                         println!("watch {}", if on { "on" } else { "off" });
                     }
+                    Command::Net => println!("{}", snow_stdlib::net::table()),
                     Command::Processes => println!("{}", snow_stdlib::process_table::table(s.runtime(), s.shell_pid(), "(shell)")),
                     Command::Doc(topic) => println!("{}", commands::doc(&s, topic, colour)),
                     Command::Bad(msg) => eprintln!("{msg}"),

@@ -29,9 +29,20 @@
 //! goes down, when it gets a `Wake`. Other signals (links, exits, monitors)
 //! never suspend, and processes outside a slice (the reader thread's
 //! replies) are never suspended: they are queued anyway, as in Erlang.
+//!
+//! # Faults (`Net`)
+//! A connection enforces this node's side of the faults between it and
+//! the peer (`net/faults.rs`), at packet boundaries: a cut on what we send
+//! drops each packet as it is queued (and the ticks); a delay holds packets
+//! (and ticks) in a delay line the writer empties as they fall due. A cut
+//! on what we receive discards each packet read, ticks included, so the
+//! heartbeat sees silence; a receiver's delay holds them before they are
+//! handed on. "Last heard" counts only what is handed on.
 
 use super::control::{Control, Proc};
 use super::frame::{self, Frame, FrameReader};
+use super::net::delay_line::DelayLine;
+use super::net::faults::{self, Fault, LinkFaults};
 use crate::atom::Atom;
 use crate::runtime::Runtime;
 use crate::signal::Signal;
@@ -212,10 +223,19 @@ pub(crate) struct ConnState {
     /// Processes suspended on this busy queue (`suspend`): woken when it
     /// drains below the busy limit or the connection goes down.
     pub suspended: FxHashSet<Pid>,
+    /// This node's side of the faults with the peer (module docs).
+    pub faults: LinkFaults,
+    /// Packets a sender's delay holds back, oldest first.
+    pub delayed: DelayLine<Vec<u8>>,
+    /// When the reader last handed on something from the peer.
+    pub last_heard: Instant,
+    /// Closed by `Net.partition(.., :reset)`: the socket is shut even if
+    /// what we send is cut.
+    pub reset: bool,
 }
 
 impl Conn {
-    pub(crate) fn new(node: Atom, owner: u64, rt: Runtime) -> Conn {
+    pub(crate) fn new(node: Atom, owner: u64, rt: Runtime, faults: LinkFaults) -> Conn {
         Conn {
             node,
             state: Mutex::new(ConnState {
@@ -232,6 +252,10 @@ impl Conn {
                 settled: false,
                 queued: 0,
                 suspended: FxHashSet::default(),
+                faults,
+                delayed: DelayLine::default(),
+                last_heard: Instant::now(),
+                reset: false,
             }),
             changed: Condvar::new(),
             peer: OnceLock::new(),
@@ -281,6 +305,9 @@ impl Conn {
         if let Some(p) = tie {
             st.ties.insert(p);
         }
+        if st.faults.out_cut() {
+            return Ok(()); // lost on the wire
+        }
         if st.phase == Phase::Connecting {
             st.early.push_back(c);
             st.queued += estimate;
@@ -294,6 +321,17 @@ impl Conn {
         // Up. Encoded before the lock; if the connection came up meanwhile, now.
         let encoded = bytes.or_else(|| self.peer.get().and_then(|p| encode(&c, p.flags)));
         let Some(b) = encoded else { return Ok(()) };
+        if let Some(Fault::Delay { ms, jitter, .. }) = st.faults.out {
+            st.delayed.push(Instant::now(), ms, jitter, b);
+            self.changed.notify_all();
+            return Ok(());
+        }
+        if !st.delayed.is_empty() {
+            // A delay just removed: what it still holds goes first.
+            st.delayed.push(Instant::now(), 0, 0, b);
+            self.changed.notify_all();
+            return Ok(());
+        }
         st.out.extend_from_slice(&b);
         st.queued += b.len();
         match defer {
@@ -409,11 +447,16 @@ impl Conn {
         if st.phase != Phase::Connecting || st.owner != attempt {
             return false;
         }
-        let Ok(s) = socket.try_clone() else { return false };
+        let Ok(s) = socket.try_clone() else {
+            return false;
+        };
         announce();
         let _ = self.socket.set(s);
         let _ = self.peer.set(peer);
-        let early = std::mem::take(&mut st.early);
+        let mut early = std::mem::take(&mut st.early);
+        if st.faults.out_cut() {
+            early.clear();
+        }
         for c in early {
             if let Some(b) = encode(&c, peer.flags) {
                 st.out.extend_from_slice(&b);
@@ -437,12 +480,44 @@ impl Conn {
             return false;
         }
         st.reason = Some(reason);
+        let linger = st.faults.out_cut() && !st.reset;
         drop(st);
-        if let Some(s) = self.socket.get() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
+        self.shut(linger);
         self.changed.notify_all();
         true
+    }
+
+    /// `Net.partition(.., :reset)`: the connection is reset at once; both
+    /// ends see `:connection_closed`.
+    pub(crate) fn reset(&self) {
+        self.state.lock().reset = true;
+        self.close(Atom::CONNECTION_CLOSED);
+    }
+
+    /// Shuts the socket, or, when what we send is cut (`linger`), keeps a
+    /// copy open so that the peer does not hear of the closing across the
+    /// cut (`faults::linger`); the reader and writer stop all the same.
+    fn shut(&self, linger: bool) {
+        let Some(s) = self.socket.get() else { return };
+        if linger {
+            if let Ok(copy) = s.try_clone() {
+                faults::linger(self.node, copy);
+                return;
+            }
+        }
+        let _ = s.shutdown(Shutdown::Both);
+    }
+
+    /// This node's side of the faults with the peer changed: from now on,
+    /// what is queued and what arrives meets `f`.
+    pub(crate) fn set_faults(&self, f: LinkFaults) {
+        self.state.lock().faults = f;
+        self.changed.notify_all();
+    }
+
+    /// When the peer was last heard from (`Net.status`).
+    pub(crate) fn last_heard(&self) -> Instant {
+        self.state.lock().last_heard
     }
 
     /// Marks the connection down and takes what the down procedure needs.
@@ -461,10 +536,10 @@ impl Conn {
         let ties = std::mem::take(&mut st.ties);
         let spawns = std::mem::take(&mut st.spawns);
         let resumed: Vec<Pid> = st.suspended.drain().collect();
+        let linger = st.faults.out_cut() && !st.reset;
+        faults::heard(self.node, st.last_heard);
         drop(st);
-        if let Some(s) = self.socket.get() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
+        self.shut(linger);
         self.changed.notify_all();
         // Suspended senders resume; what they send next finds the
         // connection down (or a new attempt).
@@ -517,6 +592,11 @@ impl Conn {
                         self.changed.wait_for(&mut st, Duration::from_millis(50));
                         continue;
                     }
+                    let now = Instant::now();
+                    while let Some(b) = st.delayed.pop_due(now) {
+                        st.queued += b.len();
+                        st.out.extend_from_slice(&b);
+                    }
                     if !st.out.is_empty() {
                         st.writing = true;
                         break (std::mem::take(&mut st.out), true);
@@ -524,10 +604,25 @@ impl Conn {
                     let every = net_tick() / 4;
                     let idle = st.last_write.elapsed();
                     if idle >= every {
-                        st.writing = true;
-                        break (frame::TICK.to_vec(), false);
+                        match st.faults.out {
+                            // A cut loses the ticks too; a delay holds them.
+                            Some(Fault::Cut) => st.last_write = now,
+                            Some(Fault::Delay { ms, jitter, .. }) => {
+                                st.delayed.push(now, ms, jitter, frame::TICK.to_vec());
+                                st.last_write = now;
+                            }
+                            None => {
+                                st.writing = true;
+                                break (frame::TICK.to_vec(), false);
+                            }
+                        }
+                        continue;
                     }
-                    self.changed.wait_for(&mut st, every - idle);
+                    let mut wait = every - idle;
+                    if let Some(due) = st.delayed.next_due() {
+                        wait = wait.min(due.saturating_duration_since(now));
+                    }
+                    self.changed.wait_for(&mut st, wait);
                 }
             };
             // In chunks, so that the queue shrinks (and suspended senders
@@ -577,54 +672,113 @@ impl Conn {
 
     /// The reader thread's loop: hands each packet to `handle` in order;
     /// returns why the connection ended. `handle` returning `Err` (a
-    /// malformed packet) ends it too, after a one-line log.
-    pub(crate) fn read_loop(&self, mut socket: TcpStream, mut handle: impl FnMut(&Conn, Vec<u8>) -> Result<(), String>) -> Atom {
-        let check = Duration::from_millis(50).max(net_tick() / 16).min(Duration::from_millis(250));
+    /// malformed packet) ends it too, after a one-line log. This node's
+    /// faults on what it receives apply here (module docs).
+    pub(crate) fn read_loop(
+        &self,
+        mut socket: TcpStream,
+        mut handle: impl FnMut(&Conn, Vec<u8>) -> Result<(), String>,
+    ) -> Atom {
+        let check = Duration::from_millis(50)
+            .max(net_tick() / 16)
+            .min(Duration::from_millis(250));
         let _ = socket.set_read_timeout(Some(check));
+        let mut timeout = check;
         let mut reader = FrameReader::default();
         let mut last_recv = Instant::now();
         let mut last_probe = Instant::now();
+        // Packets a receiver's delay holds (`None` is a tick).
+        let mut held: DelayLine<Option<Vec<u8>>> = DelayLine::default();
+        // The stream ended while what we receive was cut: the end is lost
+        // with the rest until a heal lets it through.
+        let mut ended_unseen = false;
         loop {
-            if let Some(r) = self.state.lock().reason {
-                return r;
+            let inbound = {
+                let mut st = self.state.lock();
+                if let Some(r) = st.reason {
+                    return r;
+                }
+                st.last_heard = last_recv;
+                st.faults.inbound
+            };
+            if ended_unseen && inbound != Some(Fault::Cut) {
+                return Atom::CONNECTION_CLOSED;
             }
             // Everything complete in the buffer first, in order.
             loop {
-                match reader.next_frame() {
+                let packet = match reader.next_frame() {
                     Ok(None) => break,
-                    Ok(Some(Frame::Tick)) => {}
-                    Ok(Some(Frame::Data(body))) => {
-                        if let Err(e) = handle(self, body) {
-                            crate::log::notice(&format!("snow: closing the connection to {}: {e}", self.node.as_str()));
-                            return Atom::CONNECTION_CLOSED;
-                        }
-                    }
+                    Ok(Some(Frame::Tick)) => None,
+                    Ok(Some(Frame::Data(body))) => Some(body),
                     Err(e) => {
                         crate::log::notice(&format!("snow: closing the connection to {}: {e}", self.node.as_str()));
                         return Atom::CONNECTION_CLOSED;
                     }
+                };
+                match inbound {
+                    Some(Fault::Cut) => {} // lost
+                    Some(Fault::Delay { ms, jitter, .. }) => {
+                        held.push(Instant::now(), ms, jitter, packet)
+                    }
+                    None if !held.is_empty() => held.push(Instant::now(), 0, 0, packet),
+                    None => {
+                        last_recv = Instant::now();
+                        if let Err(r) = self.hand_on(packet, &mut handle) {
+                            return r;
+                        }
+                    }
                 }
             }
-            match reader.read_from(&mut socket) {
-                Ok(0) => return Atom::CONNECTION_CLOSED,
-                Ok(_) => {
-                    last_recv = Instant::now();
-                    continue;
+            while let Some(packet) = held.pop_due(Instant::now()) {
+                last_recv = Instant::now();
+                if let Err(r) = self.hand_on(packet, &mut handle) {
+                    return r;
                 }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
-                Err(_) => return Atom::CONNECTION_CLOSED,
+            }
+            if ended_unseen {
+                std::thread::sleep(check);
+            } else {
+                let wait = held.next_due().map_or(check, |due| {
+                    due.saturating_duration_since(Instant::now())
+                        .clamp(Duration::from_millis(1), check)
+                });
+                if wait != timeout {
+                    timeout = wait;
+                    let _ = socket.set_read_timeout(Some(wait));
+                }
+                match reader.read_from(&mut socket) {
+                    Ok(0) if inbound == Some(Fault::Cut) => ended_unseen = true,
+                    Ok(0) => return Atom::CONNECTION_CLOSED,
+                    Ok(_) => {
+                        // Part of a long packet is a sign of life too.
+                        if inbound.is_none() && held.is_empty() {
+                            last_recv = Instant::now();
+                        }
+                        continue;
+                    }
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                        ) => {}
+                    Err(_) if inbound == Some(Fault::Cut) => ended_unseen = true,
+                    Err(_) => return Atom::CONNECTION_CLOSED,
+                }
             }
             let tick = net_tick();
             let silent = last_recv.elapsed();
             if silent >= tick {
                 // One last look: if we were stopped ourselves (SIGSTOP) the
-                // peer may have spoken or closed meanwhile.
-                match last_look(&mut socket, &mut reader) {
+                // peer may have spoken or closed meanwhile. Across a cut or
+                // behind a delay, what is waiting would not be heard now.
+                let look = if inbound.is_none() && held.is_empty() && !ended_unseen {
+                    last_look(&mut socket, &mut reader)
+                } else {
+                    None
+                };
+                match look {
                     Some(0) => return Atom::CONNECTION_CLOSED,
-                    Some(_) => {
-                        last_recv = Instant::now();
-                        continue;
-                    }
+                    Some(_) => continue,
                     None => {
                         crate::log::notice(&format!(
                             "snow: node {} not responding (silent for the net tick time, {} ms): connection removed",
@@ -645,6 +799,23 @@ impl Conn {
                 let _ = self.enqueue(probe, None);
             }
         }
+    }
+
+    /// Hands a packet read from the peer on (`None`: a tick, nothing to
+    /// do); `Err` ends the connection after a one-line log.
+    fn hand_on(
+        &self,
+        packet: Option<Vec<u8>>,
+        handle: &mut impl FnMut(&Conn, Vec<u8>) -> Result<(), String>,
+    ) -> Result<(), Atom> {
+        let Some(body) = packet else { return Ok(()) };
+        handle(self, body).map_err(|e| {
+            crate::log::notice(&format!(
+                "snow: closing the connection to {}: {e}",
+                self.node.as_str()
+            ));
+            Atom::CONNECTION_CLOSED
+        })
     }
 }
 

@@ -5,7 +5,8 @@
 //! reader, heartbeat), `inbound` / `outbound` (control messages ↔ local
 //! signals). The node: `node` (start/stop, dialling and accepting, the
 //! node-down procedure), `node_monitors`, `net_kernel` (answers erl's ping), `rpc` (serves Erlang's rpc),
-//! `names` (node names, the cookie), `nodes` (the node table), `epmd` /
+//! `net` (the failure lab: faults between nodes, the session's control
+//! channels), `names` (node names, the cookie), `nodes` (the node table), `epmd` /
 //! `epmd_server` (the port mapper's client and daemon), `peers` (peer
 //! nodes as OS processes).
 
@@ -19,6 +20,7 @@ pub mod handshake;
 mod inbound;
 pub mod long_refs;
 pub mod names;
+pub mod net;
 mod net_kernel;
 pub mod node;
 pub mod node_monitors;

@@ -25,6 +25,7 @@ use super::control::Control;
 use super::epmd::{self, NodeType, Registration};
 use super::handshake::{self, flags, HandshakeError, Local, Status};
 use super::names::NodeName;
+use super::net::faults;
 use super::{inbound, node_monitors, nodes, outbound};
 use crate::atom::Atom;
 use crate::cx::SpawnOpts;
@@ -134,6 +135,7 @@ impl Distribution {
             this: this.clone(),
         });
         rt.set_distribution(Some(d.clone()));
+        super::net::attach(&d);
         super::net_kernel::start(rt);
         inbound::start_services(rt);
         let d2 = d.clone();
@@ -150,6 +152,7 @@ impl Distribution {
         if self.stopped.swap(true, SeqCst) {
             return;
         }
+        super::net::detach();
         let conns: Vec<Arc<Conn>> = self.conns.read().values().cloned().collect();
         for c in conns {
             self.disconnect_conn(&c);
@@ -213,6 +216,15 @@ impl Distribution {
         c.wait_settled_phase(SETUP_STEP * 3) == Phase::Up
     }
 
+    /// Waits (up to `limit`) until the connection to `node`, if any, has
+    /// gone down and been settled (a peer just killed).
+    pub fn wait_gone(&self, node: Atom, limit: Duration) {
+        let c = self.conns.read().get(&node).cloned();
+        if let Some(c) = c {
+            c.wait_down(limit);
+        }
+    }
+
     /// `Node.disconnect`: true if there was a connection; returns after the
     /// down procedure has run.
     pub fn disconnect(&self, node: Atom) -> bool {
@@ -245,13 +257,23 @@ impl Distribution {
         if let Some(c) = self.conns.read().get(&node) {
             return Some(c.clone());
         }
+        // No connection is made across a cut (`Net`): the node cannot be
+        // reached, as with a cable pulled.
+        if faults::blocks(self.name, node) {
+            return None;
+        }
         let attempt = self.next_attempt.fetch_add(1, Relaxed);
         let c = {
             let mut conns = self.conns.write();
             if let Some(c) = conns.get(&node) {
                 return Some(c.clone());
             }
-            let c = Arc::new(Conn::new(node, attempt, self.rt.clone()));
+            let c = Arc::new(Conn::new(
+                node,
+                attempt,
+                self.rt.clone(),
+                faults::for_peer(self.name, node),
+            ));
             conns.insert(node, c.clone());
             trace(format_args!("dialling {} (attempt {attempt})", node.as_str()));
             c
@@ -335,14 +357,19 @@ impl Distribution {
         let me = self.name.as_str();
         let result = handshake::accept(&mut stream, &self.local(me), |peer| {
             let Some(node) = Atom::try_new(peer) else { return Status::NotAllowed };
-            if node == self.name || self.stopped.load(Relaxed) {
+            if node == self.name || self.stopped.load(Relaxed) || faults::blocks(self.name, node) {
                 return Status::NotAllowed;
             }
             let mut conns = self.conns.write();
             trace(format_args!("{peer} dials us; we have {:?}", conns.get(&node).map(|c| c.phase())));
             match conns.get(&node).cloned() {
                 None => {
-                    let c = Arc::new(Conn::new(node, attempt, self.rt.clone()));
+                    let c = Arc::new(Conn::new(
+                        node,
+                        attempt,
+                        self.rt.clone(),
+                        faults::for_peer(self.name, node),
+                    ));
                     conns.insert(node, c.clone());
                     claimed = Some(c);
                     Status::Ok
@@ -361,7 +388,12 @@ impl Distribution {
                         Status::Alive
                     }
                     Phase::Down => {
-                        let fresh = Arc::new(Conn::new(node, attempt, self.rt.clone()));
+                        let fresh = Arc::new(Conn::new(
+                            node,
+                            attempt,
+                            self.rt.clone(),
+                            faults::for_peer(self.name, node),
+                        ));
                         conns.insert(node, fresh.clone());
                         claimed = Some(fresh);
                         Status::Ok
@@ -405,7 +437,12 @@ impl Distribution {
         match conns.get(&node) {
             Some(c) if c.phase() != Phase::Down => None,
             _ => {
-                let c = Arc::new(Conn::new(node, attempt, self.rt.clone()));
+                let c = Arc::new(Conn::new(
+                    node,
+                    attempt,
+                    self.rt.clone(),
+                    faults::for_peer(self.name, node),
+                ));
                 conns.insert(node, c.clone());
                 Some(c)
             }

@@ -1,9 +1,11 @@
 //! Peer nodes: `snow` OS processes this program starts on this host, for
 //! teaching and tests (`Node.start_peer` and friends).
 //!
-//! A peer's cookie is the first line it reads from its stdin, a pipe only
-//! we hold (arguments and environment are visible to other users through
-//! `ps` and /proc). A peer never outlives the program that started it: it
+//! A peer's stdin is one end of a Unix socket pair only we hold: its
+//! *control channel* (`net/channel.rs`). Its first line is the peer's
+//! cookie (arguments and environment are visible to other users through
+//! `ps` and /proc); after it, the session's `Net` requests travel on it
+//! both ways. A peer never outlives the program that started it: it
 //! reads its stdin and exits when that closes; and it is started with the
 //! parent-death signal set to SIGKILL, which reaches it even while it is
 //! stopped (`freeze_peer`). The parent-death signal fires when the *thread*
@@ -12,25 +14,32 @@
 
 use super::epmd;
 use super::names::NodeName;
+use super::net::channel::Channel;
 use crate::atom::Atom;
 use crossbeam_channel::{bounded, Sender};
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
-use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 struct Peer {
     child: Child,
-    /// Dropping it closes the peer's stdin: it then exits.
-    stdin: Option<ChildStdin>,
+    /// The peer's stdin: closing it ends the peer.
+    channel: Arc<Channel>,
+    /// What it was started with (`restart`).
+    spec: PeerSpec,
+    /// Stopped by `freeze` (it cannot answer on its channel).
+    frozen: bool,
 }
 
 static PEERS: Mutex<Option<FxHashMap<Atom, Peer>>> = Mutex::new(None);
 
 /// What a peer must be started with.
+#[derive(Clone)]
 pub struct PeerSpec {
     /// The full node name (`b@127.0.0.1`).
     pub name: String,
@@ -63,15 +72,19 @@ pub fn start(spec: &PeerSpec) -> Result<(), String> {
         return Err(format!("{} is already running as a peer", parsed.full()));
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the snow binary: {e}"))?;
+    let (ours, theirs) =
+        UnixStream::pair().map_err(|e| format!("cannot make the peer's control channel: {e}"))?;
+    let channel =
+        Channel::new(&ours).map_err(|e| format!("cannot make the peer's control channel: {e}"))?;
     let mut cmd = Command::new(exe);
-    // The cookie goes down the stdin pipe (the first line), never on the
-    // command line or in the environment, where `ps` and /proc show it.
+    // The cookie goes down the control channel (the first line), never on
+    // the command line or in the environment, where `ps` and /proc show it.
     cmd.arg("peer")
         .arg("--name")
         .arg(&spec.name)
         .arg("--net-tick")
         .arg(spec.net_tick_ms.to_string())
-        .stdin(Stdio::piped())
+        .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
     // SAFETY: runs in the forked child before exec; prctl is
@@ -90,18 +103,30 @@ pub fn start(spec: &PeerSpec) -> Result<(), String> {
         .recv()
         .map_err(|_| "the peer forker thread is gone".to_string())?
         .map_err(|e| format!("cannot start a peer: {e}"))?;
-    let mut stdin = child.stdin.take();
-    let handed = match stdin.as_mut() {
-        Some(pipe) => pipe.write_all(format!("{}\n", spec.cookie).as_bytes()).map_err(|e| format!("cannot hand the peer its cookie: {e}")),
-        None => Err("the peer has no stdin pipe".to_string()),
-    };
+    let handed = channel
+        .write_raw(format!("{}\n", spec.cookie).as_bytes())
+        .map_err(|e| format!("cannot hand the peer its cookie: {e}"));
     let ready = handed.and_then(|()| wait_ready(&parsed, &mut child));
     if let Err(e) = ready {
+        channel.close();
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
     }
-    PEERS.lock().get_or_insert_with(FxHashMap::default).insert(atom, Peer { child, stdin });
+    // The peer's requests (a `Net.heal()` typed there) come up this way.
+    let serving = channel.clone();
+    let _ = std::thread::Builder::new()
+        .name("snow-peer-channel".into())
+        .spawn(move || serving.serve(ours, super::net::on_request()));
+    PEERS.lock().get_or_insert_with(FxHashMap::default).insert(
+        atom,
+        Peer {
+            child,
+            channel,
+            spec: spec.clone(),
+            frozen: false,
+        },
+    );
     Ok(())
 }
 
@@ -113,7 +138,10 @@ fn wait_ready(name: &NodeName, child: &mut Child) -> Result<(), String> {
             return Err(format!("the peer {} exited at start ({status})", name.full()));
         }
         let up = match name.port {
-            Some(p) => std::net::TcpStream::connect_timeout(&(ip, p).into(), Duration::from_millis(100)).is_ok(),
+            Some(p) => {
+                std::net::TcpStream::connect_timeout(&(ip, p).into(), Duration::from_millis(100))
+                    .is_ok()
+            }
             None => matches!(epmd::port_please(ip, &name.alive), Ok(Some(_))),
         };
         if up {
@@ -148,7 +176,7 @@ fn signal(node: Atom, sig: libc::c_int) -> Result<u32, String> {
 pub fn stop(node: Atom) -> Result<(), String> {
     let _ = signal(node, libc::SIGCONT);
     let mut p = take(node)?;
-    p.stdin.take();
+    p.channel.close();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = p.child.try_wait() {
@@ -166,7 +194,41 @@ pub fn kill(node: Atom) -> Result<(), String> {
     let mut p = take(node)?;
     let _ = p.child.kill();
     let _ = p.child.wait();
+    p.channel.close();
     Ok(())
+}
+
+/// `Node.restart_peer`: SIGKILL, then the same peer started again with the
+/// same name; returns once it can be dialled.
+pub fn restart(node: Atom) -> Result<(), String> {
+    let spec = PEERS
+        .lock()
+        .as_ref()
+        .and_then(|m| m.get(&node).map(|p| p.spec.clone()))
+        .ok_or_else(|| format!("{} is not a peer of this node", node.as_str()))?;
+    kill(node)?;
+    start(&spec)
+}
+
+/// Each running peer's control channel, and whether it is frozen.
+pub(crate) fn channels() -> Vec<(Atom, Arc<Channel>, bool)> {
+    let mut v: Vec<(Atom, Arc<Channel>, bool)> = PEERS
+        .lock()
+        .as_ref()
+        .map(|m| {
+            m.iter()
+                .map(|(n, p)| (*n, p.channel.clone(), p.frozen))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    v
+}
+
+fn set_frozen(node: Atom, frozen: bool) {
+    if let Some(p) = PEERS.lock().as_mut().and_then(|m| m.get_mut(&node)) {
+        p.frozen = frozen;
+    }
 }
 
 /// SIGSTOP: the peer stops answering but its connections stay open; only
@@ -176,6 +238,7 @@ pub fn kill(node: Atom) -> Result<(), String> {
 /// answer what is sent to it next.
 pub fn freeze(node: Atom) -> Result<(), String> {
     let pid = signal(node, libc::SIGSTOP)?;
+    set_frozen(node, true);
     let deadline = Instant::now() + Duration::from_secs(1);
     while !is_stopped(pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_micros(200));
@@ -185,14 +248,18 @@ pub fn freeze(node: Atom) -> Result<(), String> {
 
 /// Whether the OS process is stopped (`/proc/PID/stat` state `T`).
 fn is_stopped(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return true };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
     // The state follows the command name, which is in parentheses.
     stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|s| s == "T" || s == "t")
 }
 
 /// SIGCONT: a frozen peer runs again.
 pub fn thaw(node: Atom) -> Result<(), String> {
-    signal(node, libc::SIGCONT).map(|_| ())
+    signal(node, libc::SIGCONT)?;
+    set_frozen(node, false);
+    Ok(())
 }
 
 /// The peers still running, sorted.
@@ -208,5 +275,6 @@ pub fn kill_all() {
     for mut p in all {
         let _ = p.child.kill();
         let _ = p.child.wait();
+        p.channel.close();
     }
 }

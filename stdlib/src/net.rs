@@ -1,0 +1,161 @@
+//! `Net`: faults between the nodes of a session — partitions, one-way
+//! cuts, delays — applied by the runtime's connection layer
+//! (`snow_runtime::dist::net`), and `:net`'s table. The calls wait on the
+//! session's control channels, so they run inside `Cx::blocking`.
+
+use crate::args::{self, R};
+use crate::node::node_arg;
+use snow_lang::vm::{Arity, BuiltinTable, Exception, NativeCx};
+use snow_runtime::dist::net::{self, Fault, StatusEntry};
+use snow_runtime::inspect::inspect;
+use snow_runtime::{Atom, MapObj, Term};
+
+pub fn register(t: &mut BuiltinTable) {
+    use Arity::*;
+    t.native("Net", "partition", Exact(2), |c, a| {
+        partition(c, &a[0], &a[1], None)
+    });
+    t.native("Net", "partition", Exact(3), |c, a| {
+        partition(c, &a[0], &a[1], Some(&a[2]))
+    });
+    t.native("Net", "cut", Exact(2), |c, a| {
+        let (from, to) = (node_arg(&a[0])?, node_arg(&a[1])?);
+        run(c, move || net::cut(from, to))
+    });
+    t.native("Net", "heal", Exact(0), |c, _| run(c, net::heal_all));
+    t.native("Net", "heal", Exact(2), |c, a| {
+        let (x, y) = (node_arg(&a[0])?, node_arg(&a[1])?);
+        run(c, move || net::heal(x, y))
+    });
+    t.native("Net", "delay", Exact(3), |c, a| delay(c, a, &Term::Int(0)));
+    t.native("Net", "delay", Exact(4), |c, a| delay(c, a, &a[3]));
+    t.native("Net", "status", Exact(0), |c, _| {
+        match c.cx.blocking(net::status) {
+            Ok(entries) => Ok(Term::list(entries.iter().map(entry_term).collect())),
+            Err(e) => Err(failure(e)),
+        }
+    });
+}
+
+fn failure(text: impl Into<String>) -> Exception {
+    Exception::error(Term::str(&text.into()))
+}
+
+/// Runs a request off the scheduler; `:ok` or its error as an exception.
+fn run(c: &mut NativeCx<'_, '_>, request: impl FnOnce() -> Result<(), String> + Send) -> R {
+    match c.cx.blocking(request) {
+        Ok(()) => args::ok(),
+        Err(e) => Err(failure(e)),
+    }
+}
+
+/// A group of nodes: a list of nodes, or one node.
+fn group(t: &Term) -> Result<Vec<Atom>, Exception> {
+    match t.list_to_vec() {
+        Some(items) if !items.is_empty() => items.iter().map(node_arg).collect(),
+        Some(_) => Err(Exception::explained(
+            Atom::BADARG,
+            "a side of a partition needs at least one node".to_string(),
+        )),
+        None => Ok(vec![node_arg(t)?]),
+    }
+}
+
+fn partition(c: &mut NativeCx<'_, '_>, a: &Term, b: &Term, how: Option<&Term>) -> R {
+    let (a, b) = (group(a)?, group(b)?);
+    let reset = match how.map(|h| h.as_atom().map(|x| x.as_str())) {
+        None | Some(Some("silent")) => false,
+        Some(Some("reset")) => true,
+        Some(_) => {
+            return Err(Exception::explained(
+                Atom::BADARG,
+                format!(
+                    "Net.partition's third argument is :reset (or :silent), not {}",
+                    how.map(inspect).unwrap_or_default()
+                ),
+            ))
+        }
+    };
+    run(c, move || net::partition(&a, &b, reset))
+}
+
+fn delay(c: &mut NativeCx<'_, '_>, a: &[Term], jitter: &Term) -> R {
+    let (from, to) = (node_arg(&a[0])?, node_arg(&a[1])?);
+    let (ms, jitter) = (args::non_neg(&a[2])?, args::non_neg(jitter)?);
+    if jitter > ms {
+        return Err(Exception::explained(
+            Atom::BADARG,
+            format!("the jitter ({jitter} ms) cannot exceed the delay ({ms} ms)"),
+        ));
+    }
+    run(c, move || net::delay(from, to, ms, jitter))
+}
+
+/// `%{from: a, to: b, state: :up | :cut | (:delay, ms, jitter), last_heard_ms: n | nil}`.
+fn entry_term(e: &StatusEntry) -> Term {
+    let mut m = MapObj::new();
+    m.insert(Term::atom("from"), Term::Atom(e.from));
+    m.insert(Term::atom("to"), Term::Atom(e.to));
+    m.insert(Term::atom("state"), state_term(e.fault));
+    m.insert(
+        Term::atom("last_heard_ms"),
+        e.heard
+            .map_or(Term::NIL_ATOM, |h| Term::Int(h.as_millis() as i64)),
+    );
+    Term::map(m)
+}
+
+fn state_term(f: Option<Fault>) -> Term {
+    match f {
+        None => Term::atom("up"),
+        Some(Fault::Cut) => Term::atom("cut"),
+        Some(Fault::Delay { ms, jitter, .. }) => Term::tuple(vec![
+            Term::atom("delay"),
+            Term::Int(ms as i64),
+            Term::Int(jitter as i64),
+        ]),
+    }
+}
+
+/// `:net` at the REPL: the session's links as a table.
+pub fn table() -> String {
+    let entries = match net::status() {
+        Ok(e) => e,
+        Err(e) => return e,
+    };
+    if entries.is_empty() {
+        return "no links yet: start a peer (Node.start_peer(:b)) or connect to a node".into();
+    }
+    let mut rows = vec![[
+        "FROM".to_string(),
+        "TO".into(),
+        "STATE".into(),
+        "LAST HEARD".into(),
+    ]];
+    for e in &entries {
+        let state = match e.fault {
+            None => "up".to_string(),
+            Some(Fault::Cut) => "cut".into(),
+            Some(Fault::Delay { ms, jitter: 0, .. }) => format!("delay {ms} ms"),
+            Some(Fault::Delay { ms, jitter, .. }) => format!("delay {ms} ms ± {jitter} ms"),
+        };
+        let heard = e
+            .heard
+            .map_or("-".to_string(), |h| format!("{:.1} s ago", h.as_secs_f64()));
+        rows.push([net::short(e.from), net::short(e.to), state, heard]);
+    }
+    let widths: Vec<usize> = (0..4)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
