@@ -6,7 +6,8 @@ use crate::cli::NodeOpts;
 use snow_runtime::dist::{self, names, Distribution};
 use snow_runtime::Runtime;
 use std::io::Read;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixStream;
 
 /// What the command line asks for.
@@ -83,10 +84,10 @@ pub fn peer_main(plan: &Plan) -> i32 {
         return 2;
     }
     // Stdin is the control channel from the node that started us (a Unix
-    // socket): read without a buffer, so that nothing after the cookie
-    // line is taken from it.
-    let channel = match std::io::stdin().as_fd().try_clone_to_owned() {
-        Ok(fd) => UnixStream::from(fd),
+    // socket), or whatever `snow peer` was started with by hand. Read
+    // without a buffer, so that nothing after the cookie line is taken.
+    let stdin = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => std::fs::File::from(fd),
         Err(e) => {
             eprintln!("snow: peer: cannot read stdin: {e}");
             return 2;
@@ -94,7 +95,7 @@ pub fn peer_main(plan: &Plan) -> i32 {
     };
     let mut plan = plan.clone();
     if plan.cookie.is_none() {
-        match read_cookie_line(&mut &channel) {
+        match read_cookie_line(&mut &stdin) {
             Ok(c) => plan.cookie = Some(c),
             Err(e) => {
                 eprintln!("snow: peer: {e}");
@@ -110,11 +111,13 @@ pub fn peer_main(plan: &Plan) -> i32 {
         eprintln!("snow: {e}");
         return 1;
     }
-    // Serve the session's requests until the parent closes the channel.
-    if dist::net::serve_parent(channel).is_err() {
+    // Serve the session's requests until the parent closes the channel;
+    // a stdin that is not one (a pipe, a terminal) is only read to its end.
+    let is_socket = stdin.metadata().is_ok_and(|m| m.file_type().is_socket());
+    if !is_socket || dist::net::serve_parent(UnixStream::from(OwnedFd::from(stdin))).is_err() {
         let mut sink = [0u8; 256];
-        let mut stdin = std::io::stdin();
-        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        let mut input = std::io::stdin();
+        while matches!(input.read(&mut sink), Ok(n) if n > 0) {}
     }
     0
 }

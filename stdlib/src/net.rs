@@ -96,25 +96,13 @@ fn entry_term(e: &StatusEntry) -> Term {
     let mut m = MapObj::new();
     m.insert(Term::atom("from"), Term::Atom(e.from));
     m.insert(Term::atom("to"), Term::Atom(e.to));
-    m.insert(Term::atom("state"), state_term(e.fault));
+    m.insert(Term::atom("state"), net::state_term(e.fault));
     m.insert(
         Term::atom("last_heard_ms"),
         e.heard
             .map_or(Term::NIL_ATOM, |h| Term::Int(h.as_millis() as i64)),
     );
     Term::map(m)
-}
-
-fn state_term(f: Option<Fault>) -> Term {
-    match f {
-        None => Term::atom("up"),
-        Some(Fault::Cut) => Term::atom("cut"),
-        Some(Fault::Delay { ms, jitter, .. }) => Term::tuple(vec![
-            Term::atom("delay"),
-            Term::Int(ms as i64),
-            Term::Int(jitter as i64),
-        ]),
-    }
 }
 
 /// `:net` at the REPL: the session's links as a table.

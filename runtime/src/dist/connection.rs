@@ -186,6 +186,8 @@ pub(crate) struct Conn {
     pub(crate) changed: Condvar,
     pub(crate) peer: OnceLock<PeerInfo>,
     socket: OnceLock<TcpStream>,
+    /// The socket has been shut (or left lingering) once already.
+    shut_done: std::sync::atomic::AtomicBool,
     /// To wake the processes suspended on this connection.
     rt: Runtime,
 }
@@ -260,6 +262,7 @@ impl Conn {
             changed: Condvar::new(),
             peer: OnceLock::new(),
             socket: OnceLock::new(),
+            shut_done: std::sync::atomic::AtomicBool::new(false),
             rt,
         }
     }
@@ -499,6 +502,9 @@ impl Conn {
     /// cut (`faults::linger`); the reader and writer stop all the same.
     fn shut(&self, linger: bool) {
         let Some(s) = self.socket.get() else { return };
+        if self.shut_done.swap(true, Relaxed) {
+            return;
+        }
         if linger {
             if let Ok(copy) = s.try_clone() {
                 faults::linger(self.node, copy);

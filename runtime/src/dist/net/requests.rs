@@ -425,8 +425,10 @@ fn local_status(d: &Distribution) -> Vec<Term> {
     out
 }
 
-fn entry_to_term(from: Atom, to: Atom, fault: Option<Fault>, heard: Option<Duration>) -> Term {
-    let state = match fault {
+/// A link's state as `Net.status` shows it: `:up`, `:cut` or
+/// `(:delay, ms, jitter)`.
+pub fn state_term(fault: Option<Fault>) -> Term {
+    match fault {
         None => Term::atom("up"),
         Some(Fault::Cut) => Term::atom("cut"),
         Some(Fault::Delay { ms, jitter, .. }) => Term::tuple(vec![
@@ -434,7 +436,11 @@ fn entry_to_term(from: Atom, to: Atom, fault: Option<Fault>, heard: Option<Durat
             Term::Int(ms as i64),
             Term::Int(jitter as i64),
         ]),
-    };
+    }
+}
+
+fn entry_to_term(from: Atom, to: Atom, fault: Option<Fault>, heard: Option<Duration>) -> Term {
+    let state = state_term(fault);
     let heard = heard.map_or(Term::NIL_ATOM, |h| Term::Int(h.as_millis() as i64));
     Term::tuple(vec![Term::Atom(from), Term::Atom(to), state, heard])
 }
