@@ -111,6 +111,17 @@ pub fn peer_main(plan: &Plan) -> i32 {
         eprintln!("snow: {e}");
         return 1;
     }
+    // The terminal is shared with the node that started us and its other
+    // peers: say which node a notice comes from, in one write.
+    let me = rt.node_name();
+    snow_runtime::log::set_sink(Some(std::sync::Arc::new(move |line: &str| {
+        use std::io::Write;
+        let line = match line.strip_prefix("snow: ") {
+            Some(rest) => format!("snow ({}): {rest}\n", me.as_str()),
+            None => format!("{line}\n"),
+        };
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    })));
     // Serve the session's requests until the parent closes the channel;
     // a stdin that is not one (a pipe, a terminal) is only read to its end.
     let is_socket = stdin.metadata().is_ok_and(|m| m.file_type().is_socket());
