@@ -26,8 +26,8 @@ mod markdown;
 
 use cluster::{root, Epmd, Proc, SNOW};
 use markdown::fenced_blocks;
-use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -47,14 +47,8 @@ fn blocks(file: &Path) -> Vec<Block> {
     for f in fenced_blocks(&text, file) {
         if f.info == "output" {
             let line = f.line;
-            let last = out.last_mut().unwrap_or_else(|| {
-                panic!("{}:{line}: an output block follows no code", file.display())
-            });
-            assert!(
-                last.output.is_none(),
-                "{}:{line}: two output blocks for one example",
-                file.display()
-            );
+            let last = out.last_mut().unwrap_or_else(|| panic!("{}:{line}: an output block follows no code", file.display()));
+            assert!(last.output.is_none(), "{}:{line}: two output blocks for one example", file.display());
             last.output = Some(f.body);
             continue;
         }

@@ -25,10 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
 }
 
 struct Expect {
@@ -100,9 +97,7 @@ fn render_expect(stdout: &str, stderr: &str, status: i32, any_order: bool) -> St
 fn scripts() -> Vec<PathBuf> {
     let mut v = Vec::new();
     for dir in ["examples", "tests/golden"] {
-        let Ok(entries) = std::fs::read_dir(root().join(dir)) else {
-            continue;
-        };
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
         for e in entries.flatten() {
             let p = e.path();
             // A script with an `.escript` beside it needs an Erlang node as
@@ -126,11 +121,7 @@ impl Drop for Epmd {
 }
 
 fn private_epmd() -> Epmd {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
     let child = Command::new(env!("CARGO_BIN_EXE_snow"))
         .args(["epmd", "--port", &port.to_string()])
         .stdin(std::process::Stdio::null())
@@ -177,11 +168,7 @@ fn golden_scripts() {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&expect_path) else {
-            failures.push(format!(
-                "{}: no {} file",
-                rel.display(),
-                expect_path.display()
-            ));
+            failures.push(format!("{}: no {} file", rel.display(), expect_path.display()));
             continue;
         };
         let want = parse_expect(&text);
@@ -198,11 +185,5 @@ fn golden_scripts() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} golden scripts differ:\n\n{}",
-        failures.len(),
-        all.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} golden scripts differ:\n\n{}", failures.len(), all.len(), failures.join("\n"));
 }

@@ -344,11 +344,7 @@ echo(5)
     // [[...0...]]; ((...(0, :x)...), :x); "snowsnow..."; the list; the map
     assert_eq!(lengths[..3], [2 * 1100 + 1, 200_000 * 6 + 1, 80_000_002]);
     assert_eq!(lengths.len(), 5);
-    assert!(
-        p.snow.err.iter().all(|l| !l.contains("closing")),
-        "{:?}",
-        p.snow.err
-    );
+    assert!(p.snow.err.iter().all(|l| !l.contains("closing")), "{:?}", p.snow.err);
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 mod args;
 mod collections;
-pub mod docs;
 mod io_server;
+pub mod docs;
 mod kernel;
 pub mod net;
 mod node;
@@ -52,9 +52,7 @@ fn load_prelude(t: &mut BuiltinTable) {
         Err(d) => panic!("the prelude must compile: {d:?}"),
     };
     for (name, arity, proto) in unit.functions {
-        let Some((module, fun)) = name.split_once("__") else {
-            continue;
-        };
+        let Some((module, fun)) = name.split_once("__") else { continue };
         // `kernel__x` is `x`, called without a module.
         let module = if module == "kernel" { String::new() } else { capitalize(module) };
         let module: &'static str = Box::leak(module.into_boxed_str());

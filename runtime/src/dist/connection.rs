@@ -450,9 +450,7 @@ impl Conn {
         if st.phase != Phase::Connecting || st.owner != attempt {
             return false;
         }
-        let Ok(s) = socket.try_clone() else {
-            return false;
-        };
+        let Ok(s) = socket.try_clone() else { return false };
         announce();
         let _ = self.socket.set(s);
         let _ = self.peer.set(peer);
@@ -680,14 +678,8 @@ impl Conn {
     /// returns why the connection ended. `handle` returning `Err` (a
     /// malformed packet) ends it too, after a one-line log. This node's
     /// faults on what it receives apply here (module docs).
-    pub(crate) fn read_loop(
-        &self,
-        mut socket: TcpStream,
-        mut handle: impl FnMut(&Conn, Vec<u8>) -> Result<(), String>,
-    ) -> Atom {
-        let check = Duration::from_millis(50)
-            .max(net_tick() / 16)
-            .min(Duration::from_millis(250));
+    pub(crate) fn read_loop(&self, mut socket: TcpStream, mut handle: impl FnMut(&Conn, Vec<u8>) -> Result<(), String>) -> Atom {
+        let check = Duration::from_millis(50).max(net_tick() / 16).min(Duration::from_millis(250));
         let _ = socket.set_read_timeout(Some(check));
         let mut timeout = check;
         let mut reader = FrameReader::default();

@@ -216,6 +216,12 @@ impl Distribution {
         c.wait_settled_phase(SETUP_STEP * 3) == Phase::Up
     }
 
+    /// A connection entry for `node`, owned by `attempt`, with this node's
+    /// side of the faults with it (`Net`).
+    fn new_conn(&self, node: Atom, attempt: u64) -> Arc<Conn> {
+        Arc::new(Conn::new(node, attempt, self.rt.clone(), faults::for_peer(self.name, node)))
+    }
+
     /// Waits (up to `limit`) until the connection to `node`, if any, has
     /// gone down and been settled (a peer just killed).
     pub fn wait_gone(&self, node: Atom, limit: Duration) {
@@ -268,12 +274,7 @@ impl Distribution {
             if let Some(c) = conns.get(&node) {
                 return Some(c.clone());
             }
-            let c = Arc::new(Conn::new(
-                node,
-                attempt,
-                self.rt.clone(),
-                faults::for_peer(self.name, node),
-            ));
+            let c = self.new_conn(node, attempt);
             conns.insert(node, c.clone());
             trace(format_args!("dialling {} (attempt {attempt})", node.as_str()));
             c
@@ -364,12 +365,7 @@ impl Distribution {
             trace(format_args!("{peer} dials us; we have {:?}", conns.get(&node).map(|c| c.phase())));
             match conns.get(&node).cloned() {
                 None => {
-                    let c = Arc::new(Conn::new(
-                        node,
-                        attempt,
-                        self.rt.clone(),
-                        faults::for_peer(self.name, node),
-                    ));
+                    let c = self.new_conn(node, attempt);
                     conns.insert(node, c.clone());
                     claimed = Some(c);
                     Status::Ok
@@ -388,12 +384,7 @@ impl Distribution {
                         Status::Alive
                     }
                     Phase::Down => {
-                        let fresh = Arc::new(Conn::new(
-                            node,
-                            attempt,
-                            self.rt.clone(),
-                            faults::for_peer(self.name, node),
-                        ));
+                        let fresh = self.new_conn(node, attempt);
                         conns.insert(node, fresh.clone());
                         claimed = Some(fresh);
                         Status::Ok
@@ -437,12 +428,7 @@ impl Distribution {
         match conns.get(&node) {
             Some(c) if c.phase() != Phase::Down => None,
             _ => {
-                let c = Arc::new(Conn::new(
-                    node,
-                    attempt,
-                    self.rt.clone(),
-                    faults::for_peer(self.name, node),
-                ));
+                let c = self.new_conn(node, attempt);
                 conns.insert(node, c.clone());
                 Some(c)
             }

@@ -72,10 +72,8 @@ pub fn start(spec: &PeerSpec) -> Result<(), String> {
         return Err(format!("{} is already running as a peer", parsed.full()));
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the snow binary: {e}"))?;
-    let (ours, theirs) =
-        UnixStream::pair().map_err(|e| format!("cannot make the peer's control channel: {e}"))?;
-    let channel =
-        Channel::new(&ours).map_err(|e| format!("cannot make the peer's control channel: {e}"))?;
+    let (ours, theirs) = UnixStream::pair().map_err(|e| format!("cannot make the peer's control channel: {e}"))?;
+    let channel = Channel::new(&ours).map_err(|e| format!("cannot make the peer's control channel: {e}"))?;
     let mut cmd = Command::new(exe);
     // The cookie goes down the control channel (the first line), never on
     // the command line or in the environment, where `ps` and /proc show it.
@@ -118,15 +116,8 @@ pub fn start(spec: &PeerSpec) -> Result<(), String> {
     let _ = std::thread::Builder::new()
         .name("snow-peer-channel".into())
         .spawn(move || serving.serve(ours, super::net::on_request()));
-    PEERS.lock().get_or_insert_with(FxHashMap::default).insert(
-        atom,
-        Peer {
-            child,
-            channel,
-            spec: spec.clone(),
-            frozen: false,
-        },
-    );
+    let peer = Peer { child, channel, spec: spec.clone(), frozen: false };
+    PEERS.lock().get_or_insert_with(FxHashMap::default).insert(atom, peer);
     Ok(())
 }
 
@@ -138,10 +129,7 @@ fn wait_ready(name: &NodeName, child: &mut Child) -> Result<(), String> {
             return Err(format!("the peer {} exited at start ({status})", name.full()));
         }
         let up = match name.port {
-            Some(p) => {
-                std::net::TcpStream::connect_timeout(&(ip, p).into(), Duration::from_millis(100))
-                    .is_ok()
-            }
+            Some(p) => std::net::TcpStream::connect_timeout(&(ip, p).into(), Duration::from_millis(100)).is_ok(),
             None => matches!(epmd::port_please(ip, &name.alive), Ok(Some(_))),
         };
         if up {
@@ -212,15 +200,8 @@ pub fn restart(node: Atom) -> Result<(), String> {
 
 /// Each running peer's control channel, and whether it is frozen.
 pub(crate) fn channels() -> Vec<(Atom, Arc<Channel>, bool)> {
-    let mut v: Vec<(Atom, Arc<Channel>, bool)> = PEERS
-        .lock()
-        .as_ref()
-        .map(|m| {
-            m.iter()
-                .map(|(n, p)| (*n, p.channel.clone(), p.frozen))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut v: Vec<(Atom, Arc<Channel>, bool)> =
+        PEERS.lock().as_ref().map(|m| m.iter().map(|(n, p)| (*n, p.channel.clone(), p.frozen)).collect()).unwrap_or_default();
     v.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     v
 }
@@ -248,9 +229,7 @@ pub fn freeze(node: Atom) -> Result<(), String> {
 
 /// Whether the OS process is stopped (`/proc/PID/stat` state `T`).
 fn is_stopped(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return true;
-    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return true };
     // The state follows the command name, which is in parentheses.
     stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|s| s == "T" || s == "t")
 }
