@@ -435,3 +435,33 @@ println(Net.heal())
         assert!(err.contains(why), "{why:?} in:\n{err}");
     }
 }
+
+#[test]
+fn any_pair_of_the_session_can_be_cut_from_a_third_node() {
+    let out = run(
+        "third",
+        r#"
+let b = Node.start_peer(:third_b)
+let c = Node.start_peer(:third_c)
+let me = self()
+fn ask_list(n, me) do
+  Node.spawn(n, fn -> send(me, (Node.self(), List.sort(Node.list()))) end)
+  receive do (^n, list) -> list end
+end
+Node.spawn(b, fn -> send(me, Node.connect(c)) end)
+receive do ok -> println("b-c connected: " <> inspect(ok)) end
+Net.partition([b], [c])
+Process.sleep(1500)
+println("b sees a only: " <> inspect(ask_list(b, me) == [Node.self()]))
+println("c sees a only: " <> inspect(ask_list(c, me) == [Node.self()]))
+println("a still sees both: " <> inspect(List.sort(Node.list()) == List.sort([b, c])))
+Net.heal(b, c)
+Node.spawn(b, fn -> send(me, Node.connect(c)) end)
+receive do ok -> println("b-c after the heal: " <> inspect(ok)) end
+"#,
+    );
+    assert_lines(
+        &out,
+        &["b-c connected: true", "b sees a only: true", "c sees a only: true", "a still sees both: true", "b-c after the heal: true"],
+    );
+}
