@@ -303,7 +303,7 @@ println(Node.list())
     assert!(a.err.iter().all(|l| l.contains("refused: wrong cookie")), "{:?}", a.err);
     assert!(!a.err.is_empty());
     b.wait_err("refused: wrong cookie", LIMIT);
-    assert!(b.err.iter().all(|l| l.starts_with("snow: connection attempt from")), "{:?}", b.err);
+    assert!(b.err.iter().all(|l| l.starts_with("snow (cookie_b@127.0.0.1): connection attempt from")), "{:?}", b.err);
 }
 
 // ---- malformed frames, over raw TCP ------------------------------------
