@@ -410,11 +410,12 @@ println(try(fn -> Net.partition([b], [b]) end))
 println(try(fn -> Net.partition([b], [Node.self()], :sideways) end))
 println(try(fn -> Net.delay(b, Node.self(), 10, 20) end))
 println(try(fn -> Net.cut("nonsense", b) end))
+println(try(fn -> Net.delay(b, Node.self(), 10_000_000_000_000_000) end))
 println(Net.heal())
 "#,
     );
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 7, "{out}");
+    assert_eq!(lines.len(), 8, "{out}");
     assert!(
         lines[0].contains("unknown node nobody@127.0.0.1: it is not a node of this session"),
         "{out}"
@@ -424,8 +425,8 @@ println(Net.heal())
         lines[2].contains("errors_b@127.0.0.1 is on both sides of the partition"),
         "{out}"
     );
-    assert_eq!(lines[3..6], ["(:error, :badarg)"; 3], "{out}");
-    assert_eq!(lines[6], ":ok", "{out}");
+    assert_eq!(lines[3..7], ["(:error, :badarg)"; 4], "{out}");
+    assert_eq!(lines[7], ":ok", "{out}");
     // The explanations of the badargs are in the crash reports.
     for why in [
         "third argument is :reset",

@@ -79,9 +79,18 @@ fn partition(c: &mut NativeCx<'_, '_>, a: &Term, b: &Term, how: Option<&Term>) -
     run(c, move || net::partition(&a, &b, reset))
 }
 
+/// The longest delay accepted: longer would only hide the link for good.
+const MAX_DELAY_MS: u64 = 3_600_000;
+
 fn delay(c: &mut NativeCx<'_, '_>, a: &[Term], jitter: &Term) -> R {
     let (from, to) = (node_arg(&a[0])?, node_arg(&a[1])?);
     let (ms, jitter) = (args::non_neg(&a[2])?, args::non_neg(jitter)?);
+    if ms > MAX_DELAY_MS {
+        return Err(Exception::explained(
+            Atom::BADARG,
+            format!("a delay is at most {MAX_DELAY_MS} ms (an hour), not {ms}"),
+        ));
+    }
     if jitter > ms {
         return Err(Exception::explained(
             Atom::BADARG,

@@ -35,10 +35,11 @@ impl<T> DelayLine<T> {
         let latency = if jitter == 0 {
             ms
         } else {
-            let offset = self.next_random() % (2 * jitter + 1);
-            (ms + offset).saturating_sub(jitter)
+            let offset = self.next_random() % jitter.saturating_mul(2).saturating_add(1);
+            ms.saturating_add(offset).saturating_sub(jitter)
         };
-        let mut due = now + Duration::from_millis(latency);
+        // Checked: a latency no clock can reach is "never".
+        let mut due = now.checked_add(Duration::from_millis(latency)).unwrap_or(now + Duration::from_secs(86_400 * 365));
         if let Some(last) = self.last_due {
             due = due.max(last);
         }
