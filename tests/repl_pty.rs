@@ -626,3 +626,23 @@ fn a_cut_typed_at_the_prompt_shows_in_the_live_feed_and_in_net() {
     );
     r.quit();
 }
+
+#[test]
+fn nodes_lists_each_connection_with_its_links_and_monitors() {
+    let home = Home::new("nodestable");
+    let mut r = node_repl(&home, "ndt", "ndtb");
+    let prompt = "snow(ndt@127.0.0.1)> ";
+    r.send_line("let p = Node.spawn(b, fn -> receive do _ -> :ok end end); Process.monitor(p); Process.link(p)");
+    r.expect("true\r\n");
+    r.expect(prompt);
+    r.send_line(":nodes");
+    r.expect("NODE");
+    r.expect(prompt);
+    let table = r.all.rsplit(":nodes").next().unwrap_or("").to_string();
+    let row: Vec<&str> =
+        table.lines().find(|l| l.starts_with("ndtb@127.0.0.1")).map(|l| l.split_whitespace().collect()).unwrap_or_default();
+    assert_eq!(row.first(), Some(&"ndtb@127.0.0.1"), "{table}");
+    assert_eq!(row.get(1), Some(&"up"), "{table}");
+    assert_eq!(row[row.len().saturating_sub(2)..], ["1", "1"], "one link, one monitor:\n{table}");
+    r.quit();
+}

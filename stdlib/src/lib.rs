@@ -14,6 +14,8 @@ pub mod process_table;
 mod rpc;
 pub mod shell;
 mod system;
+mod table;
+pub mod node_table;
 
 pub use node::install_distribution;
 pub use system::set_argv;

@@ -123,12 +123,7 @@ pub fn table() -> String {
     if entries.is_empty() {
         return "no links yet: start a peer (Node.start_peer(:b)) or connect to a node".into();
     }
-    let mut rows = vec![[
-        "FROM".to_string(),
-        "TO".into(),
-        "STATE".into(),
-        "LAST HEARD".into(),
-    ]];
+    let mut rows = vec![vec!["FROM".to_string(), "TO".into(), "STATE".into(), "LAST HEARD".into()]];
     for e in &entries {
         let state = match e.fault {
             None => "up".to_string(),
@@ -136,23 +131,8 @@ pub fn table() -> String {
             Some(Fault::Delay { ms, jitter: 0, .. }) => format!("delay {ms} ms"),
             Some(Fault::Delay { ms, jitter, .. }) => format!("delay {ms} ms ± {jitter} ms"),
         };
-        let heard = e
-            .heard
-            .map_or("-".to_string(), |h| format!("{:.1} s ago", h.as_secs_f64()));
-        rows.push([net::short(e.from), net::short(e.to), state, heard]);
+        let heard = e.heard.map_or("-".to_string(), |h| format!("{:.1} s ago", h.as_secs_f64()));
+        rows.push(vec![net::short(e.from), net::short(e.to), state, heard]);
     }
-    let widths: Vec<usize> = (0..4)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    rows.iter()
-        .map(|r| {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            cells.join("  ").trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::table::render(&rows)
 }

@@ -33,13 +33,8 @@ pub fn table(rt: &Runtime, me: Pid, label: &str) -> String {
             pids(&info.monitors),
         ]);
     }
-    let widths: Vec<usize> = (0..6).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for r in &rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = crate::table::render(&rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+    out.push('\n');
     let n = rows.len() - 1;
     out.push_str(&format!("{n} process{}", if n == 1 { "" } else { "es" }));
     out

@@ -17,6 +17,8 @@ pub enum Command<'a> {
     Processes,
     /// `:net`: the session's links and their faults.
     Net,
+    /// `:nodes`: this node's connections.
+    Nodes,
     /// `:h Process.monitor`: a function's or module's documentation.
     Doc(&'a str),
     /// A one-line message for a command that is unknown or misused.
@@ -33,6 +35,7 @@ Commands:
   :watch on|off   announce messages as they reach the shell's mailbox (on)
   :processes      every process: pid, name, status, queue, links, monitors
   :net            every link between nodes: up, cut or delayed, last heard
+  :nodes          this node's connections: state, tick, last heard, ties
 Helpers: h(Process.monitor) documentation, h(Process) a module, v() and
 v(n) earlier results, i(pid) a process (i() all), pid(0, 42, 0) or #PID<0.42.0> a pid,
 flush() the mailbox. Any other line, `:ok` included, is Snow code.
@@ -62,6 +65,7 @@ pub fn parse(line: &str) -> Option<Command<'_>> {
         ":reset" => Command::Reset,
         ":processes" | ":ps" => Command::Processes,
         ":net" => Command::Net,
+        ":nodes" => Command::Nodes,
         ":load" if arg.is_empty() => Command::Bad(":load needs a file: :load FILE".into()),
         ":load" => Command::Load(arg),
         ":watch" => match arg {

@@ -31,4 +31,4 @@ mod rpc;
 
 pub use connection::{net_tick, set_net_tick, DEFAULT_NET_TICK_MS};
 pub use inbound::{set_services, set_spawner, Services, Spawner};
-pub use node::{Distribution, StartError};
+pub use node::{ConnectionView, Distribution, StartError};

@@ -67,6 +67,16 @@ pub struct Distribution {
     this: std::sync::Weak<Distribution>,
 }
 
+/// One connection as the REPL's `:nodes` shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionView {
+    pub node: Atom,
+    /// Handshake done (otherwise: being made).
+    pub up: bool,
+    /// Since the peer was last heard from.
+    pub last_heard: Duration,
+}
+
 /// Why `Node.start` failed.
 #[derive(Debug)]
 pub struct StartError(pub String);
@@ -191,6 +201,18 @@ impl Distribution {
         let mut v: Vec<Atom> =
             self.conns.read().values().filter(|c| c.phase() == Phase::Up).map(|c| c.node).collect();
         v.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        v
+    }
+
+    /// Every connection, up or being made, sorted by node name (the
+    /// REPL's `:nodes`).
+    pub fn connections(&self) -> Vec<ConnectionView> {
+        let conns: Vec<Arc<Conn>> = self.conns.read().values().cloned().collect();
+        let mut v: Vec<ConnectionView> = conns
+            .iter()
+            .map(|c| ConnectionView { node: c.node, up: c.phase() == Phase::Up, last_heard: c.last_heard().elapsed() })
+            .collect();
+        v.sort_by(|a, b| a.node.as_str().cmp(b.node.as_str()));
         v
     }
 
