@@ -646,3 +646,29 @@ fn nodes_lists_each_connection_with_its_links_and_monitors() {
     assert_eq!(row[row.len().saturating_sub(2)..], ["1", "1"], "one link, one monitor:\n{table}");
     r.quit();
 }
+
+#[test]
+fn links_draws_the_links_and_monitors_around_a_process_across_nodes() {
+    let home = Home::new("linkstree");
+    let mut r = node_repl(&home, "lkt", "lktb");
+    let prompt = "snow(lkt@127.0.0.1)> ";
+    r.send_line("let me = self()");
+    r.expect(prompt);
+    r.send_line("let p = Node.spawn(b, fn -> let q = spawn_link(fn -> receive do _ -> :ok end end); send(me, q); receive do _ -> :ok end end)");
+    r.expect(prompt);
+    r.send_line("let q = receive do x -> x end");
+    r.expect(prompt);
+    r.send_line("Process.link(p); Process.monitor(q); :wired");
+    r.expect(":wired\r\n");
+    r.expect(prompt);
+    r.send_line(":links self()");
+    r.expect("#PID<0.1.0> on lkt@127.0.0.1: running\r\n");
+    r.expect("|- link #PID<1.3.0> on lktb@127.0.0.1: waiting\r\n");
+    r.expect("|  |- link #PID<1.4.0> on lktb@127.0.0.1: waiting\r\n");
+    r.expect("`- monitors #PID<1.4.0> (above)\r\n");
+    r.expect(prompt);
+    r.send_line(":links :nobody");
+    r.expect("no process is registered as :nobody\r\n");
+    r.expect(prompt);
+    r.quit();
+}

@@ -19,6 +19,8 @@ pub enum Command<'a> {
     Net,
     /// `:nodes`: this node's connections.
     Nodes,
+    /// `:links PID`: the links and monitors around a process, as a tree.
+    Links(&'a str),
     /// `:h Process.monitor`: a function's or module's documentation.
     Doc(&'a str),
     /// A one-line message for a command that is unknown or misused.
@@ -36,6 +38,7 @@ Commands:
   :processes      every process: pid, name, status, queue, links, monitors
   :net            every link between nodes: up, cut or delayed, last heard
   :nodes          this node's connections: state, tick, last heard, ties
+  :links PID      the links and monitors around a process, on any node
 Helpers: h(Process.monitor) documentation, h(Process) a module, v() and
 v(n) earlier results, i(pid) a process (i() all), pid(0, 42, 0) or #PID<0.42.0> a pid,
 flush() the mailbox. Any other line, `:ok` included, is Snow code.
@@ -66,6 +69,8 @@ pub fn parse(line: &str) -> Option<Command<'_>> {
         ":processes" | ":ps" => Command::Processes,
         ":net" => Command::Net,
         ":nodes" => Command::Nodes,
+        ":links" if arg.is_empty() => Command::Bad(":links needs a process: :links pid(0, 42, 0), :links #PID<0.42.0> or :links some_name".into()),
+        ":links" => Command::Links(arg),
         ":load" if arg.is_empty() => Command::Bad(":load needs a file: :load FILE".into()),
         ":load" => Command::Load(arg),
         ":watch" => match arg {
@@ -128,6 +133,18 @@ pub fn load(session: &mut Session, file: &str) -> Eval {
             other => other,
         },
         Err(msg) => Eval::Error(msg),
+    }
+}
+
+/// `:links PID`: evaluates `PID` (any expression for a pid, or a
+/// registered name) and prints the tree of links and monitors around it.
+pub fn links(session: &mut Session, arg: &str, tty: bool) {
+    match session.eval(&format!("Process.__link_tree({arg})")) {
+        Eval::Value(v) => match &v {
+            snow_runtime::Term::Str(tree) => println!("{tree}"),
+            _ => show(Eval::Value(v), tty),
+        },
+        other => show(other, tty),
     }
 }
 

@@ -73,6 +73,10 @@ pub fn run(node: &Plan) -> i32 {
                         println!("{}", snow_stdlib::process_table::table(s.runtime(), s.shell_pid(), "(shell)"));
                     }
                     Command::Net => println!("{}", snow_stdlib::net::table()),
+                    Command::Links(arg) => {
+                        let s = session.get_or_insert_with(Session::new);
+                        commands::links(s, arg, false);
+                    }
                     Command::Nodes => println!("{}", snow_stdlib::node_table::table(session.get_or_insert_with(Session::new).runtime())),
                     Command::Doc(topic) => {
                         let s = session.get_or_insert_with(Session::new);
