@@ -49,6 +49,11 @@ impl Pair {
 
 /// Starts the Snow half (waits for its `ready`), then the Erlang half.
 fn start(test: &str, scenario: &str, snow_script: &str) -> Pair {
+    start_with(test, scenario, snow_script, "")
+}
+
+/// `start`, with `erl_flags` for the Erlang half (`ERL_FLAGS`).
+fn start_with(test: &str, scenario: &str, snow_script: &str, erl_flags: &str) -> Pair {
     let epmd = Epmd::start();
     let s = format!("{test}_s@127.0.0.1");
     let e = format!("{test}_e@127.0.0.1");
@@ -58,7 +63,11 @@ fn start(test: &str, scenario: &str, snow_script: &str) -> Pair {
     let mut snow = Proc::start(cmd);
     snow.wait_out("ready", LIMIT);
     let eval = format!("interop:{scenario}(['{s}']), halt().");
-    let erl = Proc::start(epmd.erl(&e, "interop", &beam_dir(), &eval));
+    let mut erl_cmd = epmd.erl(&e, "interop", &beam_dir(), &eval);
+    if !erl_flags.is_empty() {
+        erl_cmd.env("ERL_FLAGS", erl_flags);
+    }
+    let erl = Proc::start(erl_cmd);
     Pair { _epmd: epmd, snow, erl, s }
 }
 
@@ -388,4 +397,37 @@ receive do (:nodedown, ^e) -> :ok end
             "snow: nodeup"
         ]
     );
+}
+
+#[test]
+fn a_cut_from_snow_to_erl_is_noticed_by_erls_heartbeat() {
+    if !erl_available("interop::a_cut_from_snow_to_erl_is_noticed_by_erls_heartbeat") {
+        return;
+    }
+    let mut p = start_with(
+        "i_cutto",
+        "cut_from_snow",
+        r#"
+Process.register(self(), :snowbox)
+println("ready")
+let from = receive do (:hello, f) -> f end
+let e = node(from)
+Node.monitor(e)
+Net.cut(Node.self(), e)
+receive do (:nodedown, ^e) -> println("snow: " <> inspect(Node.down_reason(e))) end
+println("snow: connect " <> inspect(Node.connect(e)))
+Process.sleep(1000)
+Net.heal()
+receive do (:nodeup, ^e) -> println("snow: nodeup") end
+receive do (:nodedown, ^e) -> :ok end
+"#,
+        "-kernel net_ticktime 4",
+    );
+    p.finish_both();
+    // erl's own report: its heartbeat gave up on a node that went silent.
+    let erl = lines(&p.erl);
+    assert!(erl.iter().any(|l| l.contains("not responding")), "{erl:?}");
+    let said: Vec<&String> = erl.iter().filter(|l| l.starts_with("erl: ")).collect();
+    assert_eq!(said, ["erl: nodedown after the tick time true", "erl: ping during the cut pang", "erl: ping after the heal pong"]);
+    assert_eq!(lines(&p.snow), ["snow: :connection_closed", "snow: connect false", "snow: nodeup"]);
 }

@@ -2,7 +2,7 @@
 %% run on `erl -name e_<test>@127.0.0.1` while a Snow node runs the other
 %% half. Lines printed here are compared by the test.
 -module(interop).
--export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1, big_terms/1, cut/1]).
+-export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1, big_terms/1, cut/1, cut_from_snow/1]).
 
 %% Waits until the Snow node answers a ping (it may still be starting).
 wait_pong(Node) -> wait_pong(Node, 200).
@@ -127,6 +127,21 @@ cut([S]) ->
     {snowbox, S} ! {hello, self()},
     monitor_node(S, true),
     receive {nodedown, S} -> out("erl: nodedown", []) end,
+    out("erl: ping during the cut ~p", [net_adm:ping(S)]),
+    timer:sleep(2000),
+    out("erl: ping after the heal ~p", [net_adm:ping(S)]).
+
+%% Snow cuts what it sends to this node (`Net.cut(snow, erl)`): we stop
+%% hearing Snow while Snow still hears us. Our heartbeat (net_ticktime 4,
+%% from ERL_FLAGS) gives up and closes; Snow learns of it from the close.
+cut_from_snow([S]) ->
+    wait_pong(S),
+    {snowbox, S} ! {hello, self()},
+    monitor_node(S, true),
+    T0 = erlang:monotonic_time(millisecond),
+    receive {nodedown, S} -> ok end,
+    Ms = erlang:monotonic_time(millisecond) - T0,
+    out("erl: nodedown after the tick time ~p", [Ms >= 2000 andalso Ms =< 8000]),
     out("erl: ping during the cut ~p", [net_adm:ping(S)]),
     timer:sleep(2000),
     out("erl: ping after the heal ~p", [net_adm:ping(S)]).
