@@ -431,3 +431,31 @@ receive do (:nodedown, ^e) -> :ok end
     assert_eq!(said, ["erl: nodedown after the tick time true", "erl: ping during the cut pang", "erl: ping after the heal pong"]);
     assert_eq!(lines(&p.snow), ["snow: :connection_closed", "snow: connect false", "snow: nodeup"]);
 }
+
+#[test]
+fn a_fault_between_two_erl_nodes_is_refused() {
+    if !erl_available("interop::a_fault_between_two_erl_nodes_is_refused") {
+        return;
+    }
+    let mut p = start(
+        "i_twoerl",
+        "two_erls",
+        r#"
+Process.register(self(), :snowbox)
+println("ready")
+let (from, e2) = receive do (:hello, f, n) -> (f, n) end
+let e1 = node(from)
+let (_, r) = spawn_monitor(fn -> Net.cut(e1, e2) end)
+receive do (:down, ^r, _, why) -> println(why) end
+println(Net.cut(e1, Node.self()))
+println(Net.heal())
+send(from, :done)
+"#,
+    );
+    p.finish_both();
+    let snow = lines(&p.snow);
+    assert_eq!(snow.len(), 3, "{snow:?}");
+    assert!(snow[0].contains("neither node runs Snow in this session") && snow[0].contains("between two erl nodes they cannot be"), "{snow:?}");
+    assert_eq!(snow[1..], [":ok", ":ok"]);
+    assert!(lines(&p.erl).contains(&"erl: done".to_string()), "{:?}", p.erl.out);
+}

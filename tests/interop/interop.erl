@@ -2,7 +2,7 @@
 %% run on `erl -name e_<test>@127.0.0.1` while a Snow node runs the other
 %% half. Lines printed here are compared by the test.
 -module(interop).
--export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1, big_terms/1, cut/1, cut_from_snow/1]).
+-export([ping_and_send/1, monitors/1, links/1, nodedown_when_snow_dies/1, nodedown_when_erl_dies/1, questions/1, big_terms/1, cut/1, cut_from_snow/1, two_erls/1]).
 
 %% Waits until the Snow node answers a ping (it may still be starting).
 wait_pong(Node) -> wait_pong(Node, 200).
@@ -145,3 +145,16 @@ cut_from_snow([S]) ->
     out("erl: ping during the cut ~p", [net_adm:ping(S)]),
     timer:sleep(2000),
     out("erl: ping after the heal ~p", [net_adm:ping(S)]).
+
+%% A second erl node (a peer of this one) pings Snow too; Snow is asked to
+%% cut the link between the two erl nodes, which neither side of it can
+%% enforce, and refuses.
+two_erls([S]) ->
+    wait_pong(S),
+    {ok, Peer, Node2} = peer:start_link(#{name => peer:random_name(two_erls), host => "127.0.0.1",
+                                           longnames => true, args => ["-setcookie", "interop"]}),
+    pong = erpc:call(Node2, net_adm, ping, [S]),
+    {snowbox, S} ! {hello, self(), Node2},
+    receive done -> ok end,
+    peer:stop(Peer),
+    out("erl: done", []).
