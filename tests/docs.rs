@@ -89,7 +89,7 @@ fn run(b: &Block, epmd_port: u16, n: usize) -> Result<(), String> {
     args.push("example.snow".into());
     let mut cmd = Command::new(SNOW);
     let noisy = words.contains(&"noisy");
-    cmd.args(&args).env("ERL_EPMD_PORT", epmd_port.to_string()).current_dir(&dir);
+    cmd.args(&args).env("ERL_EPMD_PORT", epmd_port.to_string()).env_remove("COLUMNS").current_dir(&dir);
     let mut p = Proc::start(cmd);
     let status = p.finish(Duration::from_secs(60));
     let _ = std::fs::remove_dir_all(&dir);

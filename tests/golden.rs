@@ -150,6 +150,8 @@ fn golden_scripts() {
             .arg("run")
             .arg(&rel)
             .env("ERL_EPMD_PORT", epmd.1.to_string())
+            // Trace diagrams fit the terminal; piped, they are 100 wide unless COLUMNS says.
+            .env_remove("COLUMNS")
             .current_dir(root())
             .output()
             .expect("snow runs");

@@ -672,3 +672,32 @@ fn links_draws_the_links_and_monitors_around_a_process_across_nodes() {
     r.expect(prompt);
     r.quit();
 }
+
+#[test]
+fn trace_on_then_diagram_draws_the_columns_and_the_arrows() {
+    let home = Home::new("tracediagram");
+    let mut r = Repl::start(&home);
+    r.send_line(":trace on");
+    r.expect("trace on: every process and node of the session is recorded");
+    r.expect("snow> ");
+    r.send_line("let w = spawn(fn -> receive do :never -> :ok end end)");
+    r.expect("snow> ");
+    r.send_line("Process.register(w, :worker); Process.monitor(w); send(w, :hello); Process.exit(w, :kill); Process.sleep(50)");
+    r.expect("snow> ");
+    r.send_line(":diagram");
+    // The shell's column and the worker's, named once it registered.
+    r.expect("<0.1.0>");
+    r.expect("worker");
+    r.expect("spawn");
+    r.expect("register :worker");
+    r.expect(":hello --");
+    r.expect("exit :kill (killed)");
+    r.expect("X :killed");
+    r.expect("DOWN :killed");
+    r.expect("legend:");
+    r.expect("snow> ");
+    r.send_line(":trace off");
+    r.expect("trace off: ");
+    r.expect("snow> ");
+    r.quit();
+}

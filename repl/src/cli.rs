@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub disasm: Option<PathBuf>,
 
+    /// Record a trace of the whole script and write it to FILE when it ends: `.svg` (a Lamport diagram), `.jsonl` / `.json` (JSON lines), `.shiviz` / `.log` (ShiViz), anything else the plain-text diagram
+    #[arg(long, value_name = "FILE", global = true)]
+    pub trace: Option<PathBuf>,
+
     /// A script to run, and its arguments (`System.argv()`)
     #[arg(value_name = "FILE", trailing_var_arg = true, allow_hyphen_values = false)]
     pub script: Vec<OsString>,

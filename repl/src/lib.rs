@@ -35,15 +35,19 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             return 2;
         }
     };
+    let trace = cli.trace.as_deref();
     let status = match cli.command {
-        Some(cli::Command::Run { file, args }) => run::run_file(&file, lossy(args), &node),
+        Some(cli::Command::Run { file, args }) => run::run_file(&file, lossy(args), &node, trace),
         Some(cli::Command::Peer) => node::peer_main(&node),
         Some(cli::Command::Epmd { .. }) => 0,
         None => {
             if let Some(expr) = cli.eval {
-                run::run_source(&expr, "-e", lossy(cli.script), &node)
+                run::run_source(&expr, "-e", lossy(cli.script), &node, trace)
             } else if let Some((file, rest)) = cli.script.split_first() {
-                run::run_file(std::path::Path::new(file), lossy(rest.to_vec()), &node)
+                run::run_file(std::path::Path::new(file), lossy(rest.to_vec()), &node, trace)
+            } else if trace.is_some() {
+                eprintln!("snow: --trace records a script (snow run --trace out.svg script.snow); at the REPL, type :trace on");
+                2
             } else {
                 run::repl(&node)
             }

@@ -10,15 +10,16 @@ use snow_lang::compiler::{compile, Mode, Unit};
 use snow_lang::diagnostic::render_all;
 use snow_lang::vm::{output, report, ExcKind, Fiber, Outcome};
 use snow_runtime::inspect::inspect;
+use snow_runtime::trace::gather;
 use snow_runtime::{Atom, Runtime, Term};
 use crate::node::Plan;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-pub fn run_file(path: &Path, args: Vec<String>, node: &Plan) -> i32 {
+pub fn run_file(path: &Path, args: Vec<String>, node: &Plan, trace: Option<&Path>) -> i32 {
     match read_source(path) {
-        Ok(src) => run_source(&src, &path.display().to_string(), args, node),
+        Ok(src) => run_source(&src, &path.display().to_string(), args, node, trace),
         Err(msg) => {
             eprintln!("{msg}");
             1
@@ -59,7 +60,7 @@ pub fn compile_script(src: &str, file: &str) -> Option<Unit> {
     }
 }
 
-pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan) -> i32 {
+pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan, trace: Option<&Path>) -> i32 {
     snow_stdlib::set_argv(args);
     let Some(unit) = compile_script(src, file) else { return 1 };
     let rt = Runtime::new();
@@ -67,6 +68,43 @@ pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan) -> i32 
         eprintln!("snow: {e}");
         return 1;
     }
+    if trace.is_some() {
+        gather::start(&rt, snow_runtime::trace::DEFAULT_LIMIT);
+    }
+    let status = run_main(&rt, unit);
+    match trace {
+        Some(path) => match write_trace(&rt, path) {
+            Ok(()) => status,
+            Err(e) => {
+                eprintln!("snow: {e}");
+                if status == 0 { 1 } else { status }
+            }
+        },
+        None => status,
+    }
+}
+
+/// `--trace FILE`: what every node of the run recorded, written when the
+/// script ends; a line on stderr says how much was dropped, if any.
+fn write_trace(rt: &Runtime, path: &Path) -> Result<(), String> {
+    gather::stop(rt);
+    let (timeline, recorded) = gather::timeline(rt);
+    let shown = path.display().to_string();
+    let format = snow_stdlib::trace::natives::Format::of_path(&shown);
+    snow_stdlib::trace::natives::write_file(&timeline, &shown, format)?;
+    if timeline.dropped > 0 {
+        eprintln!(
+            "snow: trace written to {shown}: {recorded} events recorded, the last {} kept ({} dropped: the ring keeps {} per node)",
+            timeline.events.len(),
+            timeline.dropped,
+            rt.tracer().recording_limit()
+        );
+    }
+    Ok(())
+}
+
+/// Runs the script's main process to its end: the command's status.
+fn run_main(rt: &Runtime, unit: Unit) -> i32 {
     let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
     let slot = outcome.clone();
     let fiber = Fiber::new(unit.module, Vec::new()).on_finish(Box::new(move |o: &Outcome| {

@@ -57,6 +57,15 @@ impl<'a> Cx<'a> {
         &mut self.st.mailbox
     }
 
+    /// Takes the `i`-th message for `receive` (a trace records it).
+    pub fn take_message(&mut self, i: usize) -> Option<Term> {
+        let msg = self.st.mailbox.remove(i)?;
+        if self.rt.tracing() {
+            self.rt.trace_receive(self.pid, &msg);
+        }
+        Some(msg)
+    }
+
     /// Whether signals (messages among them) arrived during this slice and
     /// wait to be applied. A `receive` about to time out yields first, so
     /// that it sees them, as the BEAM's `receive` looks at its signal queue.
@@ -100,6 +109,9 @@ impl<'a> Cx<'a> {
     pub fn spawn_remote(&mut self, node: Atom, fun: Term, args: Vec<Term>, opts: SpawnOpts) -> Ref {
         let r = self.rt.make_ref();
         let call = RemoteCall::Apply { fun, args };
+        if self.rt.tracing() {
+            self.rt.trace_event(Some(self.pid), &[], crate::trace::EventKind::SpawnRequest { node });
+        }
         let req = SpawnRequest { from: self.pid, node, call, group_leader: self.st.group_leader() };
         self.rt.spawn_request(req, r, opts);
         r

@@ -22,6 +22,7 @@ mod scheduler;
 pub mod signal;
 pub mod term;
 pub mod timer;
+pub mod trace;
 
 pub use atom::Atom;
 pub use behaviour::{from_fn, Behaviour, Slice, REDUCTIONS_PER_SLICE};

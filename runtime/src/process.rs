@@ -75,7 +75,9 @@ use crate::cx::Cx;
 use crate::dist::connection::Conn;
 use crate::mailbox::Mailbox;
 use crate::runtime::Runtime;
-use crate::signal::{down_message, exit_message, Signal};
+use crate::signal::{down_message, exit_message, Signal, SignalKind};
+use crate::trace::hooks::Arriving;
+use crate::trace::Effect;
 use crate::term::{Pid, Ref, Term};
 use crate::timer::TimerAction;
 use parking_lot::Mutex;
@@ -213,9 +215,9 @@ impl ProcState {
         self.tables.as_mut().and_then(|t| t.suspended.take())
     }
 
-    fn apply(&mut self, me: Pid, sig: Signal) -> Applied {
+    fn apply(&mut self, rt: &Runtime, me: Pid, sig: Signal) -> Applied {
         match sig {
-            Signal::Message(m) => {
+            Signal::Message(m) | Signal::Traced { msg: m, .. } => {
                 self.mailbox.push(m);
                 Applied::Woke
             }
@@ -263,7 +265,7 @@ impl ProcState {
                 self.watch(tx);
                 Applied::Nothing
             }
-            Signal::ConnectionLost(node) => self.connection_lost(me, node),
+            Signal::ConnectionLost(node) => self.connection_lost(rt, me, node),
             Signal::SpawnReply { r, result, link, monitor } => {
                 let reply = match result {
                     Ok(pid) => {
@@ -287,7 +289,7 @@ impl ProcState {
     /// Rule 18 for one process: every link to a process on `node` delivers
     /// an exit `:noconnection` (as through the link), every monitor held on
     /// one a DOWN `:noconnection`; monitors from there are forgotten.
-    fn connection_lost(&mut self, me: Pid, node: Atom) -> Applied {
+    fn connection_lost(&mut self, rt: &Runtime, me: Pid, node: Atom) -> Applied {
         let Some(t) = &mut self.tables else { return Applied::Nothing };
         let on_node = |p: &Pid| p.node != 0 && crate::dist::nodes::node_of(p.node).is_some_and(|(n, _)| n == node);
         t.monitored_by.retain(|_, (p, _)| !on_node(p));
@@ -304,12 +306,21 @@ impl ProcState {
         let mut linked: Vec<Pid> = t.links.iter().copied().filter(|p| on_node(p)).collect();
         linked.sort();
         let mut result = Applied::Nothing;
+        let tracing = rt.tracing();
         for (r, who) in downs {
-            self.mailbox.push(down_message(r, who, Term::Atom(Atom::NOCONNECTION)));
+            let down = down_message(r, who.clone(), Term::Atom(Atom::NOCONNECTION));
+            if let (true, Term::Pid(from)) = (tracing, &who) {
+                rt.trace_lost(me, node, *from, SignalKind::Down, down.clone(), Effect::Queued);
+            }
+            self.mailbox.push(down);
             result = Applied::Woke;
         }
         for from in linked {
-            match self.exit_signal(me, from, Term::Atom(Atom::NOCONNECTION), true) {
+            let applied = self.exit_signal(me, from, Term::Atom(Atom::NOCONNECTION), true);
+            if tracing {
+                rt.trace_lost(me, node, from, SignalKind::Exit, Term::Atom(Atom::NOCONNECTION), exit_effect(&applied));
+            }
+            match applied {
                 Applied::Nothing => {}
                 Applied::Woke => result = Applied::Woke,
                 die @ (Applied::Die(..) | Applied::Killed(_)) => return die,
@@ -346,6 +357,26 @@ impl ProcState {
             return if from == me && !via_link { Applied::Die(reason, from) } else { Applied::Nothing };
         }
         Applied::Die(reason, from)
+    }
+}
+
+/// What an exit signal did, as a trace says it.
+fn exit_effect(applied: &Applied) -> Effect {
+    match applied {
+        Applied::Nothing => Effect::Ignored,
+        Applied::Woke => Effect::Trapped,
+        Applied::Die(..) => Effect::Died,
+        Applied::Killed(_) => Effect::Killed,
+    }
+}
+
+/// What applying a signal did, for its delivery event.
+fn effect_of(signal: SignalKind, applied: &Applied) -> Effect {
+    match (signal, applied) {
+        (SignalKind::Exit, a) => exit_effect(a),
+        (SignalKind::Down, Applied::Nothing) => Effect::Ignored,
+        (SignalKind::Message | SignalKind::Down, _) => Effect::Queued,
+        _ => Effect::Applied,
     }
 }
 
@@ -452,7 +483,7 @@ impl Process {
 
     /// Messages still in the inbox (for `message_queue_len`).
     pub(crate) fn inbox_messages(&self) -> usize {
-        self.inbox.lock().queue.iter().filter(|s| matches!(s, Signal::Message(_))).count()
+        self.inbox.lock().queue.iter().filter(|s| matches!(s, Signal::Message(_) | Signal::Traced { .. })).count()
     }
 }
 
@@ -468,7 +499,13 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
     let mut woken = !st.last_wait || st.exiting.is_some();
     let mut died = None;
     while let Some(sig) = batch.pop_front() {
-        match st.apply(pid, sig) {
+        let arriving = if rt.tracing() { Arriving::of(&sig) } else { None };
+        let applied = st.apply(rt, pid, sig);
+        if let Some(a) = arriving {
+            let effect = effect_of(a.signal(), &applied);
+            rt.trace_deliver(pid, a, effect);
+        }
+        match applied {
             Applied::Nothing => {}
             Applied::Woke => woken = true,
             // `:kill` cannot be trapped or delayed: no last words run.
@@ -628,6 +665,12 @@ fn finish(
     rest: VecDeque<Signal>,
 ) {
     let pid = p.pid;
+    if rt.tracing() {
+        rt.trace_event(Some(pid), &[], crate::trace::EventKind::End { reason: reason.clone() });
+        if let Some(name) = rt.registry().name_of(pid) {
+            rt.trace_event(Some(pid), &[], crate::trace::EventKind::Unregister { name });
+        }
+    }
     rt.remove(pid);
     rt.registry().release(pid);
     if let Some((id, _)) = st.timer.take() {

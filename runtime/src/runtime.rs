@@ -17,6 +17,7 @@ use crate::scheduler::Scheduler;
 use crate::signal::{RemoteRouter, Signal, SignalError, SignalEvent, SpawnRequest};
 use crate::term::{Pid, Ref, Term};
 use crate::timer::{TimerAction, TimerDest, Timers};
+use crate::trace::{EventKind, Tracer};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use std::cell::Cell;
@@ -57,6 +58,7 @@ struct Inner {
     sched: Scheduler,
     observing: AtomicBool,
     observer: RwLock<Option<Observer>>,
+    tracer: Tracer,
     router: RwLock<Option<Arc<dyn RemoteRouter>>>,
     distribution: RwLock<Option<Arc<Distribution>>>,
     node: RwLock<Atom>,
@@ -141,6 +143,7 @@ impl Runtime {
             sched,
             observing: AtomicBool::new(false),
             observer: RwLock::new(None),
+            tracer: Tracer::default(),
             router: RwLock::new(None),
             distribution: RwLock::new(None),
             node: RwLock::new(Atom::NONODE),
@@ -198,6 +201,7 @@ impl Runtime {
     /// Spawns a root process (no parent, no link).
     pub fn spawn(&self, b: Box<dyn Behaviour>) -> Pid {
         let pid = self.alloc_pid();
+        self.trace_born(pid, None);
         self.start(pid, b, ProcState::new());
         pid
     }
@@ -210,6 +214,7 @@ impl Runtime {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let mut st = ProcState::new();
         st.watch(tx);
+        self.trace_born(pid, None);
         self.start(pid, b, st);
         (pid, rx)
     }
@@ -236,6 +241,11 @@ impl Runtime {
             parent_st.tables_mut().monitors.insert(r, Monitored::Pid(pid));
             r
         });
+        if self.tracing() {
+            let kind = EventKind::Spawn { child: pid, link: opts.link, monitor: opts.monitor };
+            self.trace_event(Some(parent), &[pid], kind);
+            self.trace_born(pid, Some(parent));
+        }
         self.start(pid, b, st);
         (pid, r)
     }
@@ -266,6 +276,7 @@ impl Runtime {
             st.tables_mut().monitored_by.insert(r, (requester, None));
         }
         before_start(pid);
+        self.trace_born(pid, Some(requester));
         self.start(pid, b, st);
         pid
     }
@@ -343,6 +354,18 @@ impl Runtime {
         if self.0.observing.load(Relaxed) {
             self.observe(from, to, &sig);
         }
+        if self.0.tracer.is_on() {
+            self.trace_send(from, to, &sig);
+            if let (Signal::Message(msg), Some(from), 0) = (&sig, from, to.node) {
+                let traced = Signal::Traced { from, msg: msg.clone() };
+                return self.route(Some(from), to, traced);
+            }
+        }
+        self.route(from, to, sig)
+    }
+
+    /// The inbox of `to`, or the remote router.
+    fn route(&self, from: Option<Pid>, to: Pid, sig: Signal) -> Result<(), Signal> {
         if to.node != 0 {
             let router = self.0.router.read().clone();
             return match router {
@@ -369,19 +392,30 @@ impl Runtime {
     pub(crate) fn answer(&self, dead: Pid, sig: Signal) {
         let noproc = Term::Atom(Atom::NOPROC);
         match sig {
-            Signal::Link(from) => self.deliver(
-                Some(dead),
+            Signal::Link(from) => self.deliver_answer(
+                dead,
                 from,
                 Signal::Exit { from: dead, reason: noproc, via_link: true },
             ),
             Signal::Monitor { r, from, name } => {
                 let who = self.down_who(dead, name);
-                self.deliver(Some(dead), from, Signal::Down { r, who, reason: noproc })
+                self.deliver_answer(dead, from, Signal::Down { r, who, reason: noproc })
             }
             Signal::Watch(tx) => {
                 let _ = tx.send(noproc);
             }
             _ => {}
+        }
+    }
+
+    /// The runtime's answer on behalf of `dead`: not a send a trace shows
+    /// (the dead process did not send it), only its delivery.
+    fn deliver_answer(&self, dead: Pid, to: Pid, sig: Signal) {
+        if self.0.observing.load(Relaxed) {
+            self.observe(Some(dead), to, &sig);
+        }
+        if let Err(sig) = self.route(Some(dead), to, sig) {
+            self.answer(to, sig);
         }
     }
 
@@ -435,6 +469,17 @@ impl Runtime {
         let mut o = self.0.observer.write();
         self.0.observing.store(f.is_some(), SeqCst);
         *o = f;
+    }
+
+    /// This node's trace recorder (`trace/`).
+    pub fn tracer(&self) -> &Tracer {
+        &self.0.tracer
+    }
+
+    /// Whether a trace is recording: the check each trace hook makes.
+    #[inline]
+    pub(crate) fn tracing(&self) -> bool {
+        self.0.tracer.is_on()
     }
 
     /// The distribution hook for pids with `node != 0`. Without one, remote
@@ -515,11 +560,20 @@ impl Runtime {
     /// `Err(Badarg)` if the name is taken, the pid has a name, or the pid is
     /// not a live local process.
     pub fn register(&self, name: Atom, pid: Pid) -> Result<(), SignalError> {
-        self.0.registry.register(name, pid, |p| self.lookup(p).is_some())
+        self.0.registry.register(name, pid, |p| self.lookup(p).is_some())?;
+        if self.tracing() {
+            self.trace_event(Some(pid), &[], EventKind::Register { name });
+        }
+        Ok(())
     }
 
     pub fn unregister(&self, name: Atom) -> Result<(), SignalError> {
-        self.0.registry.unregister(name)
+        let pid = self.0.registry.whereis(name);
+        self.0.registry.unregister(name)?;
+        if let (true, Some(pid)) = (self.tracing(), pid) {
+            self.trace_event(Some(pid), &[], EventKind::Unregister { name });
+        }
+        Ok(())
     }
 
     /// Live pids, sorted.

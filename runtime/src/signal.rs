@@ -51,6 +51,9 @@ use std::time::Instant;
 pub enum Signal {
     /// An ordinary message: appended to the mailbox.
     Message(Term),
+    /// Local only: a message while a trace records, with its sender (which
+    /// the delivery event names; a plain message does not carry it).
+    Traced { from: Pid, msg: Term },
     /// The sender linked to the receiver.
     Link(Pid),
     /// The sender removed its link to the receiver.
@@ -85,7 +88,7 @@ pub enum Signal {
 }
 
 /// The kind of a signal, for observers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SignalKind {
     Message,
     Link,
@@ -157,7 +160,7 @@ impl Signal {
     /// The observer's view of this signal; `None` for internal ones.
     pub(crate) fn event(&self, from: Option<Pid>, to: Pid) -> Option<SignalEvent> {
         let (kind, payload) = match self {
-            Signal::Message(m) => (SignalKind::Message, m.clone()),
+            Signal::Message(m) | Signal::Traced { msg: m, .. } => (SignalKind::Message, m.clone()),
             Signal::Link(_) => (SignalKind::Link, Term::NIL_ATOM),
             Signal::Unlink(_) => (SignalKind::Unlink, Term::NIL_ATOM),
             Signal::Monitor { r, .. } => (SignalKind::Monitor, Term::Ref(*r)),
@@ -180,7 +183,7 @@ pub fn node_message(up: bool, node: Atom) -> Term {
 }
 
 /// `(:down, ref, who, reason)`.
-pub(crate) fn down_message(r: Ref, who: Term, reason: Term) -> Term {
+pub fn down_message(r: Ref, who: Term, reason: Term) -> Term {
     Term::tuple(vec![Term::Atom(Atom::DOWN), Term::Ref(r), who, reason])
 }
 

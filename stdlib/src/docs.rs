@@ -18,6 +18,7 @@ const PAGES: &[&str] = &[
     include_str!("../../docs/library/process.md"),
     include_str!("../../docs/library/node.md"),
     include_str!("../../docs/library/net.md"),
+    include_str!("../../docs/library/trace.md"),
     include_str!("../../docs/library/list.md"),
     include_str!("../../docs/library/enum.md"),
     include_str!("../../docs/library/map.md"),

@@ -16,6 +16,7 @@ pub fn start(rt: &Runtime) {
         return;
     }
     let pid = rt.spawn(Box::new(IoServer));
+    rt.hide_from_trace(pid);
     let _ = rt.register(Atom::USER, pid);
 }
 

@@ -15,6 +15,7 @@ mod rpc;
 pub mod shell;
 mod system;
 mod table;
+pub mod trace;
 pub mod node_table;
 
 pub use node::install_distribution;
@@ -39,6 +40,7 @@ pub fn init() -> &'static BuiltinTable {
         net::register(&mut t);
         rpc::register(&mut t);
         shell::register(&mut t);
+        trace::natives::register(&mut t);
         load_prelude(&mut t);
         vm::install_builtins(t)
     })

@@ -11,7 +11,7 @@ use snow_lang::vm::{Arity, BuiltinTable, Exception, Fiber, NativeCx};
 use snow_runtime::dist::{self, node_monitors, peers, Distribution};
 use snow_runtime::signal::node_message;
 use snow_runtime::inspect::inspect;
-use snow_runtime::{Atom, SpawnOpts, Term};
+use snow_runtime::{trace, Atom, SpawnOpts, Term};
 use std::sync::Arc;
 
 pub fn register(t: &mut BuiltinTable) {
@@ -58,10 +58,10 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Node", "__spawn_request", Exact(4), spawn_request);
     t.native("Node", "__spawn_here", Exact(3), spawn_here);
     t.native("Node", "start_peer", Exact(1), start_peer);
-    t.native("Node", "stop_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::stop));
-    t.native("Node", "kill_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::kill));
-    t.native("Node", "freeze_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::freeze));
-    t.native("Node", "thaw_peer", Exact(1), |c, a| peer_op(c, &a[0], peers::thaw));
+    t.native("Node", "stop_peer", Exact(1), |c, a| peer_op(c, &a[0], "stop", peers::stop));
+    t.native("Node", "kill_peer", Exact(1), |c, a| peer_op(c, &a[0], "kill", peers::kill));
+    t.native("Node", "freeze_peer", Exact(1), |c, a| peer_op(c, &a[0], "freeze", peers::freeze));
+    t.native("Node", "thaw_peer", Exact(1), |c, a| peer_op(c, &a[0], "thaw", peers::thaw));
     t.native("Node", "restart_peer", Exact(1), restart_peer);
     t.native("Node", "peers", Exact(0), |_, _| Ok(Term::list(peers::list().into_iter().map(Term::Atom).collect())));
 }
@@ -278,6 +278,7 @@ fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         cookie: d.cookie().to_string(),
         net_tick_ms: dist::net_tick().as_millis() as u64,
     };
+    let rt = c.cx.runtime().clone();
     let started = c.cx.blocking(|| {
         peers::start(&spec)?;
         let parsed = dist::names::NodeName::parse(&full)?;
@@ -286,6 +287,8 @@ fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
             dist::names::remember_port(&node, port);
         }
         let atom = Atom::try_new(&node).ok_or("the atom table is full")?;
+        // Recording before the connection comes up, so both ends see it do.
+        trace::gather::join(&rt, atom);
         if d.connect(atom) {
             Ok(atom)
         } else {
@@ -304,8 +307,14 @@ fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
 fn restart_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let d = distribution(c)?;
     let node = node_arg(&a[0])?;
+    let rt = c.cx.runtime().clone();
     let done = c.cx.blocking(|| {
+        trace::gather::keep_before_losing(&rt, node);
+        if peers::list().contains(&node) {
+            rt.trace_net(&format!("restart {}", dist::net::short(node)));
+        }
         peers::restart(node)?;
+        trace::gather::join(&rt, node);
         // The old connection must be gone first, or connecting would find it.
         d.wait_gone(node, std::time::Duration::from_secs(2));
         snow_runtime::log::event(&format!("net <- restart {}", dist::net::short(node)));
@@ -324,9 +333,22 @@ fn restart_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     }
 }
 
-fn peer_op(c: &mut NativeCx<'_, '_>, node: &Term, op: fn(Atom) -> Result<(), String>) -> R {
+/// A peer stopped, killed, frozen or thawed; a trace keeps what the peer
+/// recorded so far (it may never answer again) and records the action.
+fn peer_op(c: &mut NativeCx<'_, '_>, node: &Term, what: &str, op: fn(Atom) -> Result<(), String>) -> R {
     let node = node_arg(node)?;
-    match c.cx.blocking(|| op(node)) {
+    let rt = c.cx.runtime().clone();
+    let done = c.cx.blocking(|| {
+        if peers::list().contains(&node) {
+            if what != "thaw" {
+                trace::gather::keep_before_losing(&rt, node);
+            }
+            // Recorded before it happens: what it causes comes after.
+            rt.trace_net(&format!("{what} {}", dist::net::short(node)));
+        }
+        op(node)
+    });
+    match done {
         Ok(()) => args::ok(),
         Err(e) => Err(failure(e)),
     }

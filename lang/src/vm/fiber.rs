@@ -197,6 +197,11 @@ impl Fiber {
             Outcome::Returned(_) => Term::Atom(Atom::NORMAL),
             Outcome::Raised(f) => f.exception.exit_reason(),
         };
+        if let Outcome::Raised(fault) = &outcome {
+            if fault.exception.kind == super::exception::ExcKind::Error && cx.runtime().tracer().is_on() {
+                cx.runtime().trace_crash(cx.pid(), &reason, &super::report::fault_place(fault));
+            }
+        }
         match self.finish.take() {
             Some(hook) => hook(&outcome),
             None => {

@@ -180,7 +180,7 @@ impl Fiber {
                 None => return Flow::Jump(none as usize),
             },
             Op::RecvTake => {
-                cx.mailbox().remove(self.recv_scan);
+                cx.take_message(self.recv_scan);
                 self.recv_scan = 0;
                 self.recv_deadline = None;
             }

@@ -53,6 +53,22 @@ pub fn format_fault(what: &str, fault: &Fault) -> String {
     out.trim_end().to_string()
 }
 
+/// Where a fault was raised, as `file.snow:3` (`file.snow:3, in half/1`).
+pub fn fault_place(fault: &Fault) -> String {
+    let proto = fault.proto;
+    let module = proto.module();
+    let span = proto.span_at(fault.pc);
+    if span.end == 0 && span.start == 0 && module.source.is_empty() {
+        return module.file.to_string();
+    }
+    let (line, _) = line_col(&module.source, span.start);
+    if proto.name.starts_with('<') {
+        format!("{}:{}", module.file, line)
+    } else {
+        format!("{}:{}, in {}/{}", module.file, line, proto.name, proto.arity)
+    }
+}
+
 /// The report of an uncaught error at a script's top level or the REPL.
 pub fn error_report(fault: &Fault) -> String {
     format_fault(&fault.exception.describe(), fault)

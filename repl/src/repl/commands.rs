@@ -21,6 +21,10 @@ pub enum Command<'a> {
     Nodes,
     /// `:links PID`: the links and monitors around a process, as a tree.
     Links(&'a str),
+    /// `:trace on` / `:trace off`, or `None` to show the state.
+    Trace(Option<bool>),
+    /// `:diagram [filters]`: the trace as a space-time diagram.
+    Diagram(&'a str),
     /// `:h Process.monitor`: a function's or module's documentation.
     Doc(&'a str),
     /// A one-line message for a command that is unknown or misused.
@@ -39,6 +43,9 @@ Commands:
   :net            every link between nodes: up, cut or delayed, last heard
   :nodes          this node's connections: state, tick, last heard, ties
   :links PID      the links and monitors around a process, on any node
+  :trace on|off   record what every process and node does (Trace.start())
+  :diagram [F]    draw the trace: :diagram, :diagram 20 (last 20 events),
+                  :diagram [pid1, pid2] or :diagram [:b] (those only)
 Helpers: h(Process.monitor) documentation, h(Process) a module, v() and
 v(n) earlier results, i(pid) a process (i() all), pid(0, 42, 0) or #PID<0.42.0> a pid,
 flush() the mailbox. Any other line, `:ok` included, is Snow code.
@@ -71,6 +78,13 @@ pub fn parse(line: &str) -> Option<Command<'_>> {
         ":nodes" => Command::Nodes,
         ":links" if arg.is_empty() => Command::Bad(":links needs a process: :links pid(0, 42, 0), :links #PID<0.42.0> or :links some_name".into()),
         ":links" => Command::Links(arg),
+        ":trace" => match arg {
+            "" => Command::Trace(None),
+            "on" => Command::Trace(Some(true)),
+            "off" => Command::Trace(Some(false)),
+            _ => Command::Bad(format!(":trace takes on or off, not {arg}")),
+        },
+        ":diagram" => Command::Diagram(arg),
         ":load" if arg.is_empty() => Command::Bad(":load needs a file: :load FILE".into()),
         ":load" => Command::Load(arg),
         ":watch" => match arg {
@@ -144,6 +158,48 @@ pub fn links(session: &mut Session, arg: &str, tty: bool) {
             snow_runtime::Term::Str(tree) => println!("{tree}"),
             _ => show(Eval::Value(v), tty),
         },
+        other => show(other, tty),
+    }
+}
+
+/// `:trace on|off`, or the trace's state: through `Trace`, as typed code
+/// would, so the prompt and a script record the same way.
+pub fn trace(session: &mut Session, on: Option<bool>, tty: bool) {
+    let code = match on {
+        Some(true) => "Trace.start()",
+        Some(false) => "Trace.stop()",
+        None => ":ok",
+    };
+    match session.eval(code) {
+        Eval::Value(_) => {}
+        other => return show(other, tty),
+    }
+    let stats = match session.eval("Trace.stats()") {
+        Eval::Value(v) => v,
+        other => return show(other, tty),
+    };
+    let get = |k: &str| match &stats {
+        snow_runtime::Term::Map(m) => m.get(&snow_runtime::Term::atom(k)).cloned(),
+        _ => None,
+    };
+    let count = |k: &str| get(k).map_or_else(|| "0".into(), |v| inspect(&v));
+    let running = get("running") == Some(snow_runtime::Term::TRUE);
+    match on {
+        Some(true) => println!("trace on: every process and node of the session is recorded (:diagram draws it, :trace off stops)"),
+        _ if running => println!("trace on: {} events so far ({} dropped)", count("recorded"), count("dropped")),
+        _ => println!(
+            "trace off: {} events recorded, {} dropped (:diagram draws them, Trace.svg(\"run.svg\") writes them, explain(msg) tells why a message came)",
+            count("recorded"),
+            count("dropped")
+        ),
+    }
+}
+
+/// `:diagram [filters]`: `Trace.diagram(...)` with the filters as given.
+pub fn diagram(session: &mut Session, arg: &str, tty: bool) {
+    let code = if arg.is_empty() { "Trace.diagram()".to_string() } else { format!("Trace.diagram({arg})") };
+    match session.eval(&code) {
+        Eval::Value(_) => {}
         other => show(other, tty),
     }
 }

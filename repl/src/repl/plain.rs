@@ -77,6 +77,8 @@ pub fn run(node: &Plan) -> i32 {
                         let s = session.get_or_insert_with(Session::new);
                         commands::links(s, arg, false);
                     }
+                    Command::Trace(on) => commands::trace(session.get_or_insert_with(Session::new), on, false),
+                    Command::Diagram(arg) => commands::diagram(session.get_or_insert_with(Session::new), arg, false),
                     Command::Nodes => println!("{}", snow_stdlib::node_table::table(session.get_or_insert_with(Session::new).runtime())),
                     Command::Doc(topic) => {
                         let s = session.get_or_insert_with(Session::new);

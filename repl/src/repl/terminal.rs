@@ -125,6 +125,8 @@ pub fn run(node: &Plan) -> i32 {
                     Command::Net => println!("{}", snow_stdlib::net::table()),
                     Command::Nodes => println!("{}", snow_stdlib::node_table::table(&runtime)),
                     Command::Links(arg) => commands::links(&mut s, arg, err_tty),
+                    Command::Trace(on) => commands::trace(&mut s, on, err_tty),
+                    Command::Diagram(arg) => commands::diagram(&mut s, arg, err_tty),
                     Command::Processes => println!("{}", snow_stdlib::process_table::table(s.runtime(), s.shell_pid(), "(shell)")),
                     Command::Doc(topic) => println!("{}", commands::doc(&s, topic, colour)),
                     Command::Bad(msg) => eprintln!("{msg}"),

@@ -201,7 +201,13 @@ fn spawn_request(d: &Distribution, c: &Conn, who: (crate::term::Ref, Pid, Pid), 
     };
     let monitor_ref = monitor.then_some(req);
     let gl = (!local(group_leader)).then_some(group_leader);
+    // An rpc's process answers a question about this node: not part of
+    // what the program did, so a trace does not show it.
+    let is_rpc = mfa.1.as_str() == "execute_call";
     d.rt.spawn_for_remote(b, from, link, monitor_ref, gl, |pid| {
+        if is_rpc && d.rt.tracing() {
+            d.rt.hide_from_trace(pid);
+        }
         if link || monitor {
             c.tie(pid);
         }

@@ -23,6 +23,7 @@ pub(crate) fn start(rt: &Runtime) {
         }
         Slice::Wait(None)
     }));
+    rt.hide_from_trace(pid);
     let _ = rt.register(Atom::NET_KERNEL, pid);
 }
 

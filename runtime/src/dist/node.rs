@@ -467,7 +467,13 @@ impl Distribution {
         };
         let _ = index;
         let info = PeerInfo { flags: peer.flags, creation: peer.creation };
-        if !c.go_up(attempt, &stream, info, || node_monitors::notify(&self.rt, c.node, true, None)) {
+        let announce = || {
+            if self.rt.tracing() {
+                self.rt.trace_event(None, &[], crate::trace::EventKind::NodeUp { peer: c.node });
+            }
+            node_monitors::notify(&self.rt, c.node, true, None)
+        };
+        if !c.go_up(attempt, &stream, info, announce) {
             return; // another attempt owns this connection
         }
         let Ok(writer_stream) = stream.try_clone() else {
@@ -504,6 +510,12 @@ impl Distribution {
         }
         if was_up {
             node_monitors::set_reason(c.node, reason);
+            if self.rt.tracing() {
+                // How long the peer had been silent says why a tick timeout came.
+                let silent_ms = (reason == Atom::NET_TICK_TIMEOUT).then(|| c.last_heard().elapsed().as_millis() as u64);
+                let kind = crate::trace::EventKind::NodeDown { peer: c.node, reason: Term::Atom(reason), silent_ms };
+                self.rt.trace_event(None, &[], kind);
+            }
         }
         let mut ties: Vec<Pid> = ties.into_iter().collect();
         ties.sort();

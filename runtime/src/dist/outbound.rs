@@ -26,7 +26,7 @@ pub(crate) fn route(d: &Distribution, from: Option<Pid>, to: Pid, sig: Signal) -
         return Err(sig); // a pid of the peer's earlier life: gone
     }
     let (control, tie) = match sig {
-        Signal::Message(msg) => (Control::Send { from, to, msg }, None),
+        Signal::Message(msg) | Signal::Traced { msg, .. } => (Control::Send { from, to, msg }, None),
         Signal::Link(f) => (Control::Link { from: f, to }, Some(f)),
         Signal::Unlink(f) => {
             let with_id = d.peer_flags(node).is_none_or(|fl| fl & flags::UNLINK_ID != 0);

@@ -31,10 +31,17 @@ fn answer(cx: &mut Cx<'_>, tag: &Term, m: Atom, f: Atom, args: &[Term]) -> Term 
 }
 
 fn call(cx: &mut Cx<'_>, m: Atom, f: Atom, args: &[Term]) -> Result<Term, Atom> {
+    let rt = cx.runtime().clone();
+    if m.as_str() == "snow_trace" {
+        // A trace asked for by a Snow node this one is connected to.
+        let mut op = vec![Term::atom("trace"), Term::Atom(f)];
+        op.extend(args.iter().cloned());
+        let mut answer = crate::trace::gather::handle(&rt, &Term::tuple(op));
+        return Ok(answer.pop().unwrap_or(Term::OK));
+    }
     if m.as_str() != "erlang" {
         return Err(Atom::UNDEF);
     }
-    let rt = cx.runtime().clone();
     match (f.as_str(), args) {
         ("is_process_alive", [Term::Pid(p)]) => Ok(Term::bool(rt.is_alive(*local(p)?))),
         ("process_info", [Term::Pid(p)]) => match cx.info(*local(p)?) {

@@ -24,7 +24,7 @@ mod requests;
 
 pub use faults::Fault;
 pub use requests::{
-    cut, delay, heal, heal_all, on_request, partition, serve_parent, short, state_term, status, StatusEntry,
+    ask_all, ask_peer, cut, delay, heal, heal_all, on_request, partition, serve_parent, short, state_term, status, StatusEntry,
 };
 
 /// Whether a cut between this node and `node`, either way, keeps them

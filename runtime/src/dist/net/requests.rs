@@ -81,20 +81,44 @@ fn is_who(op: &Term) -> bool {
     op.as_atom().is_some_and(|a| a.as_str() == "who")
 }
 
+/// Asks every node of the session (this one included) and gathers their
+/// answers, leaving out those that cannot be reached (`trace/gather.rs`).
+pub fn ask_all(op: &Term) -> Vec<Term> {
+    let answers = spread(op, None).list_to_vec().unwrap_or_default();
+    answers.into_iter().filter(|a| !is_unreachable(a)).collect()
+}
+
+/// Asks one peer of this node (and, through it, its own peers).
+pub fn ask_peer(node: Atom, op: &Term) -> Vec<Term> {
+    let Some((_, channel, false)) = peers::channels().into_iter().find(|(n, _, _)| *n == node) else {
+        return Vec::new();
+    };
+    let answers = channel.request(op, ANSWER_WITHIN).ok().and_then(|t| t.list_to_vec()).unwrap_or_default();
+    answers.into_iter().filter(|a| !is_unreachable(a)).collect()
+}
+
+fn is_unreachable(a: &Term) -> bool {
+    matches!(a, Term::Tuple(t) if t.len() == 2 && t[0].as_atom().is_some_and(|x| x.as_str() == "$unreachable"))
+}
+
 /// This node's part of `op`.
 fn handle_here(op: &Term) -> Vec<Term> {
     let Some(d) = CURRENT.lock().upgrade() else {
         return Vec::new();
     };
+    if crate::trace::gather::is_trace_request(op) {
+        return crate::trace::gather::handle(&d.rt, op);
+    }
     match op {
         Term::Atom(a) if a.as_str() == "who" => vec![Term::Atom(d.name)],
         Term::Atom(a) if a.as_str() == "heal_all" => {
             let touched = faults::clear();
             refresh(&d, &touched, false);
+            d.rt.trace_net("heal");
             Vec::new()
         }
         Term::Atom(a) if a.as_str() == "status" => local_status(&d),
-        Term::Tuple(t) if t.len() == 3 && t[0].as_atom().is_some_and(|a| a.as_str() == "set") => {
+        Term::Tuple(t) if t.len() >= 3 && t[0].as_atom().is_some_and(|a| a.as_str() == "set") => {
             let rules: Vec<Rule> = t[1]
                 .list_to_vec()
                 .unwrap_or_default()
@@ -103,6 +127,9 @@ fn handle_here(op: &Term) -> Vec<Term> {
                 .collect();
             let touched = faults::record(d.name, &rules);
             refresh(&d, &touched, t[2] == Term::Atom(Atom::TRUE));
+            if let Some(Term::Str(what)) = t.get(3) {
+                d.rt.trace_net(what);
+            }
             Vec::new()
         }
         _ => Vec::new(),
@@ -231,10 +258,13 @@ fn apply(nodes: &[Atom], rules: Vec<Rule>, reset: bool, event: String) -> Result
         check_known(&d, n, &members)?;
     }
     check_enforceable(&rules, &members)?;
+    // The words each node's trace records for it (as the live feed's).
+    let what = event.strip_prefix("net <- ").unwrap_or(&event);
     let op = Term::tuple(vec![
         Term::atom("set"),
         Term::list(rules.iter().map(rule_to_term).collect()),
         Term::bool(reset),
+        Term::str(what),
     ]);
     ask_session(&op)?;
     crate::log::event(&event);

@@ -1,0 +1,149 @@
+//! Tracing: what every process and node did, recorded as events while a
+//! trace runs (`Trace.start()` ... `Trace.stop()`).
+//!
+//! Each node records its own events into a ring of the last N (`Tracer`);
+//! the node that asked for the trace gathers the others' over the
+//! session's control channels (`gather.rs`) and puts them in one causal
+//! order (`timeline.rs`). Recording hooks sit where the runtime already
+//! acts: `Runtime::try_deliver` (a signal sent), the signal loop of
+//! `process::run_slice` (applied, and what it did), `Cx::take_message`
+//! (`receive`), spawning and ending, the registry, the distribution's
+//! connections going up and down, and the `Net` requests.
+//!
+//! Off, a hook costs one relaxed atomic load. On, one short lock per
+//! event; the ring's memory is bounded by its length (messages are
+//! shared, not copied).
+//!
+//! What is not recorded: the runtime's own processes (the terminal's I/O
+//! server, the node's spawner; `Runtime::hide_from_trace`) and the I/O
+//! requests a process sends its group leader to print, which would
+//! otherwise double every line of output with two arrows.
+
+pub mod event;
+pub mod gather;
+
+pub(crate) mod hooks;
+pub mod timeline;
+
+pub use event::{signal_name, Effect, EventKind, TraceEvent};
+pub use timeline::{Line, Timeline};
+
+use crate::atom::Atom;
+use crate::term::{Pid, Term};
+use parking_lot::Mutex;
+use rustc_hash::FxHashSet;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Events a ring holds unless told otherwise: a teaching session's worth
+/// (about 10 MB at most).
+pub const DEFAULT_LIMIT: usize = 100_000;
+
+/// The largest ring a trace may ask for.
+pub const MAX_LIMIT: usize = 10_000_000;
+
+/// One node's recorder.
+#[derive(Default)]
+pub struct Tracer {
+    on: AtomicBool,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    ring: VecDeque<TraceEvent>,
+    limit: usize,
+    /// Events recorded since the trace started, and dropped from the ring.
+    recorded: u64,
+    dropped: u64,
+    seq: u64,
+    hidden: FxHashSet<Pid>,
+}
+
+/// What a node's ring holds, as `Trace.stop` and the gatherer see it.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    pub events: Vec<TraceEvent>,
+    pub recorded: u64,
+    pub dropped: u64,
+    pub limit: usize,
+}
+
+impl Tracer {
+    /// Whether events are being recorded: the one check every hook makes.
+    #[inline]
+    pub fn is_on(&self) -> bool {
+        self.on.load(Relaxed)
+    }
+
+    /// Starts a fresh trace holding the last `limit` events.
+    pub fn start(&self, limit: usize) {
+        let mut st = self.state.lock();
+        st.ring = VecDeque::new();
+        st.limit = limit.clamp(1, MAX_LIMIT);
+        st.recorded = 0;
+        st.dropped = 0;
+        st.seq = 0;
+        self.on.store(true, SeqCst);
+    }
+
+    /// Stops recording; what was recorded stays until the next `start`.
+    pub fn stop(&self) {
+        let _guard = self.state.lock();
+        self.on.store(false, SeqCst);
+    }
+
+    /// A copy of what the ring holds.
+    pub fn recording(&self) -> Recording {
+        let st = self.state.lock();
+        Recording { events: st.ring.iter().cloned().collect(), recorded: st.recorded, dropped: st.dropped, limit: st.limit }
+    }
+
+    /// The ring's length of the current or last trace; 0 if none started.
+    pub fn recording_limit(&self) -> usize {
+        self.state.lock().limit
+    }
+
+    /// Never records events of `pid` (one of the runtime's own processes).
+    pub fn hide(&self, pid: Pid) {
+        self.state.lock().hidden.insert(pid);
+    }
+
+    /// Appends one event (if still on), dropping the oldest when full.
+    /// `others` are the processes at the other end: an event touching a
+    /// hidden process is not recorded.
+    pub(crate) fn record(&self, node: Atom, pid: Option<Pid>, name: Option<Atom>, others: &[Pid], kind: EventKind) {
+        let wall_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+        let mut st = self.state.lock();
+        if !self.is_on() {
+            return;
+        }
+        if pid.is_some_and(|p| st.hidden.contains(&p)) || others.iter().any(|p| st.hidden.contains(p)) {
+            return;
+        }
+        st.seq += 1;
+        st.recorded += 1;
+        if st.ring.len() >= st.limit {
+            st.ring.pop_front();
+            st.dropped += 1;
+        }
+        let seq = st.seq;
+        st.ring.push_back(TraceEvent { node, pid, name, wall_us, seq, lamport: 0, kind });
+    }
+}
+
+/// Whether a message is part of Erlang's I/O protocol (a request to print,
+/// or its reply): plumbing, not part of what a trace shows.
+pub fn is_io_plumbing(msg: &Term) -> bool {
+    match msg {
+        // The DOWN that carries an rpc's answer: `(:down, r, pid, (r, :return, value))`.
+        Term::Tuple(t) if t.len() == 4 && t[0] == Term::Atom(Atom::DOWN) => {
+            matches!(&t[3], Term::Tuple(a) if a.len() >= 3 && a[0] == t[1])
+        }
+        Term::Tuple(t) if !t.is_empty() => {
+            t[0].as_atom().is_some_and(|a| matches!(a.as_str(), "io_request" | "io_reply" | "spawn_reply"))
+        }
+        _ => false,
+    }
+}
