@@ -68,10 +68,17 @@ pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan, trace: 
         eprintln!("snow: {e}");
         return 1;
     }
-    if trace.is_some() {
+    if let Some(path) = trace {
         gather::start(&rt, snow_runtime::trace::DEFAULT_LIMIT);
+        let (rt, path) = (rt.clone(), path.to_path_buf());
+        snow_stdlib::before_halt(Some(Box::new(move || {
+            if let Err(e) = write_trace(&rt, &path) {
+                eprintln!("snow: {e}");
+            }
+        })));
     }
     let status = run_main(&rt, unit);
+    snow_stdlib::before_halt(None);
     match trace {
         Some(path) => match write_trace(&rt, path) {
             Ok(()) => status,

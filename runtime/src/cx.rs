@@ -10,7 +10,8 @@ use crate::behaviour::Behaviour;
 use crate::mailbox::Mailbox;
 use crate::process::{Monitored, ProcState};
 use crate::runtime::{ProcessInfo, Runtime};
-use crate::signal::{down_message, exit_message, RemoteCall, Signal, SignalError, SpawnRequest};
+use crate::signal::{down_message, exit_message, RemoteCall, Signal, SignalError, SignalKind, SpawnRequest};
+use crate::trace::Effect;
 use crate::term::{Pid, Ref, Term};
 use crate::timer::TimerDest;
 use std::time::Duration;
@@ -110,7 +111,8 @@ impl<'a> Cx<'a> {
         let r = self.rt.make_ref();
         let call = RemoteCall::Apply { fun, args };
         if self.rt.tracing() {
-            self.rt.trace_event(Some(self.pid), &[], crate::trace::EventKind::SpawnRequest { node });
+            let kind = crate::trace::EventKind::SpawnRequest { node, link: opts.link, monitor: opts.monitor };
+            self.rt.trace_event(Some(self.pid), &[], kind);
         }
         let req = SpawnRequest { from: self.pid, node, call, group_leader: self.st.group_leader() };
         self.rt.spawn_request(req, r, opts);
@@ -155,6 +157,7 @@ impl<'a> Cx<'a> {
                 Ok(())
             }
             Err(_) if self.st.trap_exit => {
+                self.trace_answer(Some(pid), SignalKind::Exit, Term::Atom(Atom::NOPROC), Effect::Trapped);
                 self.st.mailbox.push(exit_message(pid, Term::Atom(Atom::NOPROC)));
                 Ok(())
             }
@@ -199,10 +202,25 @@ impl<'a> Cx<'a> {
                     (MonitorTarget::Pid(p), None) => Term::Pid(p),
                     (MonitorTarget::Name(n) | MonitorTarget::Remote(n, _), None) => self.rt.name_node(n),
                 };
-                self.st.mailbox.push(down_message(r, who, Term::Atom(Atom::NOPROC)));
+                let from = match &who {
+                    Term::Pid(p) => Some(*p),
+                    _ => None,
+                };
+                let down = down_message(r, who, Term::Atom(Atom::NOPROC));
+                self.trace_answer(from, SignalKind::Down, down.clone(), Effect::Queued);
+                self.st.mailbox.push(down);
             }
         }
         r
+    }
+
+    /// A trace records the runtime's answer for a process that does not
+    /// exist, put straight into this mailbox, as a delivery from it.
+    fn trace_answer(&self, from: Option<Pid>, signal: SignalKind, payload: Term, effect: Effect) {
+        if self.rt.tracing() {
+            let kind = crate::trace::EventKind::Deliver { from, signal, payload, effect, via_node: None };
+            self.rt.trace_event(Some(self.pid), &[], kind);
+        }
     }
 
     /// Drops monitor `r`; true if it was active. After this returns no DOWN

@@ -215,6 +215,9 @@ impl ProcState {
         self.tables.as_mut().and_then(|t| t.suspended.take())
     }
 
+    // Always inlined: the signal loop of `run_slice` is the hot path of
+    // every message (its traced twin is cold).
+    #[inline(always)]
     fn apply(&mut self, rt: &Runtime, me: Pid, sig: Signal) -> Applied {
         match sig {
             Signal::Message(m) | Signal::Traced { msg: m, .. } => {
@@ -360,6 +363,19 @@ impl ProcState {
     }
 }
 
+/// `apply`, recording the delivery and what it did (a trace runs).
+#[cold]
+#[inline(never)]
+fn apply_traced(rt: &Runtime, st: &mut ProcState, pid: Pid, sig: Signal) -> Applied {
+    let arriving = Arriving::of(&sig);
+    let applied = st.apply(rt, pid, sig);
+    if let Some(a) = arriving {
+        let effect = effect_of(a.signal(), &applied);
+        rt.trace_deliver(pid, a, effect);
+    }
+    applied
+}
+
 /// What an exit signal did, as a trace says it.
 fn exit_effect(applied: &Applied) -> Effect {
     match applied {
@@ -397,6 +413,7 @@ impl Process {
     /// Appends a signal. `Ok(true)`: the process went from waiting to
     /// runnable and the caller must queue it. `Err`: the inbox is closed
     /// (the process ended), the signal is given back to be answered.
+    #[inline(always)]
     pub(crate) fn push(&self, sig: Signal) -> Result<bool, Signal> {
         {
             let mut inbox = self.inbox.lock();
@@ -498,13 +515,9 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
     let mut batch = p.take_inbox();
     let mut woken = !st.last_wait || st.exiting.is_some();
     let mut died = None;
+    let tracing = rt.tracing();
     while let Some(sig) = batch.pop_front() {
-        let arriving = if rt.tracing() { Arriving::of(&sig) } else { None };
-        let applied = st.apply(rt, pid, sig);
-        if let Some(a) = arriving {
-            let effect = effect_of(a.signal(), &applied);
-            rt.trace_deliver(pid, a, effect);
-        }
+        let applied = if tracing { apply_traced(rt, st, pid, sig) } else { st.apply(rt, pid, sig) };
         match applied {
             Applied::Nothing => {}
             Applied::Woke => woken = true,

@@ -355,16 +355,29 @@ impl Runtime {
             self.observe(from, to, &sig);
         }
         if self.0.tracer.is_on() {
-            self.trace_send(from, to, &sig);
-            if let (Signal::Message(msg), Some(from), 0) = (&sig, from, to.node) {
-                let traced = Signal::Traced { from, msg: msg.clone() };
-                return self.route(Some(from), to, traced);
-            }
+            return self.try_deliver_traced(from, to, sig);
         }
         self.route(from, to, sig)
     }
 
+    /// `try_deliver` while a trace records: the send is recorded, and a
+    /// local message travels as `Traced`, carrying its sender to the
+    /// delivery event.
+    #[cold]
+    #[inline(never)]
+    fn try_deliver_traced(&self, from: Option<Pid>, to: Pid, sig: Signal) -> Result<(), Signal> {
+        self.trace_send(from, to, &sig);
+        match (sig, from, to.node) {
+            (Signal::Message(msg), Some(from), 0) => match self.route(Some(from), to, Signal::Traced { from, msg }) {
+                Err(Signal::Traced { msg, .. }) => Err(Signal::Message(msg)),
+                other => other,
+            },
+            (sig, _, _) => self.route(from, to, sig),
+        }
+    }
+
     /// The inbox of `to`, or the remote router.
+    #[inline(always)]
     fn route(&self, from: Option<Pid>, to: Pid, sig: Signal) -> Result<(), Signal> {
         if to.node != 0 {
             let router = self.0.router.read().clone();
@@ -430,6 +443,9 @@ impl Runtime {
     /// Without distribution a monitor is answered `:noconnection` at once
     /// and anything else is dropped, as on an Erlang node that is not alive.
     pub(crate) fn route_named(&self, from: Pid, name: Atom, node: Atom, sig: Signal) {
+        if self.tracing() {
+            self.trace_send_named(from, name, node, &sig);
+        }
         let router = self.0.router.read().clone();
         match router {
             Some(r) => r.route_named(from, name, node, sig),

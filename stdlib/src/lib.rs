@@ -19,7 +19,7 @@ pub mod trace;
 pub mod node_table;
 
 pub use node::install_distribution;
-pub use system::set_argv;
+pub use system::{before_halt, set_argv};
 
 use snow_lang::compiler::{compile, Mode};
 use snow_lang::vm::{self, Arity, Builtin, BuiltinImpl, BuiltinTable};

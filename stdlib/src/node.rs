@@ -288,6 +288,7 @@ fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         }
         let atom = Atom::try_new(&node).ok_or("the atom table is full")?;
         // Recording before the connection comes up, so both ends see it do.
+        rt.trace_net(&format!("start {}", dist::net::short(atom)));
         trace::gather::join(&rt, atom);
         if d.connect(atom) {
             Ok(atom)

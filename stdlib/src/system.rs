@@ -43,6 +43,14 @@ pub fn register(t: &mut BuiltinTable) {
     });
 }
 
+/// What must happen before `System.halt` ends the program.
+static BEFORE_HALT: parking_lot::Mutex<Option<Box<dyn FnOnce() + Send>>> = parking_lot::Mutex::new(None);
+
+/// Runs `f` if the program is halted (once; `None` forgets it).
+pub fn before_halt(f: Option<Box<dyn FnOnce() + Send>>) {
+    *BEFORE_HALT.lock() = f;
+}
+
 /// `System.halt(status)`: ends the whole program now with `status`.
 fn halt(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let status = match &a[0] {
@@ -50,6 +58,9 @@ fn halt(_: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         _ => return Err(Exception::badarg()),
     };
     use std::io::Write;
+    if let Some(last_words) = BEFORE_HALT.lock().take() {
+        last_words(); // `snow run --trace FILE` writes its file
+    }
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(status)

@@ -204,8 +204,10 @@ fn spawn_request(d: &Distribution, c: &Conn, who: (crate::term::Ref, Pid, Pid), 
     // An rpc's process answers a question about this node: not part of
     // what the program did, so a trace does not show it.
     let is_rpc = mfa.1.as_str() == "execute_call";
+    // (A trace's own request comes before this node records: hidden too.)
+    let asks_trace = is_rpc && args.get(1).and_then(Term::as_atom).is_some_and(|m| m.as_str() == "snow_trace");
     d.rt.spawn_for_remote(b, from, link, monitor_ref, gl, |pid| {
-        if is_rpc && d.rt.tracing() {
+        if is_rpc && (d.rt.tracing() || asks_trace) {
             d.rt.hide_from_trace(pid);
         }
         if link || monitor {

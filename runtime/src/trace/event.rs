@@ -20,6 +20,9 @@ pub struct TraceEvent {
     pub wall_us: u64,
     /// Order of recording on its node, from 1.
     pub seq: u64,
+    /// When that node's recording started (wall microseconds): tells a
+    /// node's incarnations apart (a peer restarted records afresh).
+    pub epoch: u64,
     /// Lamport clock: 0 as recorded, set when a trace is put together
     /// (`Timeline::build`) from the causal order of all nodes' events.
     pub lamport: u64,
@@ -32,13 +35,16 @@ pub enum EventKind {
     Spawn { child: Pid, link: bool, monitor: bool },
     /// On the parent's line: it asked `node` to start a process (the
     /// child's `Born` over there names this process as its parent).
-    SpawnRequest { node: Atom },
+    SpawnRequest { node: Atom, link: bool, monitor: bool },
     /// The first event of a process's line.
     Born { parent: Option<Pid> },
     /// A signal sent. `payload`: the message (Message), the reason (Exit),
     /// the `(:down, ref, who, reason)` message it becomes (Down), the ref
     /// (Monitor, Demonitor), nil (Link, Unlink).
-    Send { to: Pid, signal: SignalKind, payload: Term },
+    /// A signal to a name on another node (`send((name, node), msg)`)
+    /// has `to_name`; its `to` is `Runtime::OUTSIDE` until the trace is put
+    /// together and its delivery found.
+    Send { to: Pid, signal: SignalKind, payload: Term, to_name: Option<(Atom, Atom)> },
     /// A signal applied by its receiver, and what it did. `from` is none
     /// for a message from outside any process (a timer, the runtime).
     /// `via_node`: the signal stands for the loss of the connection to that
@@ -184,6 +190,7 @@ impl TraceEvent {
             ("name", opt_atom(self.name)),
             ("at_us", Term::Int(self.wall_us as i64)),
             ("seq", Term::Int(self.seq as i64)),
+            ("epoch", Term::Int(self.epoch as i64)),
             ("lamport", Term::Int(self.lamport as i64)),
         ];
         match &self.kind {
@@ -192,10 +199,18 @@ impl TraceEvent {
                 pairs.push(("link", Term::bool(*link)));
                 pairs.push(("monitor", Term::bool(*monitor)));
             }
-            EventKind::SpawnRequest { node } => pairs.push(("to_node", Term::Atom(*node))),
+            EventKind::SpawnRequest { node, link, monitor } => {
+                pairs.push(("to_node", Term::Atom(*node)));
+                pairs.push(("link", Term::bool(*link)));
+                pairs.push(("monitor", Term::bool(*monitor)));
+            }
             EventKind::Born { parent } => pairs.push(("parent", opt_pid(*parent))),
-            EventKind::Send { to, signal, payload } => {
+            EventKind::Send { to, signal, payload, to_name } => {
                 pairs.push(("to", Term::Pid(*to)));
+                if let Some((name, node)) = to_name {
+                    pairs.push(("to_name", Term::Atom(*name)));
+                    pairs.push(("to_node", Term::Atom(*node)));
+                }
                 pairs.push(("signal", Term::atom(signal_name(*signal))));
                 pairs.push((payload_key(*signal), payload.clone()));
             }
@@ -245,11 +260,12 @@ impl TraceEvent {
         let signal = || atom("signal").and_then(|a| signal_parse(a.as_str()));
         let kind = match atom("kind")?.as_str() {
             "spawn" => EventKind::Spawn { child: pid("child")?, link: flag("link"), monitor: flag("monitor") },
-            "spawn_request" => EventKind::SpawnRequest { node: atom("to_node")? },
+            "spawn_request" => EventKind::SpawnRequest { node: atom("to_node")?, link: flag("link"), monitor: flag("monitor") },
             "born" => EventKind::Born { parent: pid("parent") },
             "send" => {
                 let signal = signal()?;
-                EventKind::Send { to: pid("to")?, signal, payload: term(payload_key(signal)) }
+                let to_name = opt_atom("to_name").zip(opt_atom("to_node"));
+                EventKind::Send { to: pid("to")?, signal, payload: term(payload_key(signal)), to_name }
             }
             "deliver" => {
                 let signal = signal()?;
@@ -288,6 +304,7 @@ impl TraceEvent {
             name: opt_atom("name"),
             wall_us: int("at_us")?,
             seq: int("seq")?,
+            epoch: int("epoch").unwrap_or(0),
             lamport: int("lamport").unwrap_or(0),
             kind,
         })
@@ -305,6 +322,7 @@ mod tests {
             name: Some(Atom::new("worker")),
             wall_us: 1_000,
             seq: 3,
+            epoch: 9,
             lamport: 7,
             kind,
         }
@@ -314,7 +332,7 @@ mod tests {
     fn every_kind_reads_back_as_written() {
         let kinds = vec![
             EventKind::Spawn { child: Pid::local(6, 0), link: true, monitor: false },
-            EventKind::SpawnRequest { node: Atom::new("b@h") },
+            EventKind::SpawnRequest { node: Atom::new("b@h"), link: true, monitor: true },
             EventKind::Born { parent: None },
             EventKind::Send { to: Pid::local(6, 0), signal: SignalKind::Exit, payload: Term::atom("boom") },
             EventKind::Deliver {

@@ -18,8 +18,10 @@ use crate::term::Term;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 
-/// Other nodes' recordings, by node, as last fetched.
+/// Other nodes' recordings, by node, as last fetched; and those of
+/// incarnations since replaced (a peer restarted under the same name).
 static GATHERED: Mutex<Option<FxHashMap<Atom, Recording>>> = Mutex::new(None);
+static EARLIER: Mutex<Vec<Recording>> = Mutex::new(Vec::new());
 
 fn op(args: &[&str], extra: Option<Term>) -> Term {
     let mut items: Vec<Term> = args.iter().map(|a| Term::atom(a)).collect();
@@ -31,6 +33,7 @@ fn op(args: &[&str], extra: Option<Term>) -> Term {
 pub fn start(rt: &Runtime, limit: usize) {
     rt.tracer().start(limit);
     GATHERED.lock().replace(FxHashMap::default());
+    EARLIER.lock().clear();
     net::ask_all(&op(&["trace", "start"], Some(Term::Int(limit as i64))));
 }
 
@@ -87,7 +90,18 @@ pub fn add(node: Atom, recording: &Term) -> bool {
 }
 
 fn keep(node: Atom, rec: Recording) {
-    GATHERED.lock().get_or_insert_with(FxHashMap::default).insert(node, rec);
+    if rec.limit == 0 {
+        return; // a node that never recorded (it joined after the trace started)
+    }
+    let epoch = |r: &Recording| r.events.first().map(|e| e.epoch);
+    let mut gathered = GATHERED.lock();
+    let map = gathered.get_or_insert_with(FxHashMap::default);
+    if let Some(old) = map.insert(node, rec) {
+        let new_epoch = map.get(&node).and_then(epoch);
+        if epoch(&old).is_some() && epoch(&old) != new_epoch {
+            EARLIER.lock().push(old); // an earlier incarnation of the node
+        }
+    }
 }
 
 /// The nodes whose events are in the trace besides this one.
@@ -113,6 +127,11 @@ pub fn timeline(rt: &Runtime) -> (Timeline, u64) {
             recorded += rec.recorded;
             dropped += rec.dropped;
         }
+    }
+    for rec in EARLIER.lock().iter() {
+        events.extend(rec.events.iter().cloned());
+        recorded += rec.recorded;
+        dropped += rec.dropped;
     }
     (Timeline::build(events, dropped), recorded)
 }

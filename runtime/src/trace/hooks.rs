@@ -98,7 +98,20 @@ impl Runtime {
             Signal::Exit { reason, .. } => (SignalKind::Exit, reason.clone()),
             _ => return,
         };
-        self.trace_event(Some(from), &[to], EventKind::Send { to, signal, payload });
+        self.trace_event(Some(from), &[to], EventKind::Send { to, signal, payload, to_name: None });
+    }
+
+    /// A message, monitor or demonitor to `name` on another node.
+    pub(crate) fn trace_send_named(&self, from: Pid, name: Atom, node: Atom, sig: &Signal) {
+        let (signal, payload) = match sig {
+            Signal::Message(m) if is_io_plumbing(m) => return,
+            Signal::Message(m) => (SignalKind::Message, m.clone()),
+            Signal::Monitor { r, .. } => (SignalKind::Monitor, Term::Ref(*r)),
+            Signal::Demonitor { r, .. } => (SignalKind::Demonitor, Term::Ref(*r)),
+            _ => return,
+        };
+        let kind = EventKind::Send { to: Runtime::OUTSIDE, signal, payload, to_name: Some((name, node)) };
+        self.trace_event(Some(from), &[], kind);
     }
 
     /// A signal applied by `pid`, and what it did.

@@ -58,6 +58,8 @@ struct State {
     recorded: u64,
     dropped: u64,
     seq: u64,
+    /// When this recording started (wall microseconds).
+    epoch: u64,
     hidden: FxHashSet<Pid>,
 }
 
@@ -85,6 +87,7 @@ impl Tracer {
         st.recorded = 0;
         st.dropped = 0;
         st.seq = 0;
+        st.epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
         self.on.store(true, SeqCst);
     }
 
@@ -105,9 +108,22 @@ impl Tracer {
         self.state.lock().limit
     }
 
-    /// Never records events of `pid` (one of the runtime's own processes).
+    /// Never records events of `pid` (one of the runtime's own processes),
+    /// and forgets the few it just had: its birth and its spawn.
     pub fn hide(&self, pid: Pid) {
-        self.state.lock().hidden.insert(pid);
+        let mut st = self.state.lock();
+        st.hidden.insert(pid);
+        let recent = st.ring.len().saturating_sub(RECENT);
+        let before = st.ring.len();
+        let mut i = recent;
+        while i < st.ring.len() {
+            if touches(&st.ring[i], pid) {
+                st.ring.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        st.recorded -= (before - st.ring.len()) as u64;
     }
 
     /// Appends one event (if still on), dropping the oldest when full.
@@ -122,6 +138,11 @@ impl Tracer {
         if pid.is_some_and(|p| st.hidden.contains(&p)) || others.iter().any(|p| st.hidden.contains(p)) {
             return;
         }
+        if let EventKind::Receive { msg } = &kind {
+            if about(msg).is_some_and(|p| st.hidden.contains(&p)) {
+                return; // the DOWN or exit of a hidden process
+            }
+        }
         st.seq += 1;
         st.recorded += 1;
         if st.ring.len() >= st.limit {
@@ -129,7 +150,34 @@ impl Tracer {
             st.dropped += 1;
         }
         let seq = st.seq;
-        st.ring.push_back(TraceEvent { node, pid, name, wall_us, seq, lamport: 0, kind });
+        let epoch = st.epoch;
+        st.ring.push_back(TraceEvent { node, pid, name, wall_us, seq, epoch, lamport: 0, kind });
+    }
+}
+
+/// How far back `Tracer::hide` looks for a hidden process's first events.
+const RECENT: usize = 64;
+
+/// Whether `e` is on `pid`'s line or names it as the other end.
+fn touches(e: &TraceEvent, pid: Pid) -> bool {
+    e.pid == Some(pid)
+        || matches!(&e.kind,
+            EventKind::Spawn { child, .. } if *child == pid)
+        || matches!(&e.kind, EventKind::Send { to, .. } if *to == pid)
+}
+
+/// The process a `(:down, ref, pid, reason)` or `(:exit, pid, reason)` is about.
+fn about(msg: &Term) -> Option<Pid> {
+    match msg {
+        Term::Tuple(t) if t.len() == 4 && t[0] == Term::Atom(Atom::DOWN) => match t[2] {
+            Term::Pid(p) => Some(p),
+            _ => None,
+        },
+        Term::Tuple(t) if t.len() == 3 && t[0] == Term::Atom(Atom::EXIT) => match t[1] {
+            Term::Pid(p) => Some(p),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

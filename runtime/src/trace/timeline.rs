@@ -10,13 +10,17 @@
 //!   receiver, signals of a kind arrive in the order they were sent (rule
 //!   2), so the n-th delivery from A to B matches the n-th send from A to B
 //!   still unmatched; a send whose payload differs from the delivery's was
-//!   lost on the way (a cut, a closed connection) and is skipped;
+//!   lost on the way (a cut, a closed connection) and is skipped; a DOWN
+//!   for a monitor made by name does not name its sender, and matches the
+//!   send of exactly its message;
 //! * a child is born after its parent spawned it (or asked a node to);
 //! * an exit, DOWN or `(:nodedown, ...)` that stands for a lost connection
 //!   comes after that node's `nodedown` event;
 //! * an event of a node itself (a connection up or down, a fault applied)
 //!   keeps its place among that node's other events, which were recorded
-//!   in the order they happened on its one clock.
+//!   in the order they happened on its one clock;
+//! * a peer's recording (each incarnation of it) begins after the node
+//!   that started or restarted it said so (`start b`, `restart b`).
 //!
 //! Lamport clocks follow: each event's clock is one more than the largest
 //! of its causes'. Shown in the order (clock, node, recording order), the
@@ -64,11 +68,20 @@ impl TraceEvent {
 impl Timeline {
     /// Orders `events` (from any number of nodes, in any order).
     pub fn build(mut events: Vec<TraceEvent>, dropped: u64) -> Timeline {
-        events.sort_by(|a, b| a.node.as_str().cmp(b.node.as_str()).then(a.seq.cmp(&b.seq)));
+        // By recorder (a node's incarnation), then in its order.
+        events.sort_by(|a, b| a.node.as_str().cmp(b.node.as_str()).then(a.epoch.cmp(&b.epoch)).then(a.seq.cmp(&b.seq)));
         let n = events.len();
         let before = line_predecessors(&events);
         let mut cause = match_causes(&events);
         let anchor = node_anchors(&events);
+        // A send to a name went to the process that delivered it.
+        for i in 0..n {
+            if let (Some(c), Some(p)) = (cause[i], events[i].pid) {
+                if let EventKind::Send { to, to_name: Some(_), .. } = &mut events[c].kind {
+                    *to = p;
+                }
+            }
+        }
         let lamport = lamport_clocks(&events, &[&before, &anchor], &mut cause);
 
         let mut order: Vec<usize> = (0..n).collect();
@@ -76,6 +89,7 @@ impl Timeline {
             lamport[a]
                 .cmp(&lamport[b])
                 .then_with(|| events[a].node.as_str().cmp(events[b].node.as_str()))
+                .then(events[a].epoch.cmp(&events[b].epoch))
                 .then(events[a].seq.cmp(&events[b].seq))
         });
         let mut position = vec![0; n];
@@ -128,8 +142,13 @@ impl Timeline {
 
 /// For each event (sorted by node, seq), the one before it on its line.
 fn line_predecessors(events: &[TraceEvent]) -> Vec<Option<usize>> {
-    let mut last: FxHashMap<Line, usize> = FxHashMap::default();
-    events.iter().enumerate().map(|(i, e)| last.insert(e.line(), i)).collect()
+    // A node's own line is per incarnation (a restarted peer starts afresh).
+    let mut last: FxHashMap<(Line, u64), usize> = FxHashMap::default();
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| last.insert((e.line(), if e.pid.is_none() { e.epoch } else { 0 }), i))
+        .collect()
 }
 
 /// Events of a node itself keep their place in that node's order: each
@@ -138,7 +157,7 @@ fn node_anchors(events: &[TraceEvent]) -> Vec<Option<usize>> {
     let mut anchor = vec![None; events.len()];
     for i in 1..events.len() {
         let (prev, this) = (&events[i - 1], &events[i]);
-        if prev.node == this.node && (this.pid.is_none() || prev.pid.is_none()) {
+        if prev.node == this.node && prev.epoch == this.epoch && (this.pid.is_none() || prev.pid.is_none()) {
             anchor[i] = Some(i - 1);
         }
     }
@@ -148,34 +167,50 @@ fn node_anchors(events: &[TraceEvent]) -> Vec<Option<usize>> {
 /// For each event, its cause on another line (module docs).
 fn match_causes(events: &[TraceEvent]) -> Vec<Option<usize>> {
     let mut sends: FxHashMap<(Pid, Pid, SignalKind), VecDeque<usize>> = FxHashMap::default();
+    let mut downs_to: FxHashMap<Pid, Vec<usize>> = FxHashMap::default();
+    let mut named: FxHashMap<(Pid, Atom, Atom, SignalKind), VecDeque<usize>> = FxHashMap::default();
     let mut spawns: FxHashMap<(Pid, Pid), usize> = FxHashMap::default();
     let mut requests: FxHashMap<(Pid, Atom), VecDeque<usize>> = FxHashMap::default();
     for (i, e) in events.iter().enumerate() {
         match (&e.kind, e.pid) {
+            (EventKind::Send { signal, to_name: Some((name, node)), .. }, Some(from)) => {
+                named.entry((from, *node, *name, *signal)).or_default().push_back(i);
+            }
             (EventKind::Send { to, signal, .. }, Some(from)) => {
                 sends.entry((from, *to, *signal)).or_default().push_back(i);
+                if *signal == SignalKind::Down {
+                    downs_to.entry(*to).or_default().push(i);
+                }
             }
             (EventKind::Spawn { child, .. }, Some(parent)) => {
                 spawns.insert((parent, *child), i);
             }
-            (EventKind::SpawnRequest { node }, Some(parent)) => {
+            (EventKind::SpawnRequest { node, .. }, Some(parent)) => {
                 requests.entry((parent, *node)).or_default().push_back(i);
             }
             _ => {}
         }
     }
-    let mut last_down: FxHashMap<(Atom, Atom), usize> = FxHashMap::default();
+    let mut last_down: FxHashMap<(Atom, u64, Atom), usize> = FxHashMap::default();
     let mut cause = vec![None; events.len()];
     for (i, e) in events.iter().enumerate() {
         cause[i] = match (&e.kind, e.pid) {
             (EventKind::NodeDown { peer, .. }, _) => {
-                last_down.insert((e.node, *peer), i);
+                last_down.insert((e.node, e.epoch, *peer), i);
                 None
             }
-            (EventKind::Deliver { via_node: Some(n), .. }, _) => last_down.get(&(e.node, *n)).copied(),
+            (EventKind::Deliver { via_node: Some(n), .. }, _) => last_down.get(&(e.node, e.epoch, *n)).copied(),
             (EventKind::Deliver { from: Some(from), signal, payload, .. }, Some(to)) => {
-                sends.get_mut(&(*from, to, *signal)).and_then(|q| take_match(q, events, payload))
+                // To a name (this process's, then) first, if one waits with this very payload.
+                let by_name = e.name.and_then(|nm| named.get_mut(&(*from, e.node, nm, *signal))).and_then(|q| {
+                    let same = matches!(q.front().map(|&s| &events[s].kind), Some(EventKind::Send { payload: p, .. }) if p == payload);
+                    if same { q.pop_front() } else { None }
+                });
+                by_name.or_else(|| sends.get_mut(&(*from, to, *signal)).and_then(|q| take_match(q, events, payload)))
             }
+            (EventKind::Deliver { from: None, signal: SignalKind::Down, payload, .. }, Some(to)) => downs_to
+                .get(&to)
+                .and_then(|v| v.iter().copied().find(|&s| matches!(&events[s].kind, EventKind::Send { payload: p, .. } if p == payload))),
             (EventKind::Born { parent: Some(parent) }, Some(child)) => spawns
                 .get(&(*parent, child))
                 .copied()
@@ -183,7 +218,42 @@ fn match_causes(events: &[TraceEvent]) -> Vec<Option<usize>> {
             _ => None,
         };
     }
+    started_by(events, &mut cause);
     cause
+}
+
+/// The first event of each incarnation of a peer comes after the event
+/// that started it (`start b` / `restart b` on the node that did). The
+/// last incarnation matches the last such event, and so on backwards (the
+/// first may have started before the trace).
+fn started_by(events: &[TraceEvent], cause: &mut [Option<usize>]) {
+    let mut starts: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, e) in events.iter().enumerate() {
+        if let EventKind::Net { what } = &e.kind {
+            if let Some(peer) = what.strip_prefix("start ").or_else(|| what.strip_prefix("restart ")) {
+                starts.entry(peer).or_default().push(i);
+            }
+        }
+    }
+    // Events are sorted by node, then incarnation: each new (node, epoch) begins one.
+    let mut firsts: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, e) in events.iter().enumerate() {
+        if i == 0 || events[i - 1].node != e.node || events[i - 1].epoch != e.epoch {
+            // `start b` names a node of this host by its short name, others in full.
+            let short = e.node.as_str().split('@').next().unwrap_or("");
+            firsts.entry(short).or_default().push(i);
+            firsts.entry(e.node.as_str()).or_default().push(i);
+        }
+    }
+    for (peer, starters) in starts {
+        if let Some(firsts) = firsts.get(peer) {
+            for (&first, &starter) in firsts.iter().rev().zip(starters.iter().rev()) {
+                if events[starter].node != events[first].node && cause[first].is_none() {
+                    cause[first] = Some(starter);
+                }
+            }
+        }
+    }
 }
 
 /// The send a delivery matches: the oldest unmatched one, unless a later
@@ -264,7 +334,7 @@ mod tests {
     use crate::trace::event::Effect;
 
     fn at(node: &str, pid: Option<Pid>, seq: u64, kind: EventKind) -> TraceEvent {
-        TraceEvent { node: Atom::new(node), pid, name: None, wall_us: 0, seq, lamport: 0, kind }
+        TraceEvent { node: Atom::new(node), pid, name: None, wall_us: 0, seq, epoch: 0, lamport: 0, kind }
     }
 
     fn send(to: Pid, payload: i64) -> EventKind {

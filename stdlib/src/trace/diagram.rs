@@ -9,7 +9,7 @@
 //!   |== exit ==>|    an exit signal; the label says what it did: (died) (killed) (trapped) (ignored)
 //!   |~ DOWN x ~>|    a DOWN (a stale one says (ignored))
 //!   |.. link ..>|    link, unlink, monitor, demonitor
-//!   |-- :hi --x|     a signal nothing delivered: (lost); to a node not traced: (untraced), no x
+//!   |-- :hi --x|     a signal nothing delivered: (undelivered: lost, or on its way when the trace stopped); to a node not traced: (untraced), no x
 //!   +- spawn -->o    a spawn: the parent's `+`, the child born at `o` (`o` alone: born, no spawn seen)
 //!   X :reason        the process ended          ! crash ...   it raised an error: reason and place
 //!   * register :n    register / unregister      > to self     a signal a process sent itself
@@ -103,6 +103,9 @@ pub fn render(t: &Timeline, opts: &DiagramOptions) -> String {
         if !layout.folded.is_empty() {
             let names: Vec<String> = layout.folded.iter().map(|p| f.label(*p)).collect();
             out.push(folded_line(&names, width));
+        } else if layout.edge {
+            // The edge without folding: say who stands there.
+            out.push(cut("...: processes without a column here (filtered out, not traced, or the runtime)", width));
         }
     }
     if chosen.len() < total {
@@ -128,7 +131,7 @@ fn legend(width: usize) -> Vec<String> {
         "==> exit",
         "~~> DOWN",
         "..> link/monitor",
-        "--x lost",
+        "--x undelivered",
         "+->o spawn",
         "X end",
         "! crash",
@@ -384,15 +387,20 @@ impl Ctx<'_> {
             EventKind::Spawn { child, .. } if !matched => {
                 note(p, b'+', Style::Born, format!("spawn {}", self.f.label(*child)))
             }
-            EventKind::SpawnRequest { node } if !matched => {
+            EventKind::SpawnRequest { node, .. } if !matched => {
                 note(p, b'+', Style::Born, format!("spawn on {}", clean(node.as_str())))
             }
             EventKind::Born { parent } => {
                 let from = cause.and_then(|c| c.pid).or(*parent).filter(|f| *f != p);
                 let label = match cause.map(|c| &c.kind) {
-                    Some(EventKind::Spawn { link: true, monitor: true, .. }) => "spawn_link+monitor",
-                    Some(EventKind::Spawn { link: true, .. }) => "spawn_link",
-                    Some(EventKind::Spawn { monitor: true, .. }) => "spawn_monitor",
+                    Some(
+                        EventKind::Spawn { link: true, monitor: true, .. }
+                        | EventKind::SpawnRequest { link: true, monitor: true, .. },
+                    ) => "spawn_link+monitor",
+                    Some(EventKind::Spawn { link: true, .. } | EventKind::SpawnRequest { link: true, .. }) => "spawn_link",
+                    Some(EventKind::Spawn { monitor: true, .. } | EventKind::SpawnRequest { monitor: true, .. }) => {
+                        "spawn_monitor"
+                    }
                     _ => "spawn",
                 };
                 match from {
@@ -402,9 +410,9 @@ impl Ctx<'_> {
                     None => note(p, b'o', Style::Born, "born".into()),
                 }
             }
-            EventKind::Send { to, signal, payload } if !matched => {
+            EventKind::Send { to, signal, payload, .. } if !matched => {
                 let untraced = self.f.untraced(*to);
-                let why = if untraced { "untraced" } else { "lost" };
+                let why = if untraced { "untraced" } else { "undelivered" };
                 let label = format!("{} ({why})", self.signal_label(*signal, payload, None));
                 Some(Shape::Arrow { from: Some(p), to: *to, kind: Kind::of(*signal), label, lost: !untraced })
             }
@@ -414,7 +422,11 @@ impl Ctx<'_> {
                 let label = self.signal_label(*signal, payload, Some(*effect));
                 Some(Shape::Arrow { from: sender, to: p, kind: Kind::of(*signal), label, lost: false })
             }
-            EventKind::End { reason } => note(p, b'X', Style::Death, self.term(reason)),
+            EventKind::End { reason } => {
+                // A normal end is no failure: not red.
+                let style = if reason.as_atom() == Some(Atom::NORMAL) { Style::Plain } else { Style::Death };
+                note(p, b'X', style, self.term(reason))
+            }
             EventKind::Crash { reason, place } => {
                 let mut text = format!("crash {}", self.term(reason));
                 if !place.is_empty() {
@@ -829,11 +841,11 @@ mod tests {
     use snow_runtime::Ref;
 
     fn at(node: &str, pid: Option<Pid>, seq: u64, kind: EventKind) -> TraceEvent {
-        TraceEvent { node: Atom::new(node), pid, name: None, wall_us: 1_000 + seq, seq, lamport: 0, kind }
+        TraceEvent { node: Atom::new(node), pid, name: None, wall_us: 1_000 + seq, seq, epoch: 0, lamport: 0, kind }
     }
 
     fn send(to: Pid, signal: SignalKind, payload: Term) -> EventKind {
-        EventKind::Send { to, signal, payload }
+        EventKind::Send { to, signal, payload, to_name: None }
     }
 
     fn deliver(from: Pid, signal: SignalKind, payload: Term, effect: Effect) -> EventKind {
@@ -1024,8 +1036,8 @@ mod tests {
         assert_eq!(
             out.lines().skip(8).collect::<Vec<_>>(),
             [
-                "legend: --> message  ==> exit  ~~> DOWN  ..> link/monitor  --x lost  +->o spawn",
-                "        X end  ! crash  ### node  !!! fault",
+                "legend: --> message  ==> exit  ~~> DOWN  ..> link/monitor  --x undelivered",
+                "        +->o spawn  X end  ! crash  ### node  !!! fault",
             ]
         );
     }
@@ -1062,7 +1074,7 @@ mod tests {
                 "          +--- spawn_link --->o",
                 "          |                   X :boom",
                 "          |<===================  exit :boom (trapped)",
-                "          |------------------x   \"are you there?\" (lost)",
+                "          |------------------x   \"are you there?\" (undelivered)",
             ]
         );
     }
@@ -1076,13 +1088,13 @@ mod tests {
                 "------- a@h ------- ------- b@h -------",
                 "      <0.84.0>             worker",
                 "          |                   |",
-                "# a@h: b@h up #####################################",
+                "# a@h: b@h up ######################################",
                 "          |                   * register :worker",
-                "# b@h: a@h up #####################################",
-                "! a@h: net: partition [a@h] | [b@h] !!!!!!!!!!!!!!!",
+                "# b@h: a@h up ######################################",
+                "! a@h: net: partition [a@h] | [b@h] !!!!!!!!!!!!!!!!",
                 "          |.... monitor .....>|",
-                "          |-- :ping (lost) --x|",
-                "# b@h: a@h down: net_tick_timeout #################",
+                "          |------------------x|  :ping (undelivered)",
+                "# b@h: a@h down: net_tick_timeout ##################",
                 "# a@h: b@h down: net_tick_timeout (silent 4.0 s) ###",
                 "          |<~~~~~~~~~~~~~~~~~~|  DOWN :noconnection",
             ]
@@ -1096,10 +1108,10 @@ mod tests {
                 "       worker        ...",
                 "          |           :",
                 "          *           :  register :worker",
-                "# b@h: a@h up #######################################",
+                "# b@h: a@h up ########################################",
                 "          |<..........:  <0.84.0>: monitor",
-                "          |x----------:  <0.84.0>: :ping (lost)",
-                "# b@h: a@h down: net_tick_timeout ###################",
+                "          |x----------:  <0.84.0>: :ping (undelivered)",
+                "# b@h: a@h down: net_tick_timeout ####################",
                 "          |~~~~~~~~~~>:  <0.84.0>: DOWN :noconnection",
             ]
         );
@@ -1155,7 +1167,11 @@ mod tests {
                 "          |<----------:  <0.98.0>: :hello",
             ]
         );
-        assert!(footers(&out).is_empty(), "the filtered out are not folded: {out}");
+        assert_eq!(
+            footers(&out),
+            ["...: processes without a column here (filtered out, not traced, or the runtime)"],
+            "the filtered out are not folded: {out}"
+        );
     }
 
     #[test]

@@ -145,9 +145,11 @@ fn describe(t: &Timeline, i: usize) -> Option<String> {
         EventKind::End { reason } => format!("{} ended with {}", who(e), inspect(reason)),
         EventKind::Send { .. } => return None,
         EventKind::Deliver { from, signal, payload, effect, via_node } => {
-            let sender = match from {
-                Some(p) => pid_text(*p),
-                None => "the runtime".into(),
+            let sender = match (from, payload) {
+                (Some(p), _) => pid_text(*p),
+                // A monitor made by name: the DOWN names what it watched.
+                (None, Term::Tuple(t)) if *signal == SignalKind::Down && t.len() == 4 => inspect(&t[2]),
+                (None, _) => "the runtime".into(),
             };
             let me = who(e);
             match (signal, via_node) {
@@ -214,7 +216,7 @@ mod tests {
     use super::*;
 
     fn ev(node: &str, pid: Option<Pid>, seq: u64, wall_us: u64, kind: EventKind) -> TraceEvent {
-        TraceEvent { node: Atom::new(node), pid, name: None, wall_us, seq, lamport: 0, kind }
+        TraceEvent { node: Atom::new(node), pid, name: None, wall_us, seq, epoch: 0, lamport: 0, kind }
     }
 
     fn deliver(from: Pid, signal: SignalKind, payload: Term, effect: Effect) -> EventKind {
@@ -229,10 +231,10 @@ mod tests {
         let events = vec![
             ev(n, Some(a), 1, 0, EventKind::Crash { reason: boom.clone(), place: "chain.snow:4".into() }),
             ev(n, Some(a), 2, 10, EventKind::End { reason: boom.clone() }),
-            ev(n, Some(a), 3, 10, EventKind::Send { to: b, signal: SignalKind::Exit, payload: boom.clone() }),
+            ev(n, Some(a), 3, 10, EventKind::Send { to: b, signal: SignalKind::Exit, payload: boom.clone(), to_name: None }),
             ev(n, Some(b), 4, 20, deliver(a, SignalKind::Exit, boom.clone(), Effect::Died)),
             ev(n, Some(b), 5, 20, EventKind::End { reason: boom.clone() }),
-            ev(n, Some(b), 6, 20, EventKind::Send { to: c, signal: SignalKind::Exit, payload: boom.clone() }),
+            ev(n, Some(b), 6, 20, EventKind::Send { to: c, signal: SignalKind::Exit, payload: boom.clone(), to_name: None }),
             ev(n, Some(c), 7, 30, deliver(b, SignalKind::Exit, boom.clone(), Effect::Trapped)),
         ];
         let t = Timeline::build(events, 0);

@@ -50,10 +50,10 @@ pub(crate) fn describe(e: &TraceEvent) -> String {
             };
             format!("spawn {}{how}", short_pid(*child))
         }
-        EventKind::SpawnRequest { node } => format!("spawn on {}", node.as_str()),
+        EventKind::SpawnRequest { node, .. } => format!("spawn on {}", node.as_str()),
         EventKind::Born { parent: Some(p) } => format!("born (parent {})", short_pid(*p)),
         EventKind::Born { parent: None } => "born".to_string(),
-        EventKind::Send { to, signal, payload } => {
+        EventKind::Send { to, signal, payload, .. } => {
             format!("send {} to {}", signal_text(*signal, payload), short_pid(*to))
         }
         EventKind::Deliver { from, signal, payload, effect, via_node } => {
@@ -187,9 +187,13 @@ pub fn json_lines(t: &Timeline) -> String {
                 o.bool("link", *link);
                 o.bool("monitor", *monitor);
             }
-            EventKind::SpawnRequest { node } => o.str("to_node", node.as_str()),
+            EventKind::SpawnRequest { node, link, monitor } => {
+                o.str("to_node", node.as_str());
+                o.bool("link", *link);
+                o.bool("monitor", *monitor);
+            }
             EventKind::Born { parent } => o.pid("parent", *parent),
-            EventKind::Send { to, signal, payload } => {
+            EventKind::Send { to, signal, payload, .. } => {
                 o.pid("to", Some(*to));
                 o.str("signal", signal_name(*signal));
                 o.term(payload_key(*signal), payload);
@@ -350,11 +354,11 @@ pub(crate) mod tests {
     use snow_runtime::Atom;
 
     pub(crate) fn at(node: &str, pid: Option<Pid>, seq: u64, kind: EventKind) -> TraceEvent {
-        TraceEvent { node: Atom::new(node), pid, name: None, wall_us: 1_000 + seq, seq, lamport: 0, kind }
+        TraceEvent { node: Atom::new(node), pid, name: None, wall_us: 1_000 + seq, seq, epoch: 0, lamport: 0, kind }
     }
 
     pub(crate) fn send(to: Pid, signal: SignalKind, payload: Term) -> EventKind {
-        EventKind::Send { to, signal, payload }
+        EventKind::Send { to, signal, payload, to_name: None }
     }
 
     pub(crate) fn deliver(from: Pid, signal: SignalKind, payload: Term, effect: Effect) -> EventKind {
@@ -383,7 +387,7 @@ pub(crate) mod tests {
         };
         let events = vec![
             at(na, Some(a), 1, EventKind::Born { parent: None }),
-            at(na, Some(a), 2, EventKind::SpawnRequest { node: Atom::new(nb) }),
+            at(na, Some(a), 2, EventKind::SpawnRequest { node: Atom::new(nb), link: false, monitor: false }),
             born,
             reg,
             at(na, Some(a), 3, send(w, SignalKind::Monitor, Term::Int(7))),

@@ -33,6 +33,14 @@ pub fn register(t: &mut BuiltinTable) {
         let nodes = c.cx.blocking(|| gather::outside(&rt));
         Ok(Term::list(nodes.into_iter().map(Term::Atom).collect()))
     });
+    t.native("Trace", "__hide_me", Exact(0), |c, _| {
+        // Only while a trace records: the hidden set must not grow otherwise.
+        if c.cx.runtime().tracer().is_on() {
+            let me = c.cx.pid();
+            c.cx.runtime().hide_from_trace(me);
+        }
+        args::ok()
+    });
     t.native("Trace", "__add", Exact(2), |_, a| Ok(Term::bool(gather::add(args::atom(&a[0])?, &a[1]))));
     t.native("Trace", "running?", Exact(0), |c, _| Ok(Term::bool(c.cx.runtime().tracer().is_on())));
     t.native("Trace", "__events", Exact(0), |c, _| {
@@ -86,6 +94,7 @@ fn diagram_native(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
             Term::Int(n) if *n > 0 => opts.last = Some(*n as usize),
             Term::Pid(p) => opts.pids.push(*p),
             Term::Atom(n) => opts.nodes.push(*n),
+            Term::Str(s) => opts.nodes.push(Atom::new(s)),
             other => match other.list_to_vec() {
                 Some(items) => {
                     for item in &items {
@@ -102,6 +111,22 @@ fn diagram_native(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         }
     }
     let (t, _) = gather::timeline(c.cx.runtime());
+    // `:b` names the node `b@host` of the trace, as `Net` and `Node` take it.
+    let known = t.nodes();
+    for n in opts.nodes.iter_mut() {
+        if !n.as_str().contains('@') {
+            if let Some(full) = known.iter().find(|k| k.as_str().split('@').next() == Some(n.as_str())) {
+                *n = *full;
+            }
+        }
+        if !known.contains(n) {
+            let names: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+            return Err(Exception::explained(
+                Atom::BADARG,
+                format!("no node {} in the trace (its nodes: {})", n.as_str(), names.join(", ")),
+            ));
+        }
+    }
     let text = diagram::render(&t, &opts);
     crate::io_server::put_line(c, text.trim_end_matches('\n'));
     args::ok()
@@ -180,7 +205,15 @@ fn write(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
         "shiviz" => Format::ShiViz,
         _ => Format::Diagram,
     };
-    let path = args::string(&a[1])?.to_string();
+    let path = match &a[1] {
+        Term::Str(s) => s.to_string(),
+        other => {
+            return Err(Exception::explained(
+                Atom::BADARG,
+                format!("the trace is written to a file: give its name as a string, as in Trace.svg(\"run.svg\"); got {}", snow_runtime::inspect::inspect(other)),
+            ))
+        }
+    };
     let (t, _) = gather::timeline(c.cx.runtime());
     match c.cx.blocking(|| write_file(&t, &path, format)) {
         Ok(()) => args::ok(),

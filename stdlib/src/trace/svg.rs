@@ -369,7 +369,7 @@ pub fn render(t: &Timeline) -> String {
         };
         let cx = x_of[&p];
         match &e.kind {
-            EventKind::Send { to, signal, payload } => {
+            EventKind::Send { to, signal, payload, .. } => {
                 let fail = failing(*signal, payload);
                 let mut class = format!("arrow {}", signal_name(*signal));
                 if fail {
@@ -424,13 +424,13 @@ pub fn render(t: &Timeline) -> String {
                         let lx = if dir < 0.0 { ex - 8.0 } else { ex + 8.0 };
                         let anchor = if dir < 0.0 { "end" } else { "start" };
                         if target.is_some() {
-                            // Nothing delivered it to a process we saw: lost on the way.
-                            let full = format!("lost: {} → {}: {text}", short_pid(p), short_pid(*to));
+                            // Nothing delivered it to a process we saw: lost, or on its way when the trace stopped.
+                            let full = format!("undelivered: {} → {}: {text}", short_pid(p), short_pid(*to));
                             let mut a = line(cx, yi, ex, ey, &format!("{class} lost"));
                             a.append(Title::new(clean(&cut(&full, TITLE_MAX))));
                             arrows.append(a);
                             glyphs.append(cross(ex, ey, 4.0, "lostx", &full));
-                            let shown = format!("lost: {text}");
+                            let shown = format!("undelivered: {text}");
                             labels.append(label(lx, ey + 4.0, "lbl fail", &shown, &full).set("text-anchor", anchor));
                         } else {
                             // To a process this trace has no line for (a node not traced).
@@ -637,7 +637,7 @@ mod tests {
         assert_eq!(doc.matches("class=\"arrow monitor").count(), 1);
         assert_eq!(doc.matches("class=\"arrow link").count(), 1);
         assert_eq!(doc.matches("class=\"arrow message lost").count(), 1);
-        assert!(doc.contains("lost: :lost_one"), "{doc}");
+        assert!(doc.contains("undelivered: :lost_one"), "{doc}");
         // Reasons, as labels.
         for reason in [":boom", ":noconnection", ":killed", ":net_tick_timeout"] {
             assert!(doc.contains(reason), "{reason} missing");
@@ -712,7 +712,7 @@ mod tests {
             seq
         };
         for m in 0..5_100i64 {
-            let k = EventKind::Send { to: b, signal: SignalKind::Message, payload: Term::Int(m) };
+            let k = EventKind::Send { to: b, signal: SignalKind::Message, payload: Term::Int(m), to_name: None };
             events.push(at("a@h", Some(a), next(), k));
             let k = EventKind::Deliver {
                 from: Some(a),
