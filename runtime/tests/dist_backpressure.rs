@@ -93,7 +93,18 @@ fn a_sender_is_suspended_on_a_busy_connection_until_it_drains_or_goes_down() {
     let a = sender(&rt, peer, 1, n, sent.clone());
     let a_exit = rt.watch_exit(a);
     wait_until("the sender is suspended", || status(&rt, a) == "suspended");
-    let (count, spun) = (sent.load(SeqCst), spins.load(SeqCst));
+    // Until the socket's kernel buffers are full, the writer may still drain
+    // the queue below the limit and resume the sender (a loaded machine
+    // delays the writer): wait for the suspension that lasts.
+    let mut count = sent.load(SeqCst);
+    wait_until("the sender stays suspended", || {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = sent.load(SeqCst);
+        let still = now == count && status(&rt, a) == "suspended";
+        count = now;
+        still
+    });
+    let spun = spins.load(SeqCst);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sent.load(SeqCst), count, "a suspended sender sends nothing");
     assert!(count < n as usize);

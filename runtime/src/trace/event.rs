@@ -334,7 +334,7 @@ mod tests {
             EventKind::Spawn { child: Pid::local(6, 0), link: true, monitor: false },
             EventKind::SpawnRequest { node: Atom::new("b@h"), link: true, monitor: true },
             EventKind::Born { parent: None },
-            EventKind::Send { to: Pid::local(6, 0), signal: SignalKind::Exit, payload: Term::atom("boom") },
+            EventKind::Send { to: Pid::local(6, 0), signal: SignalKind::Exit, payload: Term::atom("boom"), to_name: Some((Atom::new("echo"), Atom::new("b@h"))) },
             EventKind::Deliver {
                 from: Some(Pid::local(6, 0)),
                 signal: SignalKind::Down,

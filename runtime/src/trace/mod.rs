@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Events a ring holds unless told otherwise: a teaching session's worth
-/// (about 10 MB at most).
+/// (12 MB at most: an event is 120 bytes).
 pub const DEFAULT_LIMIT: usize = 100_000;
 
 /// The largest ring a trace may ask for.
@@ -193,5 +193,34 @@ pub fn is_io_plumbing(msg: &Term) -> bool {
             t[0].as_atom().is_some_and(|a| matches!(a.as_str(), "io_request" | "io_reply" | "spawn_reply"))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ring's memory is its length times this (plus what messages
+    /// share with the processes that sent them).
+    #[test]
+    fn an_event_is_small() {
+        let size = std::mem::size_of::<TraceEvent>();
+        eprintln!("TraceEvent {size} B");
+        assert!(size <= 128, "TraceEvent is {size} bytes");
+    }
+
+    #[test]
+    fn the_ring_keeps_the_last_events_and_counts_the_dropped() {
+        let t = Tracer::default();
+        t.start(3);
+        for i in 0..10 {
+            t.record(Atom::new("a@h"), None, None, &[], EventKind::Net { what: format!("{i}") });
+        }
+        let r = t.recording();
+        assert_eq!((r.recorded, r.dropped, r.events.len()), (10, 7, 3));
+        assert!(matches!(&r.events[0].kind, EventKind::Net { what } if what == "7"));
+        t.stop();
+        t.record(Atom::new("a@h"), None, None, &[], EventKind::Net { what: "after".into() });
+        assert_eq!(t.recording().recorded, 10, "nothing is recorded once stopped");
     }
 }

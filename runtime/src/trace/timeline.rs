@@ -338,7 +338,7 @@ mod tests {
     }
 
     fn send(to: Pid, payload: i64) -> EventKind {
-        EventKind::Send { to, signal: SignalKind::Message, payload: Term::Int(payload) }
+        EventKind::Send { to, signal: SignalKind::Message, payload: Term::Int(payload), to_name: None }
     }
 
     fn deliver(from: Pid, payload: i64) -> EventKind {
