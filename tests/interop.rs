@@ -345,6 +345,8 @@ fn echo(n) do
   echo(n - 1)
 end
 echo(5)
+# Ending now could close the connection before erl has looked at it.
+receive do :bye -> :ok after 30000 -> :ok end
 "#,
     );
     p.finish_both();

@@ -116,7 +116,9 @@ big_terms([S]) ->
          {snowbox, S} ! {self(), T},
          receive {echo, Back} -> out("~p", [Back =:= T]) after 60000 -> out("timeout", []) end
      end || T <- [Deep, Deeper, Big, Long, Wide]],
-    out("still connected ~p", [lists:member(S, nodes(hidden) ++ nodes())]).
+    out("still connected ~p", [lists:member(S, nodes(hidden) ++ nodes())]),
+    %% The Snow side waits for this before it ends (and its node with it).
+    {snowbox, S} ! bye.
 
 %% Snow cuts what this node sends it (`Net.cut(erl, snow)`), from its side
 %% alone: Snow stops hearing us, gives up after its tick time and closes;
