@@ -837,20 +837,10 @@ fn cut(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same hand-built events as the exports' tests.
+    use crate::trace::export::tests::{at, deliver, send};
     use snow_runtime::trace::TraceEvent;
     use snow_runtime::Ref;
-
-    fn at(node: &str, pid: Option<Pid>, seq: u64, kind: EventKind) -> TraceEvent {
-        TraceEvent { node: Atom::new(node), pid, name: None, wall_us: 1_000 + seq, seq, epoch: 0, lamport: 0, kind }
-    }
-
-    fn send(to: Pid, signal: SignalKind, payload: Term) -> EventKind {
-        EventKind::Send { to, signal, payload, to_name: None }
-    }
-
-    fn deliver(from: Pid, signal: SignalKind, payload: Term, effect: Effect) -> EventKind {
-        EventKind::Deliver { from: Some(from), signal, payload, effect, via_node: None }
-    }
 
     fn plain(width: usize) -> DiagramOptions {
         DiagramOptions { width, ..DiagramOptions::default() }
