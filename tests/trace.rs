@@ -233,3 +233,31 @@ IO.inspect(length(Trace.events()))
     assert!(log.starts_with("(?<event>.*)\\n(?<host>\\S*) (?<clock>{.*})"), "{log}");
     assert_eq!(log.lines().filter(|l| l.contains(" {\"")).count(), count, "{log}");
 }
+
+#[test]
+fn a_monitor_by_name_on_a_killed_peer_is_explained_and_its_send_recorded() {
+    let (out, _) = run(
+        "named",
+        &[],
+        r#"
+Trace.start()
+let b = Node.start_peer(:named_b)
+let me = self()
+Node.spawn(b, fn -> Process.register(self(), :svc); send(me, :ready); receive do :never -> :ok end end)
+receive do :ready -> :ok end
+send((:svc, b), :hello)
+let ref = Process.monitor((:svc, b))
+Process.sleep(100)
+Node.kill_peer(b)
+let d = receive do (:down, ^ref, _, _) = m -> m end
+explain(d)
+let named = List.filter(Trace.events(), fn e -> Map.get(e, :kind) == :send and Map.get(e, :to_name) == :svc end)
+let sends = List.map(named, fn e -> Map.get(e, :signal) end)
+IO.inspect(sends)
+"#,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[1].contains("the peer named_b was killed"), "{out}");
+    assert!(lines[3].contains("monitor of (:svc, :\"named_b@127.0.0.1\") fired with :noconnection"), "{out}");
+    assert_eq!(lines.last(), Some(&"[:message, :monitor]"), "{out}");
+}

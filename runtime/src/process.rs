@@ -312,8 +312,13 @@ impl ProcState {
         let tracing = rt.tracing();
         for (r, who) in downs {
             let down = down_message(r, who.clone(), Term::Atom(Atom::NOCONNECTION));
-            if let (true, Term::Pid(from)) = (tracing, &who) {
-                rt.trace_lost(me, node, *from, SignalKind::Down, down.clone(), Effect::Queued);
+            if tracing {
+                // A monitor made by name names no pid: the DOWN says what it watched.
+                let from = match &who {
+                    Term::Pid(p) => Some(*p),
+                    _ => None,
+                };
+                rt.trace_lost(me, node, from, SignalKind::Down, down.clone(), Effect::Queued);
             }
             self.mailbox.push(down);
             result = Applied::Woke;
@@ -321,7 +326,7 @@ impl ProcState {
         for from in linked {
             let applied = self.exit_signal(me, from, Term::Atom(Atom::NOCONNECTION), true);
             if tracing {
-                rt.trace_lost(me, node, from, SignalKind::Exit, Term::Atom(Atom::NOCONNECTION), exit_effect(&applied));
+                rt.trace_lost(me, node, Some(from), SignalKind::Exit, Term::Atom(Atom::NOCONNECTION), exit_effect(&applied));
             }
             match applied {
                 Applied::Nothing => {}

@@ -123,8 +123,8 @@ impl Runtime {
 
     /// An exit or DOWN `:noconnection` that `pid` made itself when the
     /// connection to `node` was lost.
-    pub(crate) fn trace_lost(&self, pid: Pid, node: Atom, from: Pid, signal: SignalKind, payload: Term, effect: Effect) {
-        let kind = EventKind::Deliver { from: Some(from), signal, payload, effect, via_node: Some(node) };
+    pub(crate) fn trace_lost(&self, pid: Pid, node: Atom, from: Option<Pid>, signal: SignalKind, payload: Term, effect: Effect) {
+        let kind = EventKind::Deliver { from, signal, payload, effect, via_node: Some(node) };
         self.trace_event(Some(pid), &[], kind);
     }
 
