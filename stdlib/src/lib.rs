@@ -25,7 +25,17 @@ use snow_lang::compiler::{compile, Mode};
 use snow_lang::vm::{self, Arity, Builtin, BuiltinImpl, BuiltinTable};
 use std::sync::Arc;
 
-const PRELUDE: &str = include_str!("prelude.snow");
+/// The prelude's files, compiled as one unit (so private helpers of
+/// different files must not share a name).
+const PRELUDE: &str = concat!(
+    include_str!("prelude/core.snow"),
+    "\n",
+    include_str!("prelude/service.snow"),
+    "\n",
+    include_str!("prelude/supervisor.snow"),
+    "\n",
+    include_str!("prelude/job.snow"),
+);
 
 /// Builds and installs the built-in table (idempotent).
 pub fn init() -> &'static BuiltinTable {
