@@ -197,6 +197,14 @@ impl Atom {
 
     /// True when the atom prints bare after `:` (`:ok`) rather than quoted
     /// (`:"a@127.0.0.1"`).
+    /// Whether the atom is a module's name (`Counter`, `List`): a capital
+    /// letter, then letters, digits and `_`. It is shown bare, as it is
+    /// written, since a module name used as a value is that atom.
+    pub fn is_module_name(self) -> bool {
+        let s = self.as_str();
+        s.starts_with(|c: char| c.is_ascii_uppercase()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+
     pub fn is_plain(self) -> bool {
         let s = self.as_str();
         let mut chars = s.chars();

@@ -246,6 +246,12 @@ impl<'a> Cx<'a> {
         self.rt.deliver(Some(self.pid), to, Signal::Exit { from: self.pid, reason, via_link: false });
     }
 
+    /// What this process is, as `:processes` shows it (a service, a
+    /// supervisor); like Erlang's `proc_lib:set_label`.
+    pub fn set_label(&mut self, label: Term) {
+        self.st.tables_mut().label = Some(label);
+    }
+
     pub fn trap_exit(&self) -> bool {
         self.st.trap_exit
     }

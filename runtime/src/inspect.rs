@@ -136,7 +136,7 @@ pub fn write_float(out: &mut String, f: f64) {
 }
 
 pub fn write_atom(out: &mut String, a: Atom) {
-    if a == Atom::TRUE || a == Atom::FALSE || a == Atom::NIL {
+    if a == Atom::TRUE || a == Atom::FALSE || a == Atom::NIL || a.is_module_name() {
         out.push_str(a.as_str());
     } else if a.is_plain() {
         out.push(':');

@@ -142,6 +142,9 @@ pub(crate) struct Tables {
     /// The busy connection this process is suspended on (module docs).
     /// Here, with the other rarely used state, to keep `Process` small.
     suspended: Option<Arc<Conn>>,
+    /// What the process says it is (`Process.set_label`): a service or a
+    /// supervisor names its kind and module, for `:processes`.
+    pub(crate) label: Option<Term>,
 }
 
 /// The target of a monitor a process holds.
@@ -200,6 +203,10 @@ impl ProcState {
     /// Sends the exit reason on `tx` when the process ends.
     pub(crate) fn watch(&mut self, tx: crossbeam_channel::Sender<Term>) {
         self.tables_mut().watchers.push(tx);
+    }
+
+    pub(crate) fn label(&self) -> Option<Term> {
+        self.tables.as_ref().and_then(|t| t.label.clone())
     }
 
     pub(crate) fn group_leader(&self) -> Option<Pid> {

@@ -81,6 +81,8 @@ pub struct ProcessInfo {
     pub registered_name: Option<Atom>,
     /// Its group leader on another node, if it has one.
     pub group_leader: Option<Pid>,
+    /// What it said it is (`Cx::set_label`), if anything.
+    pub label: Option<Term>,
 }
 
 thread_local! {
@@ -653,6 +655,7 @@ impl Runtime {
             trap_exit: false,
             registered_name: self.0.registry.name_of(pid),
             group_leader: None,
+            label: None,
         };
         if CURRENT.with(|c| c.get()) == Some(pid) {
             return Some(partial(Atom::RUNNING));
@@ -702,6 +705,7 @@ impl Runtime {
             trap_exit: st.trap_exit,
             registered_name: self.0.registry.name_of(pid),
             group_leader: st.group_leader(),
+            label: st.label(),
         }
     }
 }

@@ -23,6 +23,15 @@ pub fn register(t: &mut BuiltinTable) {
         crate::io_server::put_line(c, &inspect(&a[0]));
         args::ok()
     });
+    // A supervisor's or a service's report line, on stderr as crash reports.
+    t.native("", "__log_report", Exact(1), |c, a| {
+        let text = match &a[0] {
+            Term::Str(_) => args::string(&a[0])?.to_string(),
+            other => inspect(other),
+        };
+        snow_lang::vm::report::log_report(c.cx, &text);
+        args::ok()
+    });
     t.native("", "make_ref", Exact(0), |c, _| Ok(Term::Ref(c.cx.make_ref())));
     t.native("", "pid", Exact(3), |_, a| make_pid(&a[0], &a[1], &a[2]));
     t.native("", "pid", Exact(1), pid_from_text);

@@ -11,6 +11,10 @@ pub fn register(t: &mut BuiltinTable) {
     use Arity::*;
     t.native("Process", "exit", Exact(2), exit);
     t.native("Process", "flag", Exact(2), flag);
+    t.native("Process", "set_label", Exact(1), |c, a| {
+        c.cx.set_label(a[0].clone());
+        args::ok()
+    });
     t.native("Process", "monitor", Exact(1), |c, a| {
         let target = monitor_target(c, &a[0])?;
         Ok(Term::Ref(c.cx.monitor(target)))

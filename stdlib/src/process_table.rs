@@ -9,14 +9,8 @@ use snow_runtime::{Pid, Runtime, Term};
 /// The table, one process a line; `me` (the shell, the caller) is marked
 /// with its label when it has no name.
 pub fn table(rt: &Runtime, me: Pid, label: &str) -> String {
-    let mut rows: Vec<[String; 6]> = vec![[
-        "PID".into(),
-        "NAME".into(),
-        "STATUS".into(),
-        "QUEUE".into(),
-        "LINKS".into(),
-        "MONITORS".into(),
-    ]];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut labelled = false;
     for pid in rt.processes() {
         let Some(info) = rt.info(pid) else { continue };
         let name = match (info.registered_name, pid == me) {
@@ -24,20 +18,41 @@ pub fn table(rt: &Runtime, me: Pid, label: &str) -> String {
             (None, true) => label.to_string(),
             (None, false) => "-".into(),
         };
-        rows.push([
+        labelled |= info.label.is_some();
+        rows.push(vec![
             inspect(&Term::Pid(pid)),
             name,
+            info.label.as_ref().map_or_else(|| "-".into(), what),
             info.status.as_str().to_string(),
             info.message_queue_len.to_string(),
             pids(&info.links),
             pids(&info.monitors),
         ]);
     }
-    let mut out = crate::table::render(&rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+    let n = rows.len();
+    let mut head = vec!["PID", "NAME", "WHAT", "STATUS", "QUEUE", "LINKS", "MONITORS"];
+    if !labelled {
+        // Only services and supervisors say what they are: no column for nobody.
+        head.remove(2);
+        rows.iter_mut().for_each(|r| drop(r.remove(2)));
+    }
+    rows.insert(0, head.into_iter().map(String::from).collect());
+    let mut out = crate::table::render(&rows);
     out.push('\n');
-    let n = rows.len() - 1;
     out.push_str(&format!("{n} process{}", if n == 1 { "" } else { "es" }));
     out
+}
+
+/// A label as the WHAT column shows it: `(:service, Counter)` is
+/// `service Counter`; anything else as `inspect` shows it.
+fn what(label: &Term) -> String {
+    match label {
+        Term::Tuple(t) if t.len() == 2 => match (&t[0], &t[1]) {
+            (Term::Atom(kind), module) => format!("{} {}", kind.as_str(), inspect(module)),
+            _ => inspect(label),
+        },
+        _ => inspect(label),
+    }
 }
 
 fn pids(v: &[Pid]) -> String {

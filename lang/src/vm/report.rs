@@ -101,6 +101,23 @@ pub fn crash_report(cx: &mut Cx<'_>, fault: &Fault) {
     }
 }
 
+/// A report line that is not a crash (a supervisor's restart, a service's
+/// end): printed as crash reports are, to the group leader of a process
+/// spawned from elsewhere and on this node's stderr.
+pub fn log_report(cx: &mut Cx<'_>, text: &str) {
+    let forwarded = match cx.group_leader() {
+        Some(gl) => {
+            let from = cx.runtime().whereis(Atom::USER).unwrap_or(Runtime::OUTSIDE);
+            cx.send(gl, io_protocol::put_format(from, Term::Atom(Atom::OK), "~ts~n", vec![Term::str(text)]));
+            true
+        }
+        None => false,
+    };
+    if !forwarded || LOCAL_COPIES.load(Ordering::Relaxed) {
+        super::output::output().err(text);
+    }
+}
+
 static LOCAL_COPIES: AtomicBool = AtomicBool::new(true);
 
 /// Whether a crash report sent to a group leader on another node is also
