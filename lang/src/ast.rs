@@ -20,6 +20,43 @@ pub enum Item {
     Fn(FnClause),
     /// Any other top-level expression, `let` included, run in order.
     Expr(Expr),
+    /// `module Name do ... end`, and the `service` and `supervisor` blocks,
+    /// which arrive here as the modules they define (`syntax/desugar.rs`).
+    Module(ModuleDef),
+    /// `import "path/file.snow"`: that file's modules become callable here.
+    /// The program's driver reads the file (`lang` does no I/O).
+    Import { path: String, span: Span },
+}
+
+/// A module: functions called `Name.fun(...)` from anywhere, and by their
+/// bare names from inside the module.
+#[derive(Debug, Clone)]
+pub struct ModuleDef {
+    pub name: String,
+    pub name_span: Span,
+    /// Each function's clauses, named without the module (`get`, not
+    /// `Counter.get`).
+    pub functions: Vec<FnClause>,
+    pub kind: ModuleKind,
+    /// `module` (or `service`, `supervisor`) to `end`.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleKind {
+    Plain,
+    Service,
+    Supervisor,
+}
+
+impl ModuleKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ModuleKind::Plain => "module",
+            ModuleKind::Service => "service",
+            ModuleKind::Supervisor => "supervisor",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +130,9 @@ pub enum Callee {
     /// Any other expression that yields a function: `make_adder(1)(2)`,
     /// `f.(x)`.
     Expr(Box<Expr>),
+    /// `m.fun(args)`: a function of the module `m` holds (a module is its
+    /// name as an atom), found when the call runs.
+    Dynamic { module: Box<Expr>, fun: String },
 }
 
 /// One `pattern [when guard] -> body` clause (case, receive, lambdas).

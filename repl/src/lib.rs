@@ -3,6 +3,7 @@
 
 mod cli;
 mod epmd;
+mod imports;
 mod node;
 mod run;
 pub mod session;

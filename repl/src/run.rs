@@ -51,7 +51,18 @@ pub fn compile_script(src: &str, file: &str) -> Option<Unit> {
         eprint!("{}", render_all(&parsed.diagnostics, src, file, color));
         return None;
     }
-    match compile(&parsed.program, Arc::from(src), Arc::from(file), table, Mode::Script) {
+    let mode = if crate::imports::any(&parsed.program) {
+        let namespace = snow_lang::vm::Namespace::leak();
+        let mut imports = crate::imports::Imports::new(namespace, color);
+        if let Err(text) = imports.load_all(&parsed.program, src, file, &crate::imports::dir_of(file)) {
+            eprint!("{text}");
+            return None;
+        }
+        Mode::Importing { namespace }
+    } else {
+        Mode::Script
+    };
+    match compile(&parsed.program, Arc::from(src), Arc::from(file), table, mode) {
         Ok(unit) => Some(unit),
         Err(diags) => {
             eprint!("{}", render_all(&diags, src, file, color));

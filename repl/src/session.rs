@@ -172,6 +172,12 @@ impl Session {
         if let Some(k) = key {
             self.clause_run = Some((k, src.to_string()));
         }
+        if crate::imports::any(&parsed.program) {
+            let mut imports = crate::imports::Imports::new(self.namespace, self.color);
+            if let Err(text) = imports.load_all(&parsed.program, src, file, std::path::Path::new(".")) {
+                return Eval::Error(text);
+            }
+        }
         let names: Vec<String> = self.binding_names();
         let table = snow_lang::vm::builtins();
         let mode = Mode::Repl { bindings: &names, namespace: self.namespace };
@@ -179,6 +185,10 @@ impl Session {
             Ok(u) => u,
             Err(diags) => return Eval::Error(render_all(&diags, src, file, self.color)),
         };
+        // A module defined again is replaced whole, as on the BEAM.
+        for m in &unit.modules {
+            self.namespace.forget_module(m);
+        }
         for (name, arity, proto) in &unit.functions {
             self.namespace.define(snow_runtime::Atom::new(name), *arity, proto);
         }

@@ -7,6 +7,7 @@ mod collections;
 mod io_server;
 pub mod docs;
 mod kernel;
+mod modules;
 pub mod net;
 mod node;
 mod process;
@@ -43,6 +44,7 @@ pub fn init() -> &'static BuiltinTable {
     ONCE.get_or_init(|| {
         let mut t = BuiltinTable::new();
         kernel::register(&mut t);
+        modules::register(&mut t);
         process::register(&mut t);
         collections::register(&mut t);
         system::register(&mut t);

@@ -67,7 +67,7 @@ fn expr(e: &Expr, out: &mut FxHashSet<String>) {
                     out.insert(n.clone());
                 }
                 Callee::Remote { .. } => {}
-                Callee::Expr(f) => expr(f, out),
+                Callee::Expr(f) | Callee::Dynamic { module: f, .. } => expr(f, out),
             }
             exprs(args, out);
         }

@@ -8,6 +8,7 @@ use crate::ast::*;
 use crate::bytecode::{name_const, Cmp, Op, Proto, Reg, NO_REG};
 use crate::compiler::function::FnState;
 use crate::diagnostic::Diagnostic;
+use crate::vm::modules::MODULE_FUN;
 use crate::vm::Arity;
 use snow_runtime::Term;
 
@@ -411,22 +412,17 @@ impl<'t> Compiler<'t> {
         let argc16 = argc as u16;
         match callee {
             Callee::Name(name) => {
+                let own = self.resolve_in_module(name, argc16);
                 if let Some(fun) = self.fr().lookup(name) {
                     let start = self.consecutive(&arg_refs);
                     self.set_span(span);
                     self.emit_call_fun(r, fun, start, argc16, tail);
-                } else if let Some(target) = self.resolve_named(name, argc16) {
+                } else if let Some((full, target)) =
+                    own.or_else(|| self.resolve_named(name, argc16).map(|t| (name.clone(), t)))
+                {
                     let start = self.consecutive(&arg_refs);
                     self.set_span(span);
-                    match (target, tail) {
-                        (NamedTarget::Local(proto), false) => {
-                            self.f().emit(Op::Call { dst: r, proto, start, argc: argc16 });
-                        }
-                        (NamedTarget::Local(proto), true) => {
-                            self.f().emit(Op::TailCall { proto, start, argc: argc16 });
-                        }
-                        (NamedTarget::Global, _) => self.emit_global_call(name, r, start, argc16, tail),
-                    }
+                    self.emit_named_call(&full, target, r, start, argc16, tail);
                 } else if let Some(id) = self.table.lookup("", name, argc) {
                     let start = self.consecutive(&arg_refs);
                     self.set_span(span);
@@ -441,8 +437,16 @@ impl<'t> Compiler<'t> {
             Callee::Remote { module, fun } => {
                 let start = self.consecutive(&arg_refs);
                 self.set_span(span);
+                let full = super::qualified(Some(module), fun);
+                if let Some(target) = self.resolve_named(&full, argc16) {
+                    self.emit_named_call(&full, target, r, start, argc16, tail);
+                    self.f().release(mark);
+                    return self.move_out(r, dest);
+                }
                 match self.table.lookup(module, fun, argc) {
                     Some(id) => self.emit_builtin_call(id, r, start, argc16, tail),
+                    // Not known here: a module defined later at the prompt,
+                    // or not at all; looked up when the call runs.
                     None => {
                         let k = self.f().constant(Term::tuple(vec![Term::atom(module), Term::atom(fun)]));
                         self.f().emit(Op::CallRemote { dst: r, k, start, argc: argc16 });
@@ -458,12 +462,47 @@ impl<'t> Compiler<'t> {
                 self.set_span(span);
                 self.emit_call_fun(r, fun, start, argc16, tail);
             }
+            Callee::Dynamic { module, fun } => {
+                // `m.fun(args)`: the built-in `__module_fun(m, :fun, arity)`
+                // finds the function when the call runs; then it is called.
+                let Some(find) = self.table.lookup("", MODULE_FUN, 3) else {
+                    self.error(Diagnostic::new("calls through a module value need the standard library", span.clone(), "here"));
+                    return;
+                };
+                let lookup = self.f().alloc_n(3);
+                self.expr(module, Dest::Reg(lookup));
+                let k = self.f().constant(Term::atom(fun));
+                self.f().emit(Op::Const { dst: lookup + 1, k });
+                self.f().emit(Op::Int { dst: lookup + 2, v: argc as i32 });
+                let f = self.f().alloc();
+                self.set_span(span);
+                self.f().emit(Op::CallBuiltin { dst: f, id: find, start: lookup, argc: 3 });
+                let start = self.consecutive(&arg_refs);
+                self.set_span(span);
+                self.emit_call_fun(r, f, start, argc16, tail);
+            }
         }
         self.f().release(mark);
+        self.move_out(r, dest);
+    }
+
+    fn move_out(&mut self, r: Reg, dest: Dest) {
         if let Dest::Reg(d) = dest {
             if d != r {
                 self.f().emit(Op::Move { dst: d, src: r });
             }
+        }
+    }
+
+    fn emit_named_call(&mut self, name: &str, target: NamedTarget, r: Reg, start: Reg, argc: u16, tail: bool) {
+        match (target, tail) {
+            (NamedTarget::Local(proto), false) => {
+                self.f().emit(Op::Call { dst: r, proto, start, argc });
+            }
+            (NamedTarget::Local(proto), true) => {
+                self.f().emit(Op::TailCall { proto, start, argc });
+            }
+            (NamedTarget::Global, _) => self.emit_global_call(name, r, start, argc, tail),
         }
     }
 
@@ -507,18 +546,27 @@ impl<'t> Compiler<'t> {
     fn fn_ref(&mut self, module: Option<&str>, name: &str, arity: usize, span: &Span, dest: Dest) {
         let r = self.target(dest);
         self.set_span(span);
-        if module.is_none() {
-            match self.resolve_named(name, arity as u16) {
-                Some(NamedTarget::Local(proto)) => {
+        let arity16 = arity as u16;
+        let named = match module {
+            Some(m) => {
+                let full = super::qualified(Some(m), name);
+                self.resolve_named(&full, arity16).map(|t| (full, t))
+            }
+            None => self
+                .resolve_in_module(name, arity16)
+                .or_else(|| self.resolve_named(name, arity16).map(|t| (name.to_string(), t))),
+        };
+        if let Some((full, target)) = named {
+            match target {
+                NamedTarget::Local(proto) => {
                     self.f().emit(Op::Closure { dst: r, proto, start: 0, n: 0 });
                     return self.finish_dest(r, dest);
                 }
-                Some(NamedTarget::Global) => {
-                    let k = self.f().constant(name_const(name));
-                    self.f().emit(Op::GlobalFun { dst: r, name: k, arity: arity as u16 });
+                NamedTarget::Global => {
+                    let k = self.f().constant(name_const(&full));
+                    self.f().emit(Op::GlobalFun { dst: r, name: k, arity: arity16 });
                     return self.finish_dest(r, dest);
                 }
-                None => {}
             }
         }
         let modname = module.unwrap_or("");

@@ -18,7 +18,7 @@ use crate::diagnostic::Diagnostic;
 use crate::vm::{BuiltinTable, Namespace};
 use function::FnState;
 use rustc_hash::FxHashMap;
-use snow_runtime::Atom;
+use snow_runtime::{Atom, Term};
 use std::sync::Arc;
 
 /// What kind of unit is being compiled.
@@ -28,6 +28,11 @@ pub enum Mode<'a> {
     /// A REPL entry: the top level takes the session's bindings, in this
     /// order, and returns `(value, bindings...)` (see `Unit::exports`).
     Repl { bindings: &'a [String], namespace: &'static Namespace },
+    /// A script (or an imported file) that imports others: its own
+    /// functions are called directly, the imported modules' functions
+    /// late-bound through `namespace`, where the driver defined them (so a
+    /// function sent to another node takes them along).
+    Importing { namespace: &'static Namespace },
 }
 
 /// A compiled and loaded unit.
@@ -39,8 +44,11 @@ pub struct Unit {
     pub entry: &'static Proto,
     /// REPL: the names whose values follow the result in the returned tuple.
     pub exports: Vec<String>,
-    /// Named functions this unit defines: (name, arity, proto).
+    /// Named functions this unit defines: (name, arity, proto); a module's
+    /// are named `Module.fun`.
     pub functions: Vec<(String, u16, &'static Proto)>,
+    /// The modules this unit defines, in order.
+    pub modules: Vec<String>,
 }
 
 pub fn compile(
@@ -53,6 +61,7 @@ pub fn compile(
     let (bindings, namespace) = match mode {
         Mode::Script => (None, None),
         Mode::Repl { bindings, namespace } => (Some(bindings), Some(namespace)),
+        Mode::Importing { namespace } => (None, Some(namespace)),
     };
     let mut c = Compiler {
         table,
@@ -63,31 +72,46 @@ pub fn compile(
         diags: Vec::new(),
         wrappers: FxHashMap::default(),
         top_names: Vec::new(),
+        module: None,
+        late_locals: bindings.is_some(),
     };
 
     // Function 0 is the top level; named functions get the next indices so
     // that any code may call any of them.
     c.protos.push(None);
-    let mut groups: Vec<(String, u16, Vec<&crate::ast::FnClause>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    let mut modules: Vec<&crate::ast::ModuleDef> = Vec::new();
     for item in &program.items {
-        if let Item::Fn(f) = item {
+        let (module, fns): (Option<&str>, &[crate::ast::FnClause]) = match item {
+            Item::Fn(f) => (None, std::slice::from_ref(f)),
+            Item::Module(m) => {
+                c.check_module(m, &modules);
+                modules.push(m);
+                (Some(m.name.as_str()), &m.functions)
+            }
+            Item::Expr(_) | Item::Import { .. } => continue,
+        };
+        for f in fns {
+            let name = qualified(module, &f.name);
             let arity = f.params.len() as u16;
-            match groups.iter_mut().find(|(n, a, _)| *n == f.name && *a == arity) {
-                Some(g) => g.2.push(f),
+            match groups.iter_mut().find(|g| g.name == name && g.arity == arity) {
+                Some(g) => g.clauses.push(f),
                 None => {
                     let idx = c.protos.len() as u32;
                     c.protos.push(None);
-                    c.functions.insert((f.name.clone(), arity), idx);
-                    groups.push((f.name.clone(), arity, vec![f]));
+                    c.functions.insert((name.clone(), arity), idx);
+                    groups.push(Group { name, arity, clauses: vec![f], module });
                 }
             }
         }
     }
 
     let exports = c.top_level(program, bindings);
-    for (name, arity, clauses) in &groups {
-        let idx = c.functions[&(name.clone(), *arity)];
-        c.named_function(name, *arity, idx, clauses);
+    for g in &groups {
+        let idx = c.functions[&(g.name.clone(), g.arity)];
+        c.module = g.module.map(str::to_string);
+        c.named_function(&g.name, g.arity, idx, &g.clauses);
+        c.module = None;
     }
 
     if !c.diags.is_empty() {
@@ -98,11 +122,33 @@ pub fn compile(
         vec![Diagnostic::new("internal compiler error", 0..0, e.0)
             .with_hint("this is a bug in Snow's compiler; please report it with the program")]
     })?;
-    let functions = groups
+    let functions: Vec<(String, u16, &'static Proto)> = groups
         .iter()
-        .map(|(n, a, _)| (n.clone(), *a, &module.protos[c.functions[&(n.clone(), *a)] as usize]))
+        .map(|g| (g.name.clone(), g.arity, &module.protos[c.functions[&(g.name.clone(), g.arity)] as usize]))
         .collect();
-    Ok(Unit { module, entry: &module.protos[0], exports, functions })
+    let modules: Vec<String> = modules.iter().map(|m| m.name.clone()).collect();
+    for m in &modules {
+        let prefix = format!("{m}.");
+        let own = functions.iter().filter_map(|(n, a, p)| Some((n.strip_prefix(&prefix)?, *a, *p)));
+        crate::vm::modules::define(m, own);
+    }
+    Ok(Unit { module, entry: &module.protos[0], exports, functions, modules })
+}
+
+/// The functions of one name and arity, and the module they belong to.
+struct Group<'p> {
+    name: String,
+    arity: u16,
+    clauses: Vec<&'p crate::ast::FnClause>,
+    module: Option<&'p str>,
+}
+
+/// `Counter.get` for a module's function, `get` for a top-level one.
+pub(crate) fn qualified(module: Option<&str>, name: &str) -> String {
+    match module {
+        Some(m) => format!("{m}.{name}"),
+        None => name.to_string(),
+    }
 }
 
 pub(crate) struct Compiler<'t> {
@@ -118,6 +164,12 @@ pub(crate) struct Compiler<'t> {
     wrappers: FxHashMap<u32, u32>,
     /// Names the top level binds (for a hint when a function uses one).
     top_names: Vec<String>,
+    /// The module whose function is being compiled: its bare names are
+    /// its own functions first.
+    module: Option<String>,
+    /// At the prompt even this unit's own functions are called late-bound,
+    /// so that a later entry can redefine them.
+    late_locals: bool,
 }
 
 impl<'t> Compiler<'t> {
@@ -185,6 +237,12 @@ impl<'t> Compiler<'t> {
                 self.set_span(&f.name_span);
                 self.f().emit(Op::GlobalFun { dst: result, name: k, arity: f.params.len() as u16 });
             }
+            // An entry that ends by defining a module shows the module.
+            if let Some(Item::Module(m)) = program.items.last() {
+                let k = self.f().constant(Term::atom(&m.name));
+                self.set_span(&m.name_span);
+                self.f().emit(Op::Const { dst: result, k });
+            }
             let binds = self.fr().top_scope_bindings();
             self.top_names = binds.iter().map(|(n, _)| n.clone()).collect();
             let start = self.f().alloc_n(binds.len() + 1);
@@ -249,8 +307,43 @@ impl<'t> Compiler<'t> {
         self.f().emit(Op::FunctionClause);
     }
 
+    /// A module may not take a built-in module's name, nor be defined twice
+    /// in one unit.
+    fn check_module(&mut self, m: &crate::ast::ModuleDef, before: &[&crate::ast::ModuleDef]) {
+        if self.table.entries().any(|b| b.module == m.name) {
+            self.error(
+                Diagnostic::new(
+                    format!("`{}` is a built-in module", m.name),
+                    m.name_span.clone(),
+                    format!("this {} would hide `{}.*`", m.kind.keyword(), m.name),
+                )
+                .with_hint(format!("choose another name, such as `My{}`", m.name)),
+            );
+        }
+        if let Some(first) = before.iter().find(|b| b.name == m.name) {
+            self.error(
+                Diagnostic::new(format!("module `{}` is defined twice", m.name), m.name_span.clone(), "defined again here")
+                    .with_label(first.name_span.clone(), "first defined here")
+                    .with_hint("put all of a module's functions in one block"),
+            );
+        }
+    }
+
+    /// A bare name called from inside a module: that module's own function
+    /// `name/arity`, if it has one, as this unit can call it.
+    fn resolve_in_module(&self, name: &str, arity: u16) -> Option<(String, NamedTarget)> {
+        let full = qualified(Some(self.module.as_deref()?), name);
+        let target = self.resolve_named(&full, arity)?;
+        Some((full, target))
+    }
+
     /// The named function `name/arity` as this unit can call it.
     fn resolve_named(&self, name: &str, arity: u16) -> Option<NamedTarget> {
+        if !self.late_locals {
+            if let Some(&i) = self.functions.get(&(name.to_string(), arity)) {
+                return Some(NamedTarget::Local(i));
+            }
+        }
         if let Some(ns) = self.namespace {
             let here = self.functions.contains_key(&(name.to_string(), arity));
             if here || ns.get(Atom::new(name), arity).is_some() {

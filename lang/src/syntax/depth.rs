@@ -41,11 +41,10 @@ pub fn check(program: &mut Program, report: &mut Report) {
 fn too_deep(item: &Item) -> Option<crate::ast::Span> {
     let mut stack: Vec<(Node<'_>, usize)> = Vec::new();
     match item {
-        Item::Fn(f) => {
-            stack.extend(f.params.iter().map(|p| (Node::P(p), 1)));
-            stack.extend(f.guard.iter().chain(&f.body).map(|e| (Node::E(e), 1)));
-        }
+        Item::Fn(f) => push_fn(f, &mut stack),
+        Item::Module(m) => m.functions.iter().for_each(|f| push_fn(f, &mut stack)),
         Item::Expr(e) => stack.push((Node::E(e), 1)),
+        Item::Import { .. } => {}
     }
     while let Some((node, depth)) = stack.pop() {
         let d = depth + 1;
@@ -106,8 +105,9 @@ fn expr_children<'a>(kind: &'a ExprKind, es: &mut Vec<&'a Expr>, ps: &mut Vec<&'
         ExprKind::Unary(_, e) => es.push(e),
         ExprKind::Binary(_, l, r) => es.extend([&**l, &**r]),
         ExprKind::Call(callee, args) => {
-            if let Callee::Expr(e) = callee {
-                es.push(e);
+            match callee {
+                Callee::Expr(e) | Callee::Dynamic { module: e, .. } => es.push(e),
+                Callee::Name(_) | Callee::Remote { .. } => {}
             }
             es.extend(args);
         }
@@ -143,6 +143,11 @@ fn expr_children<'a>(kind: &'a ExprKind, es: &mut Vec<&'a Expr>, ps: &mut Vec<&'
     }
 }
 
+fn push_fn<'a>(f: &'a crate::ast::FnClause, stack: &mut Vec<(Node<'a>, usize)>) {
+    stack.extend(f.params.iter().map(|p| (Node::P(p), 1)));
+    stack.extend(f.guard.iter().chain(&f.body).map(|e| (Node::E(e), 1)));
+}
+
 /// Drops a tree of any depth without recursion: every node's children are
 /// moved onto a stack before the node itself is dropped.
 fn dismantle(item: Item) {
@@ -153,7 +158,14 @@ fn dismantle(item: Item) {
             ps.extend(f.params);
             es.extend(f.guard.into_iter().chain(f.body));
         }
+        Item::Module(m) => {
+            for f in m.functions {
+                ps.extend(f.params);
+                es.extend(f.guard.into_iter().chain(f.body));
+            }
+        }
         Item::Expr(e) => es.push(e),
+        Item::Import { .. } => {}
     }
     loop {
         if let Some(p) = ps.pop() {
@@ -193,8 +205,9 @@ fn take_children(kind: ExprKind, es: &mut Vec<Expr>, ps: &mut Vec<Pattern>) {
         ExprKind::Unary(_, e) => es.push(*e),
         ExprKind::Binary(_, l, r) => es.extend([*l, *r]),
         ExprKind::Call(callee, args) => {
-            if let Callee::Expr(e) = callee {
-                es.push(*e);
+            match callee {
+                Callee::Expr(e) | Callee::Dynamic { module: e, .. } => es.push(*e),
+                Callee::Name(_) | Callee::Remote { .. } => {}
             }
             es.extend(args);
         }

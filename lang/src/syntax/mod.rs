@@ -29,6 +29,7 @@
 
 mod classify;
 mod depth;
+pub mod desugar;
 mod layout;
 mod lexer;
 mod parser;

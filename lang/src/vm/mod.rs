@@ -11,6 +11,7 @@ mod exception;
 mod exec;
 mod ops;
 mod fiber;
+pub mod modules;
 mod namespace;
 mod output;
 pub mod report;
@@ -23,3 +24,8 @@ pub use exception::{ExcKind, Exception};
 pub use fiber::{callable_with, Fiber, Outcome, Fault};
 pub use namespace::Namespace;
 pub use output::{output, set_output, Output};
+
+/// A function value for a loaded named function, with nothing captured.
+pub fn fun_value(proto: &'static crate::bytecode::Proto) -> snow_runtime::Term {
+    ops::make_fun(proto, Box::new([]))
+}

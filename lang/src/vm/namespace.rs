@@ -22,6 +22,13 @@ impl Namespace {
         self.funs.write().insert((name, arity), proto);
     }
 
+    /// Forgets every function of `module` (`Module.fun`), before the module
+    /// is defined again: a function the new definition lacks is gone.
+    pub fn forget_module(&self, module: &str) {
+        let prefix = format!("{module}.");
+        self.funs.write().retain(|(name, _), _| !name.as_str().starts_with(&prefix));
+    }
+
     pub fn get(&self, name: Atom, arity: u16) -> Option<&'static Proto> {
         self.funs.read().get(&(name, arity)).copied()
     }

@@ -161,11 +161,17 @@ impl Fiber {
                     }
                 }
             }
-            Op::CallRemote { k, argc, .. } => {
+            Op::CallRemote { dst, k, start, argc } => {
                 let (m, f) = match &proto.consts[k as usize] {
                     Term::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
                     _ => (Term::Nil, Term::Nil),
                 };
+                // A module defined after this code was compiled (at the
+                // prompt), or known to the program only: found now.
+                if let Some(callee) = remote_target(proto, &m, &f, argc) {
+                    self.push_call(pc, start, dst, callee);
+                    return Flow::Enter;
+                }
                 let name = |t: &Term| t.as_atom().map_or_else(|| snow_runtime::inspect::display(t), |a| a.as_str().to_string());
                 let (m, f) = (name(&m), name(&f));
                 let hint = super::suggest::remote_hint(&m, &f, argc);
@@ -244,6 +250,14 @@ impl Fiber {
             f.pc = pc as u32;
         }
     }
+}
+
+/// `m.f/argc` among the functions of the caller's session (the prompt's
+/// namespace), then among every module the program defined.
+fn remote_target(proto: &'static Proto, m: &Term, f: &Term, argc: u16) -> Option<&'static Proto> {
+    let (m, f) = (m.as_atom()?, f.as_atom()?);
+    let full = Atom::new(&format!("{}.{}", m.as_str(), f.as_str()));
+    proto.module().namespace.and_then(|ns| ns.get(full, argc)).or_else(|| super::modules::get(m, f, argc))
 }
 
 pub(crate) fn make_fun(target: &'static Proto, env: Box<[Term]>) -> Term {

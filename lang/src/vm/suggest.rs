@@ -30,13 +30,22 @@ pub fn local_hint(caller: &'static Proto, name: &str, argc: u16) -> Option<Strin
 /// A hint for an undefined `module.name/argc`.
 pub fn remote_hint(module: &str, name: &str, argc: u16) -> Option<String> {
     let table = builtins::installed();
+    let user = snow_runtime::Atom::existing(module).filter(|m| super::modules::exists(*m));
+    if let Some(m) = user {
+        let known = super::modules::functions(m);
+        let listed: Vec<String> = known.iter().filter(|(n, _)| !n.starts_with("__")).map(|(n, a)| format!("{n}/{a}")).collect();
+        return hint(&known, name, argc, &format!("{module}."))
+            .or_else(|| Some(format!("{module} defines {}", listed.join(", "))));
+    }
     let in_module: Vec<(String, u16)> = table
         .entries()
         .filter(|b| b.module == module && !b.name.starts_with("__"))
         .flat_map(|b| arities(b.arity, argc).map(|a| (b.name.to_string(), a)))
         .collect();
     if in_module.is_empty() {
+        let defined = super::modules::names();
         let mut modules: Vec<&str> = table.entries().map(|b| b.module).filter(|m| !m.is_empty()).collect();
+        modules.extend(defined.iter().map(String::as_str));
         modules.sort_unstable();
         modules.dedup();
         let close: Vec<&str> = modules.iter().copied().filter(|m| close_to(m, module)).collect();

@@ -17,6 +17,9 @@ use crate::syntax::token::Tok;
 pub(crate) struct Grammar<'a> {
     pub expr: P<'a, Expr>,
     pub named: P<'a, FnClause>,
+    /// Statements up to `end`, and patterns: for the module blocks.
+    pub block: P<'a, Vec<Expr>>,
+    pub pattern: P<'a, crate::ast::Pattern>,
 }
 
 pub(crate) fn grammar<'a>() -> Grammar<'a> {
@@ -30,20 +33,74 @@ pub(crate) fn grammar<'a>() -> Grammar<'a> {
         .ignore_then(stmt.clone().separated_by(sep()).allow_trailing().collect::<Vec<_>>())
         .map(|v| v.into_iter().flatten().collect::<Vec<Expr>>())
         .boxed();
+    let pattern = pats.full.clone();
     let ctx = Ctx { expr: expr_p.clone(), stmt: stmt.clone(), block: block.clone(), pats };
     expr.define(operators(primary(&ctx), &expr_p));
     named.define(items::named_def(&ctx));
-    Grammar { expr: expr_p, named: named_p }
+    Grammar { expr: expr_p, named: named_p, block, pattern }
 }
 
-/// `(a, b)`: the arguments of a call.
+/// `(a, b)`: the arguments of a call. Keyword arguments at the end
+/// (`f(x, name: :c, timeout: 100)`) are one last argument, the keyword list
+/// `[(:name, :c), (:timeout, 100)]`, as in Elixir.
 fn args<'a>(expr: &P<'a, Expr>) -> P<'a, Vec<Expr>> {
-    expr.clone()
-        .separated_by(tok(Tok::Comma))
-        .allow_trailing()
-        .collect::<Vec<_>>()
+    elements(expr)
         .delimited_by(tok(Tok::LParen), tok(Tok::RParen))
+        .map_with(|items, e| keyword_tail(items, e, "argument", true))
         .boxed()
+}
+
+/// An element of an argument list or a list literal: a value, or a
+/// `key: value` pair.
+#[derive(Clone)]
+enum Element {
+    Value(Expr),
+    Keyword(Expr),
+}
+
+fn elements<'a>(expr: &P<'a, Expr>) -> P<'a, Vec<Element>> {
+    let kw_key = select! { Tok::KwKey(k) => k }.map_with(|k, e| {
+        let s = span_of(e);
+        node(ExprKind::Atom(k), s.start..s.end.saturating_sub(1).max(s.start))
+    });
+    let element = choice((
+        kw_key.then(expr.clone()).map(|(k, v)| {
+            let span = k.span.start..v.span.end;
+            Element::Keyword(node(ExprKind::Tuple(vec![k, v]), span))
+        }),
+        expr.clone().map(Element::Value),
+    ));
+    element.separated_by(tok(Tok::Comma)).allow_trailing().collect::<Vec<_>>().boxed()
+}
+
+/// The values, then the `key: value` pairs at the end: gathered into one
+/// keyword list (`gather`, for arguments) or as they are (a list literal).
+/// A value after a pair is an error.
+fn keyword_tail(items: Vec<Element>, e: &mut super::Extra<'_, '_>, what: &str, gather: bool) -> Vec<Expr> {
+    let mut values = Vec::new();
+    let mut pairs: Vec<Expr> = Vec::new();
+    for item in items {
+        match item {
+            Element::Keyword(pair) => pairs.push(pair),
+            Element::Value(v) => {
+                if let Some(first) = pairs.first() {
+                    e.state().diags.push(
+                        Diagnostic::new("keyword pairs must come last", v.span.clone(), format!("an {what} after `key: value` pairs"))
+                            .with_label(first.span.clone(), "the pairs start here")
+                            .with_hint("`f(a, b, key: value)`: the pairs are one keyword list, the last argument"),
+                    );
+                }
+                values.push(v);
+            }
+        }
+    }
+    if !gather {
+        values.extend(pairs);
+    } else if let (Some(first), Some(last)) = (pairs.first(), pairs.last()) {
+        let span = first.span.start..last.span.end;
+        values.push(node(ExprKind::List(pairs, None), span));
+    }
+    values
 }
 
 /// The built-in a pid literal calls.
@@ -88,24 +145,24 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, (Expr, bool)> {
     // them). Argument lists are read in one place only, `postfix`: trying
     // them here too would read every unclosed `f(` twice, `2^n` for `n`.
     let local = ident().map(ExprKind::Var);
-    let remote = select! { Tok::Module(m) => m }
-        .then_ignore(tok(Tok::Dot).labelled("`.` and a function name"))
-        .then(ident())
-        .map(|(module, fun)| ExprKind::Call(Callee::Remote { module, fun }, Vec::new()));
+    // `Mod` alone is the module as a value: its name, an atom.
+    let remote = select! { Tok::Module(m) => m }.then(tok(Tok::Dot).ignore_then(ident()).or_not()).map(
+        |(module, fun)| match fun {
+            Some(fun) => (ExprKind::Call(Callee::Remote { module, fun }, Vec::new()), true),
+            None => (ExprKind::Atom(module), false),
+        },
+    );
     let fn_ref = tok(Tok::Amp)
         .ignore_then(select! { Tok::Module(m) => m }.then_ignore(tok(Tok::Dot)).or_not())
         .then(ident())
         .then_ignore(tok(Tok::Slash).labelled("`/` and the arity"))
         .then(select! { Tok::Int(n) => n }.labelled("the arity"))
         .map(|((module, name), arity)| ExprKind::FnRef { module, name, arity: arity as usize });
-    let list = expr
-        .clone()
-        .separated_by(tok(Tok::Comma))
-        .allow_trailing()
-        .collect::<Vec<_>>()
+    // `[a: 1, b: 2]` is the keyword list `[(:a, 1), (:b, 2)]`.
+    let list = elements(&expr)
         .then(tok(Tok::Bar).ignore_then(expr.clone()).or_not())
         .delimited_by(tok(Tok::LBracket), tok(Tok::RBracket))
-        .map(|(items, tail)| ExprKind::List(items, tail.map(Box::new)));
+        .map_with(|(items, tail), e| ExprKind::List(keyword_tail(items, e, "element", false), tail.map(Box::new)));
     let let_ = tok(Tok::Let)
         .ignore_then(ctx.pats.simple.clone())
         .then_ignore(annotation())
@@ -113,7 +170,7 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, (Expr, bool)> {
         .then(expr.clone())
         .map(|(p, v)| ExprKind::Let(Box::new(p), Box::new(v)));
 
-    let remote = remote.map_with(|kind, e| (node(kind, span_of(e)), true));
+    let remote = remote.map_with(|(kind, bare), e| (node(kind, span_of(e)), bare));
     let kinded = choice((literal, pid_literal, string, local, fn_ref, list, map(&expr), let_))
         .map_with(|kind, e| node(kind, span_of(e)));
     let other = choice((
@@ -340,9 +397,14 @@ fn pipe<'a>(operand: P<'a, Expr>) -> P<'a, Expr> {
 /// Calls on any expression's value: `f(x)`, `M.f(x)`, `make_adder(1)(2)`
 /// and `f.(x)`. The only reader of argument lists after an expression.
 fn postfix<'a>(primary: P<'a, (Expr, bool)>, args: P<'a, Vec<Expr>>) -> P<'a, Expr> {
+    // After a `.`: `(args)` calls the value; `fun(args)` calls the function
+    // `fun` of the module the value names.
     let call = choice((
-        args.clone().map(|a| (false, a)),
-        tok(Tok::Dot).ignore_then(args).map(|a| (true, a)),
+        args.clone().map(|a| (None, a)),
+        tok(Tok::Dot).ignore_then(choice((
+            args.clone().map(|a| (Some(None), a)),
+            ident().then(args).map(|(f, a)| (Some(Some(f)), a)),
+        ))),
     ))
     .map_with(|(dot, args), e| (dot, args, span_of(e).end));
     primary
@@ -350,7 +412,11 @@ fn postfix<'a>(primary: P<'a, (Expr, bool)>, args: P<'a, Vec<Expr>>) -> P<'a, Ex
         .map(|((first, mut bare_remote), calls)| {
             calls.into_iter().fold(first, |callee, (dot, args, end)| {
                 let span = callee.span.start..end;
-                let remote_args = std::mem::take(&mut bare_remote) && !dot;
+                let remote_args = std::mem::take(&mut bare_remote) && dot.is_none();
+                if let Some(Some(fun)) = dot {
+                    let module = Box::new(callee);
+                    return node(ExprKind::Call(Callee::Dynamic { module, fun }, args), span);
+                }
                 match callee.kind {
                     // `M.f(args)`: the arguments of the remote call itself.
                     ExprKind::Call(callee @ Callee::Remote { .. }, _) if remote_args => {

@@ -37,7 +37,7 @@ pub(crate) fn statement<'a>(expr: P<'a, Expr>, named: P<'a, FnClause>) -> P<'a, 
 
 /// `p`, which must be followed by a separator or the end of its block; on
 /// error, skips to there, reports once, and yields `None`.
-fn terminated<'a, T: 'a>(p: P<'a, Option<T>>, in_block: bool) -> P<'a, Option<T>> {
+pub(crate) fn terminated<'a, T: 'a>(p: P<'a, Option<T>>, in_block: bool) -> P<'a, Option<T>> {
     let terminator = choice((
         one_of([Tok::Newline, Tok::Semi, Tok::End, Tok::Else, Tok::After]).ignored(),
         end(),
@@ -125,7 +125,12 @@ pub(crate) fn named_def<'a>(ctx: &Ctx<'a>) -> P<'a, FnClause> {
 pub(crate) fn program<'a>() -> P<'a, Program> {
     let g = grammar();
     let item = terminated(
-        choice((g.named.map(|f| Some(Item::Fn(f))), g.expr.map(|e| Some(Item::Expr(e))))).boxed(),
+        choice((
+            super::blocks::top_block(&g).map(Some),
+            g.named.clone().map(|f| Some(Item::Fn(f))),
+            g.expr.clone().map(|e| Some(Item::Expr(e))),
+        ))
+        .boxed(),
         false,
     );
     seps()

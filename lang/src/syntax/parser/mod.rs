@@ -5,6 +5,7 @@
 //! diagnostics that are not plain syntax errors (it rolls them back when
 //! chumsky backtracks, so a failed alternative leaves no trace).
 
+mod blocks;
 mod control;
 mod errors;
 mod expr;

@@ -30,6 +30,8 @@ fn primary<'a>(pat: P<'a, Pattern>) -> P<'a, Pattern> {
         Tok::True => PatternKind::Atom("true".into()),
         Tok::False => PatternKind::Atom("false".into()),
         Tok::Nil => PatternKind::Atom("nil".into()),
+        // A module name is its atom, in patterns as in expressions.
+        Tok::Module(m) => PatternKind::Atom(m),
         Tok::Ident(name) => if name.starts_with('_') {
             PatternKind::Wildcard
         } else {
