@@ -25,6 +25,26 @@ pub fn define<'n>(module: &str, functions: impl Iterator<Item = (&'n str, u16, &
     MODULES.write().insert(Atom::new(module), table);
 }
 
+/// A module function that arrived in code from another node (`Counter.get`,
+/// named so by its compiler), so that calls through the module value
+/// work here too. What this node defined itself is kept.
+pub fn learn(proto: &'static Proto) {
+    let Some((module, fun)) = proto.name.split_once('.') else { return };
+    let is_name = |s: &str, first: fn(char) -> bool| {
+        s.starts_with(first) && s.trim_end_matches(['?', '!']).chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !is_name(module, |c| c.is_ascii_uppercase()) || !is_name(fun, |c| c.is_ascii_lowercase() || c == '_') {
+        return;
+    }
+    // A wrapper that makes a built-in a value is named like one.
+    if super::builtins::installed().entries().any(|b| b.module == module) {
+        return;
+    }
+    let mut modules = MODULES.write();
+    let fns = modules.entry(Atom::new(module)).or_default();
+    fns.entry((Atom::new(fun), proto.arity)).or_insert(proto);
+}
+
 pub fn get(module: Atom, fun: Atom, arity: u16) -> Option<&'static Proto> {
     MODULES.read().get(&module)?.get(&(fun, arity)).copied()
 }

@@ -560,6 +560,9 @@ pub fn load(blob: &[u8], table: &BuiltinTable) -> DResult<&'static Module> {
             ns.define(e.name, e.arity, proto);
         }
     }
+    for m in &loaded {
+        m.protos.iter().for_each(crate::vm::modules::learn);
+    }
     loaded.first().copied().ok_or(invalid("Snow code without a module"))
 }
 
