@@ -36,6 +36,8 @@ fn check(src: &str) {
         let span = match item {
             snow_lang::ast::Item::Fn(f) => f.span.clone(),
             snow_lang::ast::Item::Expr(e) => e.span.clone(),
+            snow_lang::ast::Item::Module(m) => m.span.clone(),
+            snow_lang::ast::Item::Import { span, .. } => span.clone(),
         };
         assert!(
             span.end <= src.len()

@@ -684,6 +684,11 @@ mod sexp {
                 format!("(defn {} ({}){} {})", f.name, pats(&f.params), guard, exprs(&f.body))
             }
             Item::Expr(e) => expr(e),
+            Item::Module(m) => {
+                let fns: Vec<String> = m.functions.iter().map(|f| item(&Item::Fn(f.clone()))).collect();
+                format!("({} {} {})", m.kind.keyword(), m.name, fns.join(" "))
+            }
+            Item::Import { path, .. } => format!("(import {path:?})"),
         }
     }
 
@@ -748,6 +753,7 @@ mod sexp {
                     Callee::Name(n) => n.clone(),
                     Callee::Remote { module, fun } => format!("{module}.{fun}"),
                     Callee::Expr(e) => format!("<{}>", expr(e)),
+                    Callee::Dynamic { module, fun } => format!("<{}>.{fun}", expr(module)),
                 };
                 format!("({f}{}{})", if args.is_empty() { "" } else { " " }, exprs(args))
             }
@@ -830,3 +836,52 @@ mod sexp {
 }
 use sexp::*;
 use snow_lang::ast;
+use snow_lang::ast::Item;
+
+#[test]
+fn modules_and_imports_parse() {
+    let got = sx("import \"lib/shapes.snow\"\nmodule Geo do\n  fn area(w, h) = w * h\n  fn unit() do\n    area(1, 1)\n  end\nend\nGeo.area(2, 3)\nlet m = Geo\nm.area(1, 2)\n");
+    let expected = r#"(import "lib/shapes.snow")
+(module Geo (defn area (w h) (* w h)) (defn unit () (area 1 1)))
+(Geo.area 2 3)
+(let m :Geo)
+(<m>.area 1 2)"#;
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn keyword_arguments_are_one_last_list() {
+    assert_eq!(sx("f(1, name: :c, timeout: 5)"), "(f 1 [(tuple :name :c) (tuple :timeout 5)])");
+    assert_eq!(sx("[a: 1, b: 2]"), "[(tuple :a 1) (tuple :b 2)]");
+    assert_eq!(errors("f(name: 1, 2)"), vec!["keyword pairs must come last"]);
+}
+
+#[test]
+fn the_words_of_blocks_stay_ordinary_names() {
+    // Only `module Name do`, `service Name do`, `import "..."` at the top
+    // level are blocks; elsewhere the words are names.
+    assert_eq!(sx("let module = 1\ncall(module)\nchild"), "(let module 1)\n(call module)\nchild");
+}
+
+#[test]
+fn a_service_becomes_its_module() {
+    let out = parse(
+        "service Counter do\n  fn init(n) = n\n  call get() do |n| (n, n) end\n  call add(k) do |n, _from| (n + k, n + k) end\n  cast reset() do |_| 0 end\nend\n",
+    );
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let Item::Module(m) = &out.program.items[0] else { panic!("a module") };
+    let names: Vec<String> = m.functions.iter().map(|f| format!("{}/{}", f.name, f.params.len())).collect();
+    for want in ["get/1", "get/2", "add/2", "add/3", "reset/1", "start/1", "start_link/2", "__handle_call/3", "__handle_cast/2", "init/1", "__callbacks/0"] {
+        assert!(names.contains(&want.to_string()), "{want} missing from {names:?}");
+    }
+}
+
+#[test]
+fn blocks_report_what_they_do_not_hold() {
+    assert_eq!(errors("service S do\n  call get() do |n| n end\nend"), vec!["a service needs `fn init(arg)`"]);
+    assert_eq!(errors("module M do\n  println(1)\nend"), vec!["a module holds function definitions only"]);
+    assert_eq!(
+        errors("supervisor S do\n  colour: :red\n  child a do\n    restart: :temporary\n  end\nend"),
+        vec!["unknown supervisor setting `colour:`", "child `a` has no `start:`"]
+    );
+}
