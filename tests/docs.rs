@@ -7,8 +7,10 @@
 //! - ```` ```snow error ````: a script that must fail (exit status 1).
 //! - ```` ```snow node ````: a script run as a node (`--name`, a private
 //!   port mapper), for examples that start peers.
-//! - `noisy` after `snow node` (```` ```snow node noisy ````): the
+//! - `noisy` (```` ```snow noisy ````, ```` ```snow node noisy ````): the
 //!   runtime's notices on stderr ("node b not responding") are expected.
+//! - ```` ```snow file lib/shapes.snow ````: not run; written as that file
+//!   beside the next runnable block (for examples that `import` it).
 //! - ```` ```output ```` right after one of those: the exact stdout (for
 //!   `snow error`: the exact stderr).
 //! - Any other block (`text`, `sh`, `session`) is not run here; REPL
@@ -37,6 +39,8 @@ struct Block {
     info: String,
     code: String,
     output: Option<String>,
+    /// Files written beside the script (`snow file PATH` blocks before it).
+    files: Vec<(String, String)>,
 }
 
 /// The fenced blocks of one Markdown file, each with the `output` block
@@ -44,7 +48,12 @@ struct Block {
 fn blocks(file: &Path) -> Vec<Block> {
     let text = std::fs::read_to_string(file).unwrap();
     let mut out: Vec<Block> = Vec::new();
+    let mut files: Vec<(String, String)> = Vec::new();
     for f in fenced_blocks(&text, file) {
+        if let Some(path) = f.info.strip_prefix("snow file ") {
+            files.push((path.trim().to_string(), f.body));
+            continue;
+        }
         if f.info == "output" {
             let line = f.line;
             let last = out.last_mut().unwrap_or_else(|| panic!("{}:{line}: an output block follows no code", file.display()));
@@ -52,7 +61,8 @@ fn blocks(file: &Path) -> Vec<Block> {
             last.output = Some(f.body);
             continue;
         }
-        out.push(Block { file: file.to_path_buf(), line: f.line, info: f.info, code: f.body, output: None });
+        let files = if f.info.starts_with("snow") { std::mem::take(&mut files) } else { Vec::new() };
+        out.push(Block { file: file.to_path_buf(), line: f.line, info: f.info, code: f.body, output: None, files });
     }
     out
 }
@@ -79,6 +89,11 @@ fn run(b: &Block, epmd_port: u16, n: usize) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("example.snow"), &b.code).unwrap();
+    for (path, body) in &b.files {
+        let at = dir.join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(at, body).unwrap();
+    }
     let words: Vec<&str> = b.info.split_whitespace().collect();
     let node = words.contains(&"node");
     let must_fail = words.contains(&"error");

@@ -252,6 +252,17 @@ impl<'a> Cx<'a> {
         self.st.tables_mut().label = Some(label);
     }
 
+    /// This process's label, if it set one.
+    pub fn label(&self) -> Option<Term> {
+        self.st.label()
+    }
+
+    /// The labelled process (a supervisor, a service) that spawned this
+    /// one, and its label.
+    pub fn labelled_parent(&self) -> Option<(Pid, Term)> {
+        self.st.tables.as_ref().and_then(|t| t.parent.clone())
+    }
+
     pub fn trap_exit(&self) -> bool {
         self.st.trap_exit
     }

@@ -135,6 +135,19 @@ pub fn write_float(out: &mut String, f: f64) {
     }
 }
 
+/// A process label (`Process.set_label`) in words: `(:service, Counter)`
+/// is `service Counter`; anything else as `inspect` shows it.
+pub fn describe_label(label: &Term) -> String {
+    match label {
+        Term::Tuple(t) if t.len() == 2 => match (&t[0], &t[1]) {
+            (Term::Atom(kind), Term::Atom(a)) if *a == Atom::NIL => kind.as_str().to_string(),
+            (Term::Atom(kind), module) => format!("{} {}", kind.as_str(), inspect(module)),
+            _ => inspect(label),
+        },
+        _ => inspect(label),
+    }
+}
+
 pub fn write_atom(out: &mut String, a: Atom) {
     if a == Atom::TRUE || a == Atom::FALSE || a == Atom::NIL || a.is_module_name() {
         out.push_str(a.as_str());

@@ -145,6 +145,8 @@ pub(crate) struct Tables {
     /// What the process says it is (`Process.set_label`): a service or a
     /// supervisor names its kind and module, for `:processes`.
     pub(crate) label: Option<Term>,
+    /// The process that spawned this one and its label, when it had one.
+    pub(crate) parent: Option<(Pid, Term)>,
 }
 
 /// The target of a monitor a process holds.

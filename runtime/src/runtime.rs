@@ -233,6 +233,11 @@ impl Runtime {
         if let Some(gl) = parent_st.group_leader() {
             st.tables_mut().group_leader = Some(gl);
         }
+        // A labelled parent (a supervisor, a service) is remembered, as
+        // OTP's `$ancestors`: a crash report names who will see it.
+        if let Some(label) = parent_st.label() {
+            st.tables_mut().parent = Some((parent, label));
+        }
         if opts.link {
             st.tables_mut().links.insert(parent);
             parent_st.tables_mut().links.insert(pid);

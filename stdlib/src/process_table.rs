@@ -22,7 +22,7 @@ pub fn table(rt: &Runtime, me: Pid, label: &str) -> String {
         rows.push(vec![
             inspect(&Term::Pid(pid)),
             name,
-            info.label.as_ref().map_or_else(|| "-".into(), what),
+            info.label.as_ref().map_or_else(|| "-".into(), snow_runtime::inspect::describe_label),
             info.status.as_str().to_string(),
             info.message_queue_len.to_string(),
             pids(&info.links),
@@ -41,18 +41,6 @@ pub fn table(rt: &Runtime, me: Pid, label: &str) -> String {
     out.push('\n');
     out.push_str(&format!("{n} process{}", if n == 1 { "" } else { "es" }));
     out
-}
-
-/// A label as the WHAT column shows it: `(:service, Counter)` is
-/// `service Counter`; anything else as `inspect` shows it.
-fn what(label: &Term) -> String {
-    match label {
-        Term::Tuple(t) if t.len() == 2 => match (&t[0], &t[1]) {
-            (Term::Atom(kind), module) => format!("{} {}", kind.as_str(), inspect(module)),
-            _ => inspect(label),
-        },
-        _ => inspect(label),
-    }
 }
 
 fn pids(v: &[Pid]) -> String {

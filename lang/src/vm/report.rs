@@ -5,7 +5,7 @@ use super::exception::ExcKind;
 use super::fiber::Fault;
 use crate::diagnostic::line_col;
 use snow_runtime::cx::Cx;
-use snow_runtime::inspect::inspect;
+use snow_runtime::inspect::{describe_label, inspect};
 use snow_runtime::{io_protocol, Atom, Runtime, Term};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -86,18 +86,44 @@ pub fn crash_report(cx: &mut Cx<'_>, fault: &Fault) {
     let pid = cx.pid();
     let detail = format_fault(&fault.exception.describe(), fault);
     let detail = detail.strip_prefix("** ").unwrap_or(&detail);
+    let what = what_it_was(cx);
     let forwarded = match cx.group_leader() {
         Some(gl) => {
             let from = cx.runtime().whereis(Atom::USER).unwrap_or(Runtime::OUTSIDE);
             let node = Term::Atom(cx.runtime().node_name());
-            let args = vec![Term::Pid(pid), node, Term::str(detail)];
-            cx.send(gl, io_protocol::put_format(from, Term::Atom(Atom::OK), "** process ~p on ~ts crashed: ~ts~n", args));
+            let args = vec![Term::Pid(pid), Term::str(&what), node, Term::str(detail)];
+            cx.send(gl, io_protocol::put_format(from, Term::Atom(Atom::OK), "** process ~p~ts on ~ts crashed: ~ts~n", args));
             true
         }
         None => false,
     };
     if !forwarded || LOCAL_COPIES.load(Ordering::Relaxed) {
-        super::output::output().err(&format!("** process {} crashed: {detail}", inspect(&Term::Pid(pid))));
+        super::output::output().err(&format!("** process {}{what} crashed: {detail}", inspect(&Term::Pid(pid))));
+    }
+}
+
+/// ` (service Counter, supervised by Shop #PID<0.80.0>)`, or nothing for
+/// a process that has no label and no supervisor: what the process was,
+/// and the supervisor that will see its end (OTP's report names its
+/// ancestors).
+fn what_it_was(cx: &Cx<'_>) -> String {
+    let mut parts = Vec::new();
+    if let Some(label) = cx.label() {
+        parts.push(describe_label(&label));
+    }
+    if let Some((sup, Term::Tuple(ref t))) = cx.labelled_parent() {
+        if t.len() == 2 && t[0].as_atom().is_some_and(|k| k.as_str() == "supervisor") {
+            let name = match &t[1] {
+                Term::Atom(a) if *a == Atom::NIL => String::new(),
+                m => format!("{} ", inspect(m)),
+            };
+            parts.push(format!("supervised by {name}{}", inspect(&Term::Pid(sup))));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
     }
 }
 
@@ -105,6 +131,7 @@ pub fn crash_report(cx: &mut Cx<'_>, fault: &Fault) {
 /// end): printed as crash reports are, to the group leader of a process
 /// spawned from elsewhere and on this node's stderr.
 pub fn log_report(cx: &mut Cx<'_>, text: &str) {
+    cx.runtime().trace_report(cx.pid(), text);
     let forwarded = match cx.group_leader() {
         Some(gl) => {
             let from = cx.runtime().whereis(Atom::USER).unwrap_or(Runtime::OUTSIDE);

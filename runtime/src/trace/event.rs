@@ -68,6 +68,9 @@ pub enum EventKind {
     /// A fault of the `Net` module applied here, or a peer killed, frozen,
     /// thawed or restarted (as the REPL's live feed words it).
     Net { what: String },
+    /// On the process's line: what a supervisor or a service reported (a
+    /// restart, a give-up, a call that timed out), as its report line says.
+    Report { text: String },
 }
 
 /// What applying a signal did to its receiver.
@@ -167,6 +170,7 @@ impl EventKind {
             EventKind::NodeUp { .. } => "nodeup",
             EventKind::NodeDown { .. } => "nodedown",
             EventKind::Net { .. } => "net",
+            EventKind::Report { .. } => "report",
         }
     }
 }
@@ -235,6 +239,7 @@ impl TraceEvent {
                 pairs.push(("silent_ms", silent_ms.map_or(Term::NIL_ATOM, |ms| Term::Int(ms as i64))));
             }
             EventKind::Net { what } => pairs.push(("what", Term::str(what))),
+            EventKind::Report { text } => pairs.push(("text", Term::str(text))),
         }
         let pairs = pairs.into_iter().map(|(k, v)| (Term::atom(k), v)).collect();
         Term::map(MapObj::from_pairs(pairs))
@@ -292,6 +297,12 @@ impl TraceEvent {
             "nodedown" => EventKind::NodeDown { peer: atom("peer")?, reason: term("reason"), silent_ms: int("silent_ms") },
             "net" => EventKind::Net {
                 what: match get("what") {
+                    Some(Term::Str(s)) => s.to_string(),
+                    _ => return None,
+                },
+            },
+            "report" => EventKind::Report {
+                text: match get("text") {
                     Some(Term::Str(s)) => s.to_string(),
                     _ => return None,
                 },

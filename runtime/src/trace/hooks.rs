@@ -143,6 +143,13 @@ impl Runtime {
         }
     }
 
+    /// A report line of a supervisor or a service, on its line.
+    pub fn trace_report(&self, pid: Pid, text: &str) {
+        if self.tracing() {
+            self.trace_event(Some(pid), &[], EventKind::Report { text: text.to_string() });
+        }
+    }
+
     /// A fault applied on this node, or a peer killed, frozen or restarted:
     /// on the node's line, worded as the REPL's live feed words it.
     pub fn trace_net(&self, what: &str) {

@@ -70,6 +70,8 @@ const NOTE_MIN: usize = 16;
 const NOTE_WANT: usize = 32;
 /// A term in a label is cut to this.
 const TERM_MAX: usize = 24;
+/// A report line (a restart, a give-up) is worth more of the row.
+const REPORT_MAX: usize = 60;
 
 /// The diagram of `t` as lines of text (no final newline).
 pub fn render(t: &Timeline, opts: &DiagramOptions) -> String {
@@ -437,6 +439,11 @@ impl Ctx<'_> {
             }
             EventKind::Register { name } => {
                 note(p, b'*', Style::Plain, format!("register {}", clean(&inspect(&Term::Atom(*name)))))
+            }
+            EventKind::Report { text } => {
+                // On the reporter's own column: its `[supervisor Shop #PID<..>]` prefix is implied.
+                let text = text.strip_prefix('[').and_then(|t| t.split_once("] ")).map_or(text.as_str(), |(_, t)| t);
+                note(p, b'~', Style::Fault, cut(&clean(text), REPORT_MAX))
             }
             // A process that ends lets go of its name: implied by its `X`.
             EventKind::Unregister { .. } if self.f.ended.get(&p).is_some_and(|&end| end < i) => None,

@@ -73,6 +73,7 @@ pub(crate) fn describe(e: &TraceEvent) -> String {
             format!("nodedown {} {}{silent}", peer.as_str(), inspect(reason))
         }
         EventKind::Net { what } => format!("net {what}"),
+        EventKind::Report { text } => format!("report {text}"),
     };
     // One line whatever a term prints as.
     text.replace(['\n', '\r'], " ")
@@ -219,6 +220,7 @@ pub fn json_lines(t: &Timeline) -> String {
                 o.opt_num("silent_ms", *silent_ms);
             }
             EventKind::Net { what } => o.str("what", what),
+            EventKind::Report { text } => o.str("text", text),
         }
         o.opt_num("cause", t.cause.get(i).copied().flatten().map(|c| c as u64));
         out.push_str(&o.finish());

@@ -516,6 +516,10 @@ pub fn render(t: &Timeline) -> String {
             EventKind::NodeUp { .. } | EventKind::NodeDown { .. } | EventKind::Net { .. } => {
                 labels.append(label(cx + 6.0, yi + 4.0, "lbl dim", &full, &full));
             }
+            // A supervisor's restart or give-up, a call's timeout: news.
+            EventKind::Report { text } => {
+                labels.append(label(cx + 6.0, yi + 4.0, "lbl fail", &cut(text, TITLE_MAX), &full));
+            }
         }
     }
 
