@@ -83,7 +83,8 @@ impl Imports {
             return Err(render_all(&[d], &text, &shown_path, self.color));
         }
         self.stack.push(full.clone());
-        let base = full.parent().map(Path::to_path_buf).unwrap_or_default();
+        // As the user wrote it, not canonical: reports name files the way they do.
+        let base = wanted.parent().map(Path::to_path_buf).unwrap_or_default();
         let loaded = self.load_all(&parsed.program, &text, &shown_path, &base);
         self.stack.pop();
         loaded?;
