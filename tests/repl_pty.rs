@@ -701,3 +701,54 @@ fn trace_on_then_diagram_draws_the_columns_and_the_arrows() {
     r.expect("snow> ");
     r.quit();
 }
+
+#[test]
+fn a_service_and_a_supervisor_at_the_prompt_restart_show_and_redefine() {
+    let home = Home::new("supervision");
+    let mut r = Repl::start(&home);
+    // A service typed over several lines, as a learner would.
+    r.send_line("service Counter do");
+    r.expect("...> ");
+    r.send_line("  fn init(n) = n");
+    r.send_line("  call get() do |n| (n, n) end");
+    r.send_line("  cast add(k) do |n| n + k end");
+    r.send_line("end");
+    r.expect("Counter");
+    r.expect("snow> ");
+    r.send_line("supervisor Top do");
+    r.send_line("  child counter do start: fn -> Counter.start_link(0, name: :counter) end end");
+    r.send_line("end");
+    r.expect("Top");
+    r.expect("snow> ");
+    r.send_line("let sup = Top.start_link()");
+    r.expect("#PID<");
+    r.expect("snow> ");
+    r.send_line("Counter.add(:counter, 5); Counter.get(:counter)");
+    r.expect("5");
+    r.expect("snow> ");
+    r.send_line(":processes");
+    r.expect("WHAT");
+    r.expect("supervisor Top");
+    r.expect("service Counter");
+    r.expect("snow> ");
+    // The supervisor's report appears above the prompt, and the restarted
+    // counter starts from 0 again.
+    r.send_line("Process.exit(Process.whereis(:counter), :kill)");
+    r.expect("child :counter");
+    r.expect("restarting it (one_for_one)");
+    r.send_line("Process.sleep(50); Counter.get(:counter)");
+    r.expect("0");
+    r.expect("snow> ");
+    // Redefining the service: the running server keeps its state, the
+    // client functions are the new ones.
+    r.send_line("service Counter do");
+    r.send_line("  fn init(n) = n");
+    r.send_line("  call get() do |n| (n * 100, n) end");
+    r.send_line("  cast add(k) do |n| n + k end");
+    r.send_line("end");
+    r.expect("snow> ");
+    r.send_line("Counter.add(:counter, 2); Counter.get(:counter)");
+    r.expect("200");
+    r.expect("snow> ");
+    r.quit();
+}

@@ -17,6 +17,9 @@ const CASES: &[&str] = &[
     "[1,\n 2,\n 3]\n",
     "%{a: 1,\n  b: 2}\n",
     "\"line one\nline two\"\n",
+    "module Geo do\n  fn area(w, h) = w * h\n  fn unit() do\n    area(1, 1)\n  end\nend\n",
+    "service Counter do\n  fn init(n) = n\n  call get() do |n|\n    (n, n)\n  end\n  cast add(k) do |n| n + k end\nend\n",
+    "supervisor Shop do\n  strategy: :one_for_all\n  child cart do\n    start: fn -> spawn_link(fn -> :ok end) end\n    restart: :temporary\n  end\nend\n",
 ];
 
 #[test]

@@ -75,7 +75,7 @@ pub fn service(
     let here = |s: &Span| s.clone();
     // init: `fn init(arg)`, or `fn init()` (then `start()` takes no argument).
     let (start_params, init_ref) = match init_arity {
-        Some(1) => (vec!["__arg"], fn_ref("init", 1, &name_span)),
+        Some(1) => (vec!["__arg"], by_name("init", 1, &name_span)),
         Some(0) => {
             let call = call_name("init", vec![], &name_span);
             (vec![], lambda(vec![wild(&name_span)], vec![call], &name_span))
@@ -89,14 +89,17 @@ pub fn service(
                 Diagnostic::new("a service needs `fn init(arg)`", name_span.clone(), label)
                     .with_hint("`fn init(arg)` returns the server's first state; `Name.start(arg)` passes `arg`"),
             );
-            (vec!["__arg"], fn_ref("init", 1, &name_span))
+            (vec!["__arg"], by_name("init", 1, &name_span))
         }
     };
     let calls = handlers.iter().any(|h| h.kind == HandlerKind::Call);
     let casts = handlers.iter().any(|h| h.kind == HandlerKind::Cast);
+    // Each callback calls the module's function by name, so that a module
+    // defined again at the prompt reaches a running server at its next
+    // message, as a reloaded module does on the BEAM.
     let optional = |present: bool, n: &str, a: usize| {
         if present {
-            fn_ref(n, a, &name_span)
+            by_name(n, a, &name_span)
         } else {
             atom("nil", &name_span)
         }
@@ -309,8 +312,12 @@ fn map(pairs: Vec<(&str, Expr)>, span: &Span) -> Expr {
     expr(ExprKind::Map(pairs.into_iter().map(|(k, v)| (atom(k, span), v)).collect()), span)
 }
 
-fn fn_ref(name: &str, arity: usize, span: &Span) -> Expr {
-    expr(ExprKind::FnRef { module: None, name: name.to_string(), arity }, span)
+/// `fn a0, a1 -> name(a0, a1) end`: the module's function, found by name
+/// at each call.
+fn by_name(name: &str, arity: usize, span: &Span) -> Expr {
+    let params: Vec<String> = (0..arity).map(|i| format!("__cb{i}")).collect();
+    let call = call_name(name, params.iter().map(|p| var(p, span)).collect(), span);
+    lambda(params.iter().map(|p| var_pat(p, span)).collect(), vec![call], span)
 }
 
 fn call_name(name: &str, args: Vec<Expr>, span: &Span) -> Expr {

@@ -43,6 +43,13 @@ fn members<'a, T: 'a>(member: P<'a, T>) -> P<'a, Vec<T>> {
         .boxed()
 }
 
+/// Whether the block's `end` is one added where the input stopped: then
+/// the block is unfinished (the REPL asks for more), not wrong.
+fn cut_off(e: &mut super::Extra<'_, '_>) -> bool {
+    let closer = e.span().end.saturating_sub(1);
+    e.state().past_input(closer)
+}
+
 pub(crate) fn top_block<'a>(g: &Grammar<'a>) -> P<'a, Item> {
     choice((module_def(g), service_def(g), supervisor_def(g), import()))
         .boxed()
@@ -159,7 +166,9 @@ fn service_def<'a>(g: &Grammar<'a>) -> P<'a, Item> {
             }
             let span = span_of(e);
             let (def, diags) = desugar::service(name, name_span, fns, handlers, span);
-            e.state().diags.extend(diags);
+            if !cut_off(e) {
+                e.state().diags.extend(diags);
+            }
             Item::Module(def)
         })
         .boxed()
@@ -192,7 +201,9 @@ fn supervisor_def<'a>(g: &Grammar<'a>) -> P<'a, Item> {
         .map_with(|((name, name_span), specs), e| {
             let span = span_of(e);
             let (def, diags) = desugar::supervisor(name, name_span, specs, span);
-            e.state().diags.extend(diags);
+            if !cut_off(e) {
+                e.state().diags.extend(diags);
+            }
             Item::Module(def)
         })
         .boxed()
