@@ -4,6 +4,7 @@
 %%
 %%   {a, b} -> (:a, :b)     {x} -> (x,)      [1, 2] -> [1, 2]
 %%   ok -> :ok    true/false/nil -> true/false/nil    'a@b' -> :"a@b"
+%%   'Counter' -> Counter (an atom that looks like a module name, bare)
 %%   <<"text">> -> "text" (a Snow string; printed raw at the top level)
 %%
 %% Runtime-error exit reasons are the one thing that legitimately differs:
@@ -52,9 +53,10 @@ f(false) -> "false";
 f(nil) -> "nil";
 f(A) when is_atom(A) ->
     S = atom_to_list(A),
-    case plain(S) of
-        true -> [$: | S];
-        false -> [$: | str(S)]
+    case {module_name(S), plain(S)} of
+        {true, _} -> S;
+        {false, true} -> [$: | S];
+        {false, false} -> [$: | str(S)]
     end;
 f(B) when is_binary(B) -> str(unicode:characters_to_list(B));
 f(T) when is_tuple(T) ->
@@ -74,6 +76,13 @@ esc($\\) -> "\\\\";
 esc($\n) -> "\\n";
 esc($\t) -> "\\t";
 esc(C) -> C.
+
+%% Snow's Atom::is_module_name: a capital ASCII letter, then ASCII letters,
+%% digits and _; such an atom (Counter, 'Job') prints bare, as a module.
+module_name([C | Rest]) when C >= $A, C =< $Z ->
+    lists:all(fun(Ch) -> (Ch >= $a andalso Ch =< $z) orelse (Ch >= $A andalso Ch =< $Z)
+                             orelse (Ch >= $0 andalso Ch =< $9) orelse Ch =:= $_ end, Rest);
+module_name(_) -> false.
 
 %% Snow's Atom::is_plain: [A-Za-z_][A-Za-z0-9_]* with at most one ? or ! at the end.
 plain([C | Rest]) when (C >= $a andalso C =< $z) orelse (C >= $A andalso C =< $Z) orelse C =:= $_ ->
