@@ -6,7 +6,9 @@
 //! dying process's exit and DOWN signals by its end; an end by the exit
 //! signal that killed it, or the error it raised (with its source line);
 //! a `:noconnection` by the node's `nodedown`; a `nodedown` by the fault
-//! or peer action this node recorded before it, if one names that node.
+//! or peer action this node recorded before it, if one names that node; a
+//! supervisor's end by the report it gave up with, and that report by the
+//! exit of the child it received last.
 
 use snow_runtime::inspect::inspect;
 use snow_runtime::signal::SignalKind;
@@ -73,7 +75,16 @@ fn cause_of(t: &Timeline, i: usize) -> Option<usize> {
             before_on_line(t, i, |k| matches!(k, EventKind::End { .. }))
         }
         EventKind::End { .. } => before_on_line(t, i, |k| {
-            matches!(k, EventKind::Crash { .. } | EventKind::Deliver { effect: Effect::Died | Effect::Killed, .. })
+            matches!(
+                k,
+                EventKind::Crash { .. }
+                    | EventKind::Deliver { effect: Effect::Died | Effect::Killed, .. }
+                    | EventKind::Report { .. }
+            )
+        }),
+        // A supervisor reports on the exit of a child it trapped.
+        EventKind::Report { .. } => before_on_line(t, i, |k| {
+            matches!(k, EventKind::Deliver { signal: SignalKind::Exit, effect: Effect::Trapped, .. })
         }),
         EventKind::NodeDown { peer, .. } => {
             let name = short_node(*peer);
@@ -143,6 +154,7 @@ fn describe(t: &Timeline, i: usize) -> Option<String> {
         }
         EventKind::Crash { reason, place } => format!("{} crashed: {} at {place}", who(e), inspect(reason)),
         EventKind::End { reason } => format!("{} ended with {}", who(e), inspect(reason)),
+        EventKind::Report { text } => format!("{} reported: {text}", who(e)),
         EventKind::Send { .. } => return None,
         EventKind::Deliver { from, signal, payload, effect, via_node } => {
             let sender = match (from, payload) {
@@ -270,6 +282,30 @@ mod tests {
         assert!(text.contains("1. +0.000 s  a: the network changed: Net partition [a] | [b]"), "{text}");
         assert!(text.contains("2. +4.100 s  a: the connection to b@h went down: :net_tick_timeout (nothing heard from it for 4.0 s"), "{text}");
         assert!(text.contains("3. "), "{text}");
+    }
+
+    #[test]
+    fn a_supervisors_shutdown_goes_back_to_the_report_and_the_crash() {
+        let (parent, sup, child) = (Pid::local(1, 0), Pid::local(2, 0), Pid::local(3, 0));
+        let (boom, shutdown) = (Term::atom("boom"), Term::atom("shutdown"));
+        let n = "n@h";
+        let give_up = "[supervisor Shop #PID<0.2.0>] more than 1 restart within 5 seconds: shutting down";
+        let events = vec![
+            ev(n, Some(child), 1, 0, EventKind::Crash { reason: boom.clone(), place: "shop.snow:4".into() }),
+            ev(n, Some(child), 2, 10, EventKind::End { reason: boom.clone() }),
+            ev(n, Some(child), 3, 10, EventKind::Send { to: sup, signal: SignalKind::Exit, payload: boom.clone(), to_name: None }),
+            ev(n, Some(sup), 4, 20, deliver(child, SignalKind::Exit, boom.clone(), Effect::Trapped)),
+            ev(n, Some(sup), 5, 30, EventKind::Report { text: give_up.into() }),
+            ev(n, Some(sup), 6, 40, EventKind::End { reason: shutdown.clone() }),
+            ev(n, Some(sup), 7, 40, EventKind::Send { to: parent, signal: SignalKind::Exit, payload: shutdown.clone(), to_name: None }),
+            ev(n, Some(parent), 8, 50, deliver(sup, SignalKind::Exit, shutdown.clone(), Effect::Trapped)),
+        ];
+        let t = Timeline::build(events, 0);
+        let text = explain(&t, &Term::tuple(vec![Term::Atom(Atom::EXIT), Term::Pid(sup), shutdown]));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].contains("#PID<0.3.0> crashed: :boom at shop.snow:4"), "{text}");
+        assert!(text.contains(&format!("#PID<0.2.0> reported: {give_up}")), "{text}");
+        assert!(text.contains("#PID<0.2.0> ended with :shutdown"), "{text}");
     }
 
     #[test]
