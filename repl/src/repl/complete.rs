@@ -1,6 +1,7 @@
 //! Tab completion: `Module.fun` names (`Process.mon` → `Process.monitor(`),
 //! module names (`Pro` → `Process.`), keywords, and the names bound or
-//! defined at the prompt. Pure: the helper hands it the names.
+//! defined at the prompt, modules defined there included (`Counter.get`).
+//! Pure: the helper hands it the names.
 
 /// Keywords offered when completing a lowercase word.
 pub const KEYWORDS: &[&str] = &[
@@ -53,6 +54,11 @@ pub fn candidates<'a>(
         }
     };
     let hidden = |name: &str, prefix: &str| name.starts_with('_') && !prefix.starts_with('_');
+    // A module's functions defined at the prompt are named `Module.fun`.
+    let defined: Vec<(&str, &str)> = names.functions.iter().filter_map(|f| f.split_once('.')).collect();
+    let plain = names.functions.iter().filter(|f| !f.contains('.'));
+    let all: Vec<(&str, &str)> = builtins.map(|(m, n)| (m, n)).chain(defined).collect();
+    let builtins = all.iter().copied();
     if let Some((module, prefix)) = word.rsplit_once('.') {
         if !module.starts_with(|c: char| c.is_ascii_uppercase()) {
             return Vec::new();
@@ -74,7 +80,7 @@ pub fn candidates<'a>(
                 push(b, b.clone());
             }
         }
-        for f in &names.functions {
+        for f in plain {
             if f.starts_with(word) && !hidden(f, word) {
                 push(f, format!("{f}("));
             }
@@ -145,6 +151,15 @@ mod tests {
     fn complete(line: &str, names: &PromptNames) -> Vec<String> {
         let Some((_, word)) = word_at(line, line.len()) else { return Vec::new() };
         candidates(word, TABLE.iter().copied(), names).into_iter().map(|c| c.replacement).collect()
+    }
+
+    #[test]
+    fn modules_defined_at_the_prompt() {
+        let n = PromptNames { bindings: vec![], functions: vec!["Counter.get".into(), "Counter.__callbacks".into(), "spin".into()] };
+        assert_eq!(complete("Counter.g", &n), ["Counter.get("]);
+        assert_eq!(complete("Counter.", &n), ["Counter.get("]);
+        assert_eq!(complete("Coun", &n), ["Counter."]);
+        assert_eq!(complete("sp", &n), ["spawn(", "spin("]);
     }
 
     #[test]
