@@ -880,6 +880,15 @@ fn a_service_becomes_its_module() {
 fn blocks_report_what_they_do_not_hold() {
     assert_eq!(errors("service S do\n  call get() do |n| n end\nend"), vec!["a service needs `fn init(arg)`"]);
     assert_eq!(errors("module M do\n  println(1)\nend"), vec!["a module holds function definitions only"]);
+    // Clients that would overlap, and callbacks the server would never call.
+    assert_eq!(
+        errors("service S do\n  fn init(_) = 0\n  call x() do |s| (0, s) end\n  call x(a) do |s| (a, s) end\n  call add(0) do |s| (0, s) end\n  call add(k) do |s| (k, s) end\nend"),
+        vec!["the clients of two handlers called `x` would overlap"]
+    );
+    assert_eq!(
+        errors("service S do\n  fn init(_) = 0\n  cast y() do |s| s end\n  call y() do |s| (1, s) end\n  fn terminate(r) = r\nend"),
+        vec!["the clients of two handlers called `y` would overlap", "`terminate` takes 2 arguments"]
+    );
     assert_eq!(
         errors("supervisor S do\n  colour: :red\n  child a do\n    restart: :temporary\n  end\nend"),
         vec!["unknown supervisor setting `colour:`", "child `a` has no `start:`"]

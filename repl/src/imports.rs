@@ -26,6 +26,8 @@ pub struct Imports {
     done: Vec<PathBuf>,
     /// The files being loaded, outermost first: a cycle shows here.
     stack: Vec<PathBuf>,
+    /// Each module loaded, and the file that defined it.
+    defined: Vec<(String, String)>,
 }
 
 /// Whether `program` imports anything.
@@ -35,7 +37,28 @@ pub fn any(program: &Program) -> bool {
 
 impl Imports {
     pub fn new(namespace: &'static Namespace, color: bool) -> Imports {
-        Imports { namespace, color, done: Vec::new(), stack: Vec::new() }
+        Imports { namespace, color, done: Vec::new(), stack: Vec::new(), defined: Vec::new() }
+    }
+
+    /// The program's own file, so that importing it is a cycle.
+    pub fn rooted_at(mut self, file: &str) -> Imports {
+        if let Ok(full) = Path::new(file).canonicalize() {
+            self.stack.push(full);
+        }
+        self
+    }
+
+    /// A module of the program itself that an imported file also defines is
+    /// an error (in one program a module has one definition).
+    pub fn check_own(&self, program: &Program, src: &str, file: &str) -> Result<(), String> {
+        for item in &program.items {
+            if let Item::Module(m) = item {
+                if let Some((_, there)) = self.defined.iter().find(|(name, _)| *name == m.name) {
+                    return Err(render_all(&[twice(&m.name, &m.name_span, there)], src, file, self.color));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Loads every file `program` (the source `src`, named `file`) imports,
@@ -63,9 +86,13 @@ impl Imports {
         if let Some(at) = self.stack.iter().position(|p| *p == full) {
             let cycle: Vec<String> =
                 self.stack[at..].iter().chain(std::iter::once(&full)).map(|p| shown(p)).collect();
+            let hint = if cycle.len() == 2 {
+                format!("{} imports itself: remove the import", cycle[0])
+            } else {
+                format!("{}: move what both files need into a third", cycle.join(" imports "))
+            };
             return Err(fail(
-                Diagnostic::new("import cycle", span.clone(), format!("\"{path}\" is already being imported"))
-                    .with_hint(format!("{}: move what both files need into a third", cycle.join(" imports "))),
+                Diagnostic::new("import cycle", span.clone(), format!("\"{path}\" is already being imported")).with_hint(hint),
             ));
         }
         if self.done.contains(&full) {
@@ -91,6 +118,14 @@ impl Imports {
         let mode = Mode::Importing { namespace: self.namespace };
         let unit = compile(&parsed.program, Arc::from(text.as_str()), Arc::from(shown_path.as_str()), snow_lang::vm::builtins(), mode)
             .map_err(|diags| render_all(&diags, &text, &shown_path, self.color))?;
+        for item in &parsed.program.items {
+            if let Item::Module(m) = item {
+                if let Some((_, there)) = self.defined.iter().find(|(name, _)| *name == m.name) {
+                    return Err(render_all(&[twice(&m.name, &m.name_span, there)], &text, &shown_path, self.color));
+                }
+                self.defined.push((m.name.clone(), shown_path.clone()));
+            }
+        }
         for m in &unit.modules {
             self.namespace.forget_module(m);
         }
@@ -104,6 +139,11 @@ impl Imports {
     }
 }
 
+fn twice(name: &str, span: &Span, there: &str) -> Diagnostic {
+    Diagnostic::new(format!("module `{name}` is defined twice"), span.clone(), "defined again here")
+        .with_hint(format!("{there} defines `{name}` too; a module has one definition in a program: rename one"))
+}
+
 fn shown(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
@@ -113,6 +153,7 @@ pub fn dir_of(file: &str) -> PathBuf {
     let p = Path::new(file);
     match p.parent() {
         Some(d) if !d.as_os_str().is_empty() && p.is_file() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+        // The working directory, left implicit: paths show as written.
+        _ => PathBuf::new(),
     }
 }

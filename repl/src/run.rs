@@ -53,8 +53,9 @@ pub fn compile_script(src: &str, file: &str) -> Option<Unit> {
     }
     let mode = if crate::imports::any(&parsed.program) {
         let namespace = snow_lang::vm::Namespace::leak();
-        let mut imports = crate::imports::Imports::new(namespace, color);
-        if let Err(text) = imports.load_all(&parsed.program, src, file, &crate::imports::dir_of(file)) {
+        let mut imports = crate::imports::Imports::new(namespace, color).rooted_at(file);
+        let loaded = imports.load_all(&parsed.program, src, file, &crate::imports::dir_of(file));
+        if let Err(text) = loaded.and_then(|()| imports.check_own(&parsed.program, src, file)) {
             eprint!("{text}");
             return None;
         }

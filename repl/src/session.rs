@@ -174,7 +174,8 @@ impl Session {
         }
         if crate::imports::any(&parsed.program) {
             let mut imports = crate::imports::Imports::new(self.namespace, self.color);
-            if let Err(text) = imports.load_all(&parsed.program, src, file, std::path::Path::new(".")) {
+            // Relative to a file given to `:load`; at the prompt, to the working directory.
+            if let Err(text) = imports.load_all(&parsed.program, src, file, &crate::imports::dir_of(file)) {
                 return Eval::Error(text);
             }
         }

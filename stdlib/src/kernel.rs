@@ -32,6 +32,24 @@ pub fn register(t: &mut BuiltinTable) {
         snow_lang::vm::report::log_report(c.cx, &text);
         args::ok()
     });
+    // How a report names the calling process: `service Counter #PID<0.3.0>`
+    // (its label, then its pid).
+    t.native("", "__describe_self", Exact(0), |c, _| {
+        let pid = inspect(&Term::Pid(c.cx.pid()));
+        Ok(Term::str(&match c.cx.label() {
+            Some(label) => format!("{} {pid}", snow_runtime::inspect::describe_label(&label)),
+            None => pid,
+        }))
+    });
+    // `inspect`, cut to at most `max` characters (a report's state).
+    t.native("", "__inspect_cut", Exact(2), |_, a| {
+        let max = args::non_neg(&a[1])? as usize;
+        let text = inspect(&a[0]);
+        Ok(Term::str(&match text.char_indices().nth(max) {
+            Some((at, _)) => format!("{} ...", &text[..at]),
+            None => text,
+        }))
+    });
     t.native("", "make_ref", Exact(0), |c, _| Ok(Term::Ref(c.cx.make_ref())));
     t.native("", "pid", Exact(3), |_, a| make_pid(&a[0], &a[1], &a[2]));
     t.native("", "pid", Exact(1), pid_from_text);
@@ -88,6 +106,10 @@ fn type_tests(t: &mut BuiltinTable) {
     t.native("", "is_pid", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Pid(_)))));
     t.native("", "is_reference", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Ref(_)))));
     t.native("", "is_function", Exact(1), |_, a| Ok(Term::bool(matches!(a[0], Term::Fun(_)))));
+    t.native("", "is_function", Exact(2), |_, a| {
+        let arity = args::non_neg(&a[1])?;
+        Ok(Term::bool(matches!(&a[0], Term::Fun(f) if f.code.arity() as u64 == arity)))
+    });
     t.native("", "is_boolean", Exact(1), |_, a| {
         Ok(Term::bool(matches!(a[0].as_atom(), Some(Atom::TRUE | Atom::FALSE))))
     });

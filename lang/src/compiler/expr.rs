@@ -562,6 +562,13 @@ impl<'t> Compiler<'t> {
                     self.f().emit(Op::Closure { dst: r, proto, start: 0, n: 0 });
                     return self.finish_dest(r, dest);
                 }
+                // `&M.f/1` is always the loaded `M.f`, as `fun M:f/1` on
+                // the BEAM: a small function that calls it by name.
+                NamedTarget::Global if full.contains('.') => {
+                    let proto = self.late_wrapper(&full, arity16);
+                    self.f().emit(Op::Closure { dst: r, proto, start: 0, n: 0 });
+                    return self.finish_dest(r, dest);
+                }
                 NamedTarget::Global => {
                     let k = self.f().constant(name_const(&full));
                     self.f().emit(Op::GlobalFun { dst: r, name: k, arity: arity16 });
@@ -589,6 +596,26 @@ impl<'t> Compiler<'t> {
                 self.error(Diagnostic::new(format!("undefined function `{shown}`"), span.clone(), "no such function"));
             }
         }
+    }
+
+    /// A small function that calls the late-bound `name/arity`, so that the
+    /// value follows the function when it is defined again.
+    fn late_wrapper(&mut self, name: &str, arity: u16) -> u32 {
+        let idx = self.reserve_proto();
+        let mut st = FnState::new(Proto::new(name.to_string(), arity, idx));
+        st.span = self.fr().span.clone();
+        let dst = st.alloc();
+        // The arguments go above, where a call's window starts.
+        let start = st.alloc_n(arity as usize);
+        for i in 0..arity {
+            st.emit(Op::Move { dst: start + i, src: i });
+        }
+        let k = st.constant(name_const(name));
+        st.emit(Op::CallGlobal { dst, name: k, start, argc: arity });
+        st.emit(Op::Return { src: dst });
+        self.fns.push(st);
+        self.finish_fn(idx);
+        idx
     }
 
     /// A small function that calls built-in `id`, so it can be a value.

@@ -71,6 +71,21 @@ pub fn service(
             );
         }
     }
+    // Callbacks the server calls with a fixed number of arguments: another
+    // arity would never be called, so it is an error, not a silence.
+    for f in &fns {
+        let wanted = match f.name.as_str() {
+            "handle_info" | "terminate" => 2,
+            _ => continue,
+        };
+        if f.params.len() != wanted {
+            let what = if f.name == "terminate" { "`fn terminate(reason, state)`" } else { "`fn handle_info(msg, state)`" };
+            diags.push(
+                Diagnostic::new(format!("`{}` takes {wanted} arguments", f.name), f.name_span.clone(), format!("this one takes {}", f.params.len()))
+                    .with_hint(format!("the server calls {what}")),
+            );
+        }
+    }
     let init_arity = fns.iter().find(|f| f.name == "init").map(|f| f.params.len());
     let here = |s: &Span| s.clone();
     // init: `fn init(arg)`, or `fn init()` (then `start()` takes no argument).
@@ -136,7 +151,42 @@ pub fn service(
     }
 
     let mut clients: FxHashSet<(String, usize)> = FxHashSet::default();
+    // Each client function name/arity has one meaning: a call's
+    // `name(server, args...)` and `name(server, args..., opts)`, a cast's
+    // `name(server, args...)`. Two handlers whose clients would overlap
+    // (`call x()` and `call x(a)`, or a call and a cast of one name) are an
+    // error, since one would hide the other.
+    // (name, client arity, kind, handler parameters, where)
+    let mut arities: Vec<(String, usize, HandlerKind, usize, Span)> = Vec::new();
+    let mut skip: Vec<Span> = Vec::new();
+    for h in &handlers {
+        let n = h.params.len();
+        let mine: Vec<usize> = if h.kind == HandlerKind::Call { vec![n + 1, n + 2] } else { vec![n + 1] };
+        // Clauses of one handler (`call add(0)`, `call add(k)`) share their clients.
+        let clash = arities
+            .iter()
+            .find(|(name, a, kind, params, _)| *name == h.name && !(*kind == h.kind && *params == n) && mine.contains(a));
+        if let Some((_, _, kind, _, first)) = clash {
+            let other = if *kind == HandlerKind::Call { "call" } else { "cast" };
+            diags.push(
+                Diagnostic::new(format!("the clients of two handlers called `{}` would overlap", h.name), h.name_span.clone(), "this one")
+                    .with_label(first.clone(), format!("and this {other}"))
+                    .with_hint(format!(
+                        "`{name}.{}(server, ...)` could mean either (a call also takes a last `timeout:` argument); give them different names",
+                        h.name
+                    )),
+            );
+            skip.push(h.span.clone());
+            continue;
+        }
+        for a in mine {
+            arities.push((h.name.clone(), a, h.kind, n, h.name_span.clone()));
+        }
+    }
     for h in handlers {
+        if skip.contains(&h.span) {
+            continue;
+        }
         let what = if h.kind == HandlerKind::Call { "call" } else { "cast" };
         if SERVICE_NAMES.contains(&h.name.as_str()) || h.name == "init" {
             diags.push(Diagnostic::new(

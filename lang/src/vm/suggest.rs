@@ -12,7 +12,8 @@ pub fn local_hint(caller: &'static Proto, name: &str, argc: u16) -> Option<Strin
     let mut known: Vec<(String, u16)> = Vec::new();
     let module = caller.module();
     for p in &module.protos {
-        if is_named(&p.name) {
+        // A module's functions (`M.f`) are not names a bare call reaches.
+        if is_named(&p.name) && !p.name.contains('.') {
             known.push((p.name.to_string(), p.arity));
         }
     }
