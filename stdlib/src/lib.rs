@@ -26,17 +26,17 @@ use snow_lang::compiler::{compile, Mode};
 use snow_lang::vm::{self, Arity, Builtin, BuiltinImpl, BuiltinTable};
 use std::sync::Arc;
 
-/// The prelude's files, compiled as one unit (so private helpers of
-/// different files must not share a name).
-const PRELUDE: &str = concat!(
-    include_str!("prelude/core.snow"),
-    "\n",
-    include_str!("prelude/service.snow"),
-    "\n",
-    include_str!("prelude/supervisor.snow"),
-    "\n",
-    include_str!("prelude/job.snow"),
-);
+/// The core of the prelude, compiled at start-up.
+const PRELUDE: &str = include_str!("prelude/core.snow");
+
+/// The parts of the prelude compiled when one of their functions is first
+/// called (each file one unit: they call each other by `Module.fun`).
+/// Start-up reads only their function heads (`lazy_heads`).
+const LAZY: &[(&str, &str)] = &[
+    ("prelude/service.snow", include_str!("prelude/service.snow")),
+    ("prelude/supervisor.snow", include_str!("prelude/supervisor.snow")),
+    ("prelude/job.snow", include_str!("prelude/job.snow")),
+];
 
 /// Builds and installs the built-in table (idempotent).
 pub fn init() -> &'static BuiltinTable {
@@ -54,6 +54,9 @@ pub fn init() -> &'static BuiltinTable {
         shell::register(&mut t);
         trace::natives::register(&mut t);
         load_prelude(&mut t);
+        for (file, source) in LAZY {
+            add_lazy(&mut t, file, source);
+        }
         vm::install_builtins(t)
     })
 }
@@ -77,6 +80,57 @@ fn load_prelude(t: &mut BuiltinTable) {
     }
 }
 
+/// Adds each `module__name` function of a lazily compiled file as
+/// `Module.name`, from its heads alone.
+fn add_lazy(t: &mut BuiltinTable, file: &'static str, source: &'static str) {
+    let unit = vm::LazyUnit::leak(file, source);
+    let mut seen: Vec<(&str, u16)> = Vec::new();
+    for (name, arity) in lazy_heads(source) {
+        let Some((module, fun)) = name.split_once("__") else { continue };
+        if module.is_empty() || seen.contains(&(name, arity)) {
+            continue;
+        }
+        seen.push((name, arity));
+        let module = if module == "kernel" { String::new() } else { capitalize(module) };
+        let module: &'static str = Box::leak(module.into_boxed_str());
+        let lazy: &'static vm::LazyFn = Box::leak(Box::new(vm::LazyFn { unit, name, arity }));
+        t.add(Builtin { module, name: fun, arity: Arity::Exact(arity), imp: BuiltinImpl::Lazy(lazy) });
+    }
+}
+
+/// The name and arity of every named function in `source`: each line that
+/// starts with `fn name(`, its parameters counted at the top level of the
+/// parentheses (patterns may hold tuples, lists and maps). The unit test
+/// below checks the result against the compiled unit.
+fn lazy_heads(source: &'static str) -> Vec<(&'static str, u16)> {
+    let mut out = Vec::new();
+    for line in source.lines() {
+        let Some(rest) = line.strip_prefix("fn ") else { continue };
+        let Some(open) = rest.find('(') else { continue };
+        let name = &rest[..open];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '?' | '!')) {
+            continue;
+        }
+        let (mut depth, mut commas, mut any) = (0usize, 0u16, false);
+        for c in rest[open..].chars() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                ',' if depth == 1 => commas += 1,
+                c if depth >= 1 && !c.is_whitespace() => any = true,
+                _ => {}
+            }
+        }
+        out.push((name, if any { commas + 1 } else { 0 }));
+    }
+    out
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -87,6 +141,24 @@ fn capitalize(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Every lazily compiled file compiles, and its heads, as start-up reads
+    /// them, are exactly its compiled functions.
+    #[test]
+    fn the_lazy_prelude_compiles_and_its_heads_are_right() {
+        super::init();
+        for (file, source) in super::LAZY {
+            let unit = snow_lang::vm::LazyUnit::leak(file, source);
+            let fns = unit.functions().unwrap_or_else(|e| panic!("{e}"));
+            let mut compiled: Vec<(String, u16)> = fns.keys().cloned().collect();
+            let mut heads: Vec<(String, u16)> =
+                super::lazy_heads(source).into_iter().map(|(n, a)| (n.to_string(), a)).collect();
+            compiled.sort();
+            heads.sort();
+            heads.dedup();
+            assert_eq!(heads, compiled, "{file}");
+        }
+    }
+
     #[test]
     fn the_prelude_loads() {
         let t = super::init();

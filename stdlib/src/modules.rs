@@ -36,6 +36,7 @@ fn module_fun(_: &mut NativeCx<'_, '_>, a: &[Term]) -> Result<Term, Exception> {
         if let Some(b) = table.get(id) {
             let proto = match b.imp {
                 BuiltinImpl::Snow(p) => p,
+                BuiltinImpl::Lazy(l) => l.proto().map_err(|why| Exception::undef(&why))?,
                 BuiltinImpl::Native(_) => native_wrapper(module, fun, arity)?,
             };
             return Ok(vm::fun_value(proto));

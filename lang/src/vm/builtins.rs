@@ -28,6 +28,59 @@ pub type NativeFn = fn(&mut NativeCx<'_, '_>, &[Term]) -> Result<Term, Exception
 pub enum BuiltinImpl {
     Native(NativeFn),
     Snow(&'static Proto),
+    /// Written in Snow in a part of the library compiled when one of its
+    /// functions is first called (`LazyUnit`), so that start-up does not
+    /// pay for what a program does not use.
+    Lazy(&'static LazyFn),
+}
+
+/// Library source compiled on first use, against the installed table.
+pub struct LazyUnit {
+    pub file: &'static str,
+    pub source: &'static str,
+    compiled: OnceLock<Result<FxHashMap<(String, u16), &'static Proto>, String>>,
+}
+
+/// One function of a `LazyUnit`, as its source names it (`service__call`).
+pub struct LazyFn {
+    pub unit: &'static LazyUnit,
+    pub name: &'static str,
+    pub arity: u16,
+}
+
+impl LazyUnit {
+    pub fn leak(file: &'static str, source: &'static str) -> &'static LazyUnit {
+        Box::leak(Box::new(LazyUnit { file, source, compiled: OnceLock::new() }))
+    }
+
+    /// The unit's named functions, compiled the first time anyone asks.
+    pub fn functions(&'static self) -> Result<&'static FxHashMap<(String, u16), &'static Proto>, &'static str> {
+        let compiled = self.compiled.get_or_init(|| {
+            let parsed = crate::syntax::parse(self.source);
+            if let Some(d) = parsed.diagnostics.first() {
+                return Err(format!("{}: {}", self.file, d.title));
+            }
+            let unit = crate::compiler::compile(
+                &parsed.program,
+                self.source.into(),
+                crate::bytecode::LIBRARY_FILE.into(),
+                installed(),
+                crate::compiler::Mode::Script,
+            )
+            .map_err(|d| format!("{}: {}", self.file, d.first().map_or("", |d| d.title.as_str())))?;
+            Ok(unit.functions.into_iter().map(|(n, a, p)| ((n, a), p)).collect())
+        });
+        compiled.as_ref().map_err(String::as_str)
+    }
+}
+
+impl LazyFn {
+    pub fn proto(&'static self) -> Result<&'static Proto, String> {
+        let fns = self.unit.functions().map_err(str::to_string)?;
+        fns.get(&(self.name.to_string(), self.arity))
+            .copied()
+            .ok_or_else(|| format!("{} has no {}/{}", self.unit.file, self.name, self.arity))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

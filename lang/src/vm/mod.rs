@@ -19,7 +19,10 @@ pub mod suggest;
 #[cfg(test)]
 mod tests;
 
-pub use builtins::{installed as builtins, install as install_builtins, Arity, Builtin, BuiltinImpl, BuiltinTable, NativeCx, NativeFn};
+pub use builtins::{
+    installed as builtins, install as install_builtins, Arity, Builtin, BuiltinImpl, BuiltinTable, LazyFn, LazyUnit, NativeCx,
+    NativeFn,
+};
 pub use exception::{ExcKind, Exception};
 pub use fiber::{callable_with, Fiber, Outcome, Fault};
 pub use namespace::Namespace;

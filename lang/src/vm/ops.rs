@@ -159,6 +159,16 @@ impl Fiber {
                         self.push_call(pc, start, dst, callee);
                         return Flow::Enter;
                     }
+                    BuiltinImpl::Lazy(l) => match l.proto() {
+                        Ok(callee) => {
+                            self.push_call(pc, start, dst, callee);
+                            return Flow::Enter;
+                        }
+                        Err(why) => {
+                            let what = format!("{}.{}/{argc}", b.module, b.name);
+                            return Flow::Raise(Exception::undef(&what).with_hint(Some(format!("the library failed to load: {why}"))));
+                        }
+                    },
                 }
             }
             Op::CallRemote { dst, k, start, argc } => {
