@@ -598,6 +598,38 @@ impl<'t> Compiler<'t> {
         }
     }
 
+    /// The named function a lambda only forwards its parameters to, in
+    /// order, when that function is called directly here (not late-bound:
+    /// at the prompt the lambda must follow a redefinition).
+    fn forwarding_lambda(&self, clauses: &[Clause]) -> Option<u32> {
+        let [c] = clauses else { return None };
+        let ([body], None) = (c.body.as_slice(), &c.guard) else { return None };
+        let ExprKind::Call(Callee::Name(name), args) = &body.kind else { return None };
+        if args.len() != c.patterns.len() || self.fr().lookup(name).is_some() {
+            return None;
+        }
+        for (p, a) in c.patterns.iter().zip(args) {
+            match (&p.kind, &a.kind) {
+                (PatternKind::Var(x), ExprKind::Var(y)) if x == y => {}
+                _ => return None,
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for p in &c.patterns {
+            let PatternKind::Var(x) = &p.kind else { return None };
+            if seen.contains(&x.as_str()) {
+                return None;
+            }
+            seen.push(x);
+        }
+        let arity = args.len() as u16;
+        let target = self.resolve_in_module(name, arity).map(|(_, t)| t).or_else(|| self.resolve_named(name, arity));
+        match target {
+            Some(NamedTarget::Local(proto)) => Some(proto),
+            _ => None,
+        }
+    }
+
     /// A small function that calls the late-bound `name/arity`, so that the
     /// value follows the function when it is defined again.
     fn late_wrapper(&mut self, name: &str, arity: u16) -> u32 {
@@ -637,6 +669,14 @@ impl<'t> Compiler<'t> {
     }
 
     fn lambda(&mut self, clauses: &[Clause], span: &Span, dest: Dest) {
+        // `fn a, b -> f(a, b) end` where `f` is called directly is `f` itself
+        // (a service's callbacks are written so): one call instead of two.
+        if let Some(proto) = self.forwarding_lambda(clauses) {
+            let r = self.target(dest);
+            self.set_span(span);
+            self.f().emit(Op::Closure { dst: r, proto, start: 0, n: 0 });
+            return self.finish_dest(r, dest);
+        }
         let arity = clauses.first().map_or(0, |c| c.patterns.len());
         if let Some(bad) = clauses.iter().find(|c| c.patterns.len() != arity) {
             self.error(Diagnostic::new(
