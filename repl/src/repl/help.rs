@@ -94,8 +94,19 @@ fn bold(text: &str, color: bool) -> String {
     }
 }
 
+/// The functions of a module the program defined (not `__` internals), if
+/// it defined one of that name.
+fn defined_module(module: &str) -> Option<Vec<(String, u16)>> {
+    let m = snow_runtime::Atom::existing(module).filter(|m| snow_lang::vm::modules::exists(*m))?;
+    Some(snow_lang::vm::modules::functions(m).into_iter().filter(|(n, _)| !n.starts_with("__")).collect())
+}
+
 fn module_page(module: &str, color: bool) -> String {
     let d = docs();
+    if let (None, Some(fns)) = (d.module(module), defined_module(module)) {
+        let list: Vec<String> = fns.iter().map(|(n, a)| format!("{n}/{a}")).collect();
+        return format!("{module} is a module defined in this session; it has no documentation. Its functions: {}.", list.join(", "));
+    }
     let Some(m) = d.module(module) else {
         let known: Vec<&str> = d.modules.iter().map(|m| m.title.as_str()).collect();
         let lower = module.to_ascii_lowercase();
@@ -124,6 +135,15 @@ fn function_page(module: &str, name: &str, arity: Option<u16>, color: bool, user
     let shown = if module.is_empty() { name.to_string() } else { format!("{module}.{name}") };
     let entries: Vec<&Entry> = d.lookup(module, name, arity);
     if entries.is_empty() {
+        if let Some(fns) = defined_module(module).filter(|_| !module.is_empty()) {
+            let mine: Vec<String> =
+                fns.iter().filter(|(n, a)| n == name && arity.is_none_or(|x| x == *a)).map(|(n, a)| format!("{module}.{n}/{a}")).collect();
+            if !mine.is_empty() {
+                return format!("{} is defined in this session; it has no documentation.", mine.join(", "));
+            }
+            let list: Vec<String> = fns.iter().map(|(n, a)| format!("{n}/{a}")).collect();
+            return format!("{module} has no {name}; its functions: {}.", list.join(", "));
+        }
         if module.is_empty() {
             let mine = user_defined(name);
             if !mine.is_empty() {
