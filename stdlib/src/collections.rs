@@ -1,5 +1,5 @@
 //! `List`, `Enum`, `Map` and `String`: the native half (the half that takes
-//! functions as arguments is written in Snow, in `prelude.snow`).
+//! functions as arguments is written in Snow, in the prelude, `prelude/*.snow`).
 
 use crate::args::{self, R};
 use snow_lang::vm::{Arity, BuiltinTable, Exception, NativeCx};
