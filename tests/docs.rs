@@ -9,10 +9,16 @@
 //!   port mapper), for examples that start peers.
 //! - `noisy` (```` ```snow noisy ````, ```` ```snow node noisy ````): the
 //!   runtime's notices on stderr ("node b not responding") are expected.
+//! - ```` ```snow test ````: a test file, run with `snow test
+//!   example_test.snow` (the words after `test`, such as `--sim --seed 3`,
+//!   are passed on); it must exit 0 (with `error`: 1, some test failed).
+//! - ```` ```snow sim 3 ````: a script run in a simulation, `snow run --sim
+//!   --seed 3 example.snow`; the seed's line on stderr is expected.
 //! - ```` ```snow file lib/shapes.snow ````: not run; written as that file
 //!   beside the next runnable block (for examples that `import` it).
 //! - ```` ```output ```` right after one of those: the exact stdout (for
-//!   `snow error`: the exact stderr).
+//!   `snow error`: the exact stderr; for `snow test error`, the report on
+//!   stdout still).
 //! - Any other block (`text`, `sh`, `session`) is not run here; REPL
 //!   sessions are replayed by `tests/docs_sessions.rs`.
 //!
@@ -88,28 +94,51 @@ fn run(b: &Block, epmd_port: u16, n: usize) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("snow-docs-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("example.snow"), &b.code).unwrap();
+    let words: Vec<&str> = b.info.split_whitespace().collect();
+    let test_file = words.get(1) == Some(&"test");
+    let script = if test_file { "example_test.snow" } else { "example.snow" };
+    std::fs::write(dir.join(script), &b.code).unwrap();
     for (path, body) in &b.files {
         let at = dir.join(path);
         std::fs::create_dir_all(at.parent().unwrap()).unwrap();
         std::fs::write(at, body).unwrap();
     }
-    let words: Vec<&str> = b.info.split_whitespace().collect();
     let node = words.contains(&"node");
     let must_fail = words.contains(&"error");
-    let mut args = vec!["run".to_string()];
+    let mut args = vec![if test_file { "test" } else { "run" }.to_string()];
     if node {
         args.extend(["--name".into(), format!("docs{n}@127.0.0.1"), "--cookie".into(), "docs".into()]);
     }
-    args.push("example.snow".into());
+    if test_file {
+        let passed_on = words[2..].iter().filter(|w| !["error", "noisy", "node"].contains(w));
+        args.extend(passed_on.map(|w| w.to_string()));
+    }
+    let sim_seed = if words.get(1) == Some(&"sim") { words.get(2).copied() } else { None };
+    if let Some(seed) = sim_seed {
+        args.extend(["--sim".into(), "--seed".into(), seed.to_string()]);
+    }
+    args.push(script.into());
     let mut cmd = Command::new(SNOW);
     let noisy = words.contains(&"noisy");
     cmd.args(&args).env("ERL_EPMD_PORT", epmd_port.to_string()).env_remove("COLUMNS").current_dir(&dir);
     let mut p = Proc::start(cmd);
     let status = p.finish(Duration::from_secs(60));
     let _ = std::fs::remove_dir_all(&dir);
-    let (out, err) = (lines(&p.out), lines(&p.err));
+    let seed_line = |l: &&String| sim_seed.is_some() && l.starts_with("snow: simulation seed ");
+    let err: Vec<String> = p.err.iter().filter(|l| !seed_line(l)).cloned().collect();
+    let (out, err) = (lines(&p.out), lines(&err));
     let shown = || format!("\n--- stdout\n{out}--- stderr\n{err}--- status {status}");
+    if must_fail && test_file {
+        if status != 1 || (!err.is_empty() && !noisy) {
+            return Err(format!("should report a failed test (status 1) with nothing on stderr{}", shown()));
+        }
+        if let Some(want) = &b.output {
+            if &out != want {
+                return Err(format!("stdout differs from the output block:\n--- expected\n{want}{}", shown()));
+            }
+        }
+        return Ok(());
+    }
     if must_fail {
         if status != 1 {
             return Err(format!("should fail with status 1{}", shown()));

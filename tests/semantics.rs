@@ -17,6 +17,10 @@
 //! legitimately), but a Rust panic in snow, or a run that exceeds its time
 //! limit, fails the scenario.
 //!
+//! Each scenario runs in a deterministic simulation too (`snow run --sim
+//! --seed N` for each of `SIM_SEEDS`), which must print the same lines:
+//! processes.md's rules hold whatever interleaving a seed chooses.
+//!
 //! Without `erl`/`erlc` on PATH the test prints a notice and passes, unless
 //! `SNOW_REQUIRE_ERL=1`. `SNOW_SEMANTICS=name1,name2` runs only those.
 
@@ -26,6 +30,9 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The simulation seeds every scenario also runs with.
+const SIM_SEEDS: [u64; 3] = [1, 2, 3];
 
 /// No scenario takes more than a second or two; this catches hangs.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -166,8 +173,6 @@ fn scenarios() -> (Vec<Scenario>, Vec<String>) {
 }
 
 fn check(s: &Scenario, beams: &Path) -> Result<(), String> {
-    let mut snow = Command::new(env!("CARGO_BIN_EXE_snow"));
-    snow.arg("run").arg(format!("{}.snow", s.name)).current_dir(dir());
     let (want_label, want) = match &s.reference {
         Reference::Erlang => {
             let mut erl = Command::new("erl");
@@ -188,16 +193,29 @@ fn check(s: &Scenario, beams: &Path) -> Result<(), String> {
             ("expect", expected_stdout(&text))
         }
     };
+    check_snow(s, &[], want_label, &want)?;
+    for seed in SIM_SEEDS {
+        let seed = seed.to_string();
+        check_snow(s, &["--sim", "--seed", &seed], want_label, &want)
+            .map_err(|e| format!("  (snow run --sim --seed {seed})\n{e}"))?;
+    }
+    Ok(())
+}
+
+/// Runs the scenario's Snow side (with `options`) and compares its stdout.
+fn check_snow(s: &Scenario, options: &[&str], want_label: &str, want: &str) -> Result<(), String> {
+    let mut snow = Command::new(env!("CARGO_BIN_EXE_snow"));
+    snow.arg("run").args(options).arg(format!("{}.snow", s.name)).current_dir(dir());
     let got = run(snow);
     if got.timed_out {
-        return Err(format!("  snow did not finish within {LIMIT:?}\n{}", diff(want_label, &want, &got.stdout)));
+        return Err(format!("  snow did not finish within {LIMIT:?}\n{}", diff(want_label, want, &got.stdout)));
     }
     if got.stderr.contains("panicked at") {
         return Err(format!("  snow panicked:\n{}", got.stderr));
     }
     if got.stdout != want {
         let stderr = if got.stderr.is_empty() { String::new() } else { format!("  snow stderr:\n{}", got.stderr) };
-        return Err(format!("{}{stderr}", diff(want_label, &want, &got.stdout)));
+        return Err(format!("{}{stderr}", diff(want_label, want, &got.stdout)));
     }
     Ok(())
 }

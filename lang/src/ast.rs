@@ -11,6 +11,33 @@ pub type Span = std::ops::Range<usize>;
 #[derive(Debug, Clone, Default)]
 pub struct Program {
     pub items: Vec<Item>,
+    /// The file's `test` blocks, in source order. Each body is also an item:
+    /// the zero-arity function `TestCase::function` (`snow test` runs them).
+    pub tests: Vec<TestCase>,
+}
+
+/// A `test("name") do ... end` block, as `snow test` finds and runs it.
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    /// `describe: test`, or the test's own name outside a `describe`.
+    pub name: String,
+    /// The named function holding the body (`<test 1>`: no code can call it).
+    pub function: String,
+    /// The `test` block, `test` to `end`.
+    pub span: Span,
+    /// The enclosing `describe` block, if any.
+    pub describe: Option<Span>,
+    pub timeout: TestTimeout,
+}
+
+/// `test("name", timeout: ms)`: how long the test may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestTimeout {
+    /// No `timeout:` given: the runner's default.
+    Default,
+    Ms(u64),
+    /// `timeout: :infinity`.
+    Infinity,
 }
 
 #[derive(Debug, Clone)]

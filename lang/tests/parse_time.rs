@@ -71,6 +71,14 @@ const DEEP: &[(&str, &str, &str, bool)] = &[
     ("types", "fn f(x :: List<", "", false),
     ("mixed", "f([%{a: (fn x do g(", "", true),
     ("mixed, closed", "f([%{a: (fn x do g(", ") end)}])", false),
+    ("assertions", "fn do\nassert (", "", true),
+    ("assertions with a pattern", "fn do\nassert [", "", true),
+    ("receive assertions", "fn do\nassert_receive (", "", false),
+    ("receive assertions, call form", "fn do\nrefute_receive(", "", false),
+    ("assertions, closed", "fn do\nassert (", ") = 1 end", false),
+    // Tests do not nest: each inner one is reported.
+    ("tests in tests", "test(\"t\") do\n", "", false),
+    ("describes in describes", "describe(\"d\") do\n", "", false),
 ];
 
 /// Long shapes of bounded depth: `prefix`, `unit` `n` times, `suffix`.
@@ -90,7 +98,29 @@ const WIDE: &[(&str, &str, &str, &str)] = &[
     ("operators", "", "1 + ", "1"),
     ("pipes", "", "x |> f(1) ", ""),
     ("statements", "", "let x = foo(1, [2, 3], %{a: \"s${y}\"}) |> bar()\n", ""),
+    ("assertions", "", "assert (:ok, [x]) = f(y)\nassert_receive (:a, ^x), 10\nrefute x == 1\n", ""),
+    ("tests", "describe(\"d\") do\n", "test(\"t\") do\nassert f(1) == 2\nend\n", "end\n"),
 ];
+
+/// An assertion whose operand is a deep pattern-shaped prefix: its pattern
+/// is tried once up to where it stops being one, then read as an expression.
+#[test]
+fn assertion_patterns_parse_in_linear_time() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    for (name, prefix, open, close, suffix) in [
+        ("assert, a comparison", "assert ", "(", ")", " == 1"),
+        ("assert, a match", "assert ", "[", "]", " = f()"),
+        ("assert, a match that is not", "assert ", "[", "]", " = "),
+        ("assert_receive", "assert_receive ", "(", ",)", ", 10"),
+    ] {
+        within(name, move || {
+            let src = |n: usize| format!("{prefix}{}x{}{suffix}", open.repeat(n), close.repeat(n));
+            let n = MAX_NESTING / 4 - 2;
+            assert!(!too_deep(&src(4 * n)), "{name}: too deep");
+            check_growth(name, &src(n), &src(4 * n), 4, 16.0);
+        });
+    }
+}
 
 /// The timing tests run one at a time, not to slow each other down.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());

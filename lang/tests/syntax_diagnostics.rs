@@ -126,3 +126,13 @@ fn several_errors_are_all_reported() {
         "let a = 1 +* 2\nlet b = 3\nfn f() do\n  let = 4\nend\nlet c = (1 2)\n"
     ));
 }
+
+#[test]
+fn a_test_inside_a_function() {
+    assert_snapshot!(check("fn helper() do\n  test(\"inner\") do\n    assert true\n  end\nend\n"));
+}
+
+#[test]
+fn assertion_arguments_in_a_call_form() {
+    assert_snapshot!(check("test(\"x\") do\n  assert_receive(:done, 100, :extra)\nend\n"));
+}

@@ -894,3 +894,125 @@ fn blocks_report_what_they_do_not_hold() {
         vec!["unknown supervisor setting `colour:`", "child `a` has no `start:`"]
     );
 }
+
+// ---- tests and assertions ---------------------------------------------------
+
+#[test]
+fn assertions_become_calls_of_the_library() {
+    assert_eq!(sx("assert x == 1"), r#"(__assert_compare "==" x 1 "assert x == 1")"#);
+    assert_eq!(sx("refute a < f(b)"), r#"(__refute_compare "<" a (f b) "refute a < f(b)")"#);
+    assert_eq!(sx("assert alive?(p)"), r#"(__assert (alive? p) "assert alive?(p)")"#);
+    assert_eq!(sx("refute nil"), r#"(__refute :nil "refute nil")"#);
+    // `and` is not a comparison: the value as a whole is tested.
+    assert_eq!(sx("assert a and b"), r#"(__assert (and a b) "assert a and b")"#);
+    // The code shown on failure is the assertion on one line.
+    assert_eq!(sx("assert 1 ==
+  2"), r#"(__assert_compare "==" 1 2 "assert 1 == 2")"#);
+}
+
+#[test]
+fn assert_with_a_pattern_binds_its_variables() {
+    assert_eq!(
+        sx("assert (:ok, x) = f()"),
+        r#"(let (tuple :ok x) (case (f) [(as (tuple :ok x) assert$value) -> assert$value] [assert$value -> (__assert_match_failed "assert (:ok, x) = f()" assert$value [])]))"#
+    );
+    assert_eq!(
+        sx("assert [^h | _] = list"),
+        r#"(let [^h | _] (case list [(as [^h | _] assert$value) -> assert$value] [assert$value -> (__assert_match_failed "assert [^h | _] = list" assert$value [(tuple "h" h)])]))"#
+    );
+}
+
+#[test]
+fn receive_assertions_take_a_pattern_a_guard_and_a_timeout() {
+    assert_eq!(
+        sx("assert_receive (:down, _, ^p, :noconnection), 6000"),
+        r#"(let (tuple :down _ ^p :noconnection) (receive [(as (tuple :down _ ^p :noconnection) assert$value) -> assert$value] after 6000 -> (__assert_receive_failed "assert_receive (:down, _, ^p, :noconnection), 6000" 6000 [(tuple "p" p)])))"#
+    );
+    assert_eq!(
+        sx("assert_receive n when n > 1"),
+        r#"(let n (receive [(as n assert$value) when (> n 1) -> assert$value] after 100 -> (__assert_receive_failed "assert_receive n when n > 1" 100 [])))"#
+    );
+    assert_eq!(
+        sx("refute_receive :done, 10"),
+        r#"(receive [(as :done assert$value) -> (__refute_receive_failed "refute_receive :done, 10" assert$value 10)] after 10 -> :false)"#
+    );
+}
+
+#[test]
+fn a_paren_right_after_the_word_holds_the_arguments() {
+    // `word(`: the arguments; `word (`: a tuple pattern or a grouping.
+    assert_eq!(
+        sx("assert_receive(:a, 100)"),
+        r#"(let :a (receive [(as :a assert$value) -> assert$value] after 100 -> (__assert_receive_failed "assert_receive(:a, 100)" 100 [])))"#
+    );
+    assert_eq!(
+        sx("assert_receive (:a, 100)"),
+        r#"(let (tuple :a 100) (receive [(as (tuple :a 100) assert$value) -> assert$value] after 100 -> (__assert_receive_failed "assert_receive (:a, 100)" 100 [])))"#
+    );
+    assert_eq!(sx("assert(x == 1)"), r#"(__assert_compare "==" x 1 "assert(x == 1)")"#);
+    assert_eq!(errors("assert(x, 1)"), vec!["unexpected `,`"]);
+}
+
+#[test]
+fn assertion_words_stay_ordinary_names_elsewhere() {
+    assert_eq!(
+        sx("let assert = 1\nassert + 1\nf(assert)\nassert - 1\n(assert(2))\nlet test = 2\ntest(3)\ndescribe"),
+        "(let assert 1)\n(+ assert 1)\n(f assert)\n(- assert 1)\n(assert 2)\n(let test 2)\n(test 3)\ndescribe"
+    );
+    // A sign after a space and before its operand starts an assertion.
+    assert_eq!(sx("assert -x < 0"), r#"(__assert_compare "<" (- x) 0 "assert -x < 0")"#);
+    // In any block, and after `=`.
+    assert_eq!(
+        sx("fn check(x) = assert x > 0\nlet f = fn m -> refute_receive ^m end"),
+        r#"(defn check (x) (__assert_compare ">" x 0 "assert x > 0"))
+(let f (fn [m -> (receive [(as ^m assert$value) -> (__refute_receive_failed "refute_receive ^m" assert$value 100)] after 100 -> :false)]))"#
+    );
+}
+
+#[test]
+fn tests_become_functions_and_a_manifest() {
+    let out = parse("fn helper() = 1\ndescribe(\"math\") do\n  test(\"adds\") do\n    assert 1 + 1 == 2\n  end\n\n  test(\"slow\", timeout: 50) do\n    helper()\n  end\nend\ntest(\"alone\", timeout: :infinity) do\nend\n");
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    assert_eq!(
+        items(&out),
+        r#"(defn helper () 1)
+(defn <test 1> () (__assert_compare "==" (+ 1 1) 2 "assert 1 + 1 == 2"))
+(defn <test 2> () (helper))
+(defn <test 3> () )"#
+    );
+    let tests: Vec<(String, String, ast::TestTimeout, bool)> =
+        out.program.tests.iter().map(|t| (t.name.clone(), t.function.clone(), t.timeout, t.describe.is_some())).collect();
+    assert_eq!(
+        tests,
+        vec![
+            ("math: adds".to_string(), "<test 1>".to_string(), ast::TestTimeout::Default, true),
+            ("math: slow".to_string(), "<test 2>".to_string(), ast::TestTimeout::Ms(50), true),
+            ("alone".to_string(), "<test 3>".to_string(), ast::TestTimeout::Infinity, false),
+        ]
+    );
+}
+
+#[test]
+fn misused_tests_are_reported() {
+    assert_eq!(errors("fn f() do\n  test(\"x\") do\n    1\n  end\nend"), vec!["a `test` block belongs at the top level"]);
+    assert_eq!(
+        errors("describe(\"a\") do\n  describe(\"b\") do\n    test(\"x\") do\n    end\n  end\n  fn f() = 1\nend"),
+        vec!["`describe` blocks do not nest", "a `describe` block holds `test` blocks only"]
+    );
+    assert_eq!(errors("test(\"x\") do\nend\ntest(\"x\") do\nend"), vec!["the test `x` is defined twice"]);
+    assert_eq!(errors("test(\"a ${b}\") do\nend"), vec!["a test's name is fixed text"]);
+    assert_eq!(errors("test(:a) do\nend"), vec!["a test's name is a string"]);
+    assert_eq!(errors("test() do\nend"), vec!["a test needs a name"]);
+    assert_eq!(
+        errors("test(\"a\", timeout: t, tags: 1) do\nend"),
+        vec!["a test's timeout is a number of milliseconds", "unknown test option `tags:`"]
+    );
+}
+
+#[test]
+fn unfinished_tests_and_assertions_are_incomplete() {
+    for src in ["test(\"x\") do\n", "describe(\"d\") do\n  test(\"x\") do\n    assert 1 ==", "assert_receive (:a,", "assert_receive(:a, "] {
+        let out = parse(src);
+        assert!(out.incomplete, "{src:?}: {:?}", out.diagnostics);
+    }
+}

@@ -33,6 +33,9 @@ pub struct Cli {
     #[command(flatten)]
     pub node: NodeOpts,
 
+    #[command(flatten)]
+    pub sim: SimOpts,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -57,6 +60,17 @@ pub struct NodeOpts {
     pub dist_buf_busy_limit: Option<String>,
 }
 
+/// Deterministic simulation: the whole run on one seeded scheduler thread, in virtual time.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SimOpts {
+    /// Run in a deterministic simulation: one seeded scheduler, virtual time (a seed replays a run exactly)
+    #[arg(long, global = true)]
+    pub sim: bool,
+    /// The simulation's seed (with --sim; default: a random one, printed)
+    #[arg(long, value_name = "N", global = true)]
+    pub seed: Option<u64>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a script
@@ -66,6 +80,14 @@ pub enum Command {
         /// Arguments for the script (`System.argv()`)
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
+    },
+    /// Run tests: `describe`/`test` blocks in the given files, or in every `*_test.snow` under the given directories (default: `test/`, else the current directory)
+    Test {
+        /// Test files (`FILE` or `FILE:LINE` for the one test at that line) and directories
+        paths: Vec<PathBuf>,
+        /// Run the whole selection K times (with --sim: K consecutive seeds), to hunt a rare interleaving
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: Option<u32>,
     },
     /// Run as a peer node (started by `Node.start_peer`): the first line of stdin is the cookie; serve until stdin closes
     #[command(hide = true)]

@@ -9,6 +9,8 @@ mod run;
 pub mod session;
 mod repl;
 mod shell;
+mod sim;
+mod test_runner;
 
 use clap::Parser;
 use std::ffi::OsString;
@@ -36,21 +38,33 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             return 2;
         }
     };
+    let sim = match sim::SimPlan::from_opts(&cli.sim) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("snow: {msg}");
+            return 2;
+        }
+    };
     let trace = cli.trace.as_deref();
     let status = match cli.command {
-        Some(cli::Command::Run { file, args }) => run::run_file(&file, lossy(args), &node, trace),
+        Some(cli::Command::Run { file, args }) => run::run_file(&file, lossy(args), &node, trace, sim.as_ref()),
+        Some(cli::Command::Test { .. }) if trace.is_some() => {
+            eprintln!("snow: --trace records a script (snow run --trace out.svg script.snow), not tests");
+            2
+        }
+        Some(cli::Command::Test { paths, repeat }) => test_runner::main(&paths, repeat.unwrap_or(1), &node, sim.as_ref()),
         Some(cli::Command::Peer) => node::peer_main(&node),
         Some(cli::Command::Epmd { .. }) => 0,
         None => {
             if let Some(expr) = cli.eval {
-                run::run_source(&expr, "-e", lossy(cli.script), &node, trace)
+                run::run_source(&expr, "-e", lossy(cli.script), &node, trace, sim.as_ref())
             } else if let Some((file, rest)) = cli.script.split_first() {
-                run::run_file(std::path::Path::new(file), lossy(rest.to_vec()), &node, trace)
+                run::run_file(std::path::Path::new(file), lossy(rest.to_vec()), &node, trace, sim.as_ref())
             } else if trace.is_some() {
                 eprintln!("snow: --trace records a script (snow run --trace out.svg script.snow); at the REPL, type :trace on");
                 2
             } else {
-                run::repl(&node)
+                run::repl(&node, sim.as_ref())
             }
         }
     };

@@ -12,10 +12,15 @@ mod printer;
 mod terminal;
 
 use crate::node::Plan;
+use crate::sim::SimPlan;
 use snow_runtime::{Atom, Runtime};
 use std::io::IsTerminal;
 
-pub fn run(node: &Plan) -> i32 {
+pub fn run(node: &Plan, sim: Option<&SimPlan>) -> i32 {
+    if let Some(plan) = sim {
+        eprintln!("snow: simulation seed {} (virtual time passes while an entry runs)", plan.seed);
+        crate::session::simulate(*plan);
+    }
     if std::io::stdin().is_terminal() {
         terminal::run(node)
     } else {

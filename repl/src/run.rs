@@ -13,13 +13,14 @@ use snow_runtime::inspect::inspect;
 use snow_runtime::trace::gather;
 use snow_runtime::{Atom, Runtime, Term};
 use crate::node::Plan;
+use crate::sim::SimPlan;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-pub fn run_file(path: &Path, args: Vec<String>, node: &Plan, trace: Option<&Path>) -> i32 {
+pub fn run_file(path: &Path, args: Vec<String>, node: &Plan, trace: Option<&Path>, sim: Option<&SimPlan>) -> i32 {
     match read_source(path) {
-        Ok(src) => run_source(&src, &path.display().to_string(), args, node, trace),
+        Ok(src) => run_source(&src, &path.display().to_string(), args, node, trace, sim),
         Err(msg) => {
             eprintln!("{msg}");
             1
@@ -72,10 +73,13 @@ pub fn compile_script(src: &str, file: &str) -> Option<Unit> {
     }
 }
 
-pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan, trace: Option<&Path>) -> i32 {
+pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan, trace: Option<&Path>, sim: Option<&SimPlan>) -> i32 {
     snow_stdlib::set_argv(args);
     let Some(unit) = compile_script(src, file) else { return 1 };
-    let rt = Runtime::new();
+    if let Some(plan) = sim {
+        eprintln!("snow: simulation seed {}", plan.seed);
+    }
+    let rt = crate::sim::runtime(sim);
     if let Err(e) = node.start(&rt) {
         eprintln!("snow: {e}");
         return 1;
@@ -91,6 +95,9 @@ pub fn run_source(src: &str, file: &str, args: Vec<String>, node: &Plan, trace: 
     }
     let status = run_main(&rt, unit);
     snow_stdlib::before_halt(None);
+    if let (Some(plan), true) = (sim, status != 0) {
+        eprintln!("{}", plan.replay_line());
+    }
     match trace {
         Some(path) => match write_trace(&rt, path) {
             Ok(()) => status,
@@ -122,11 +129,9 @@ fn write_trace(rt: &Runtime, path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs the script's main process to its end: the command's status.
-fn run_main(rt: &Runtime, unit: Unit) -> i32 {
-    let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
-    let slot = outcome.clone();
-    let fiber = Fiber::new(unit.module, Vec::new()).on_finish(Box::new(move |o: &Outcome| {
+/// A finish hook that keeps a copy of a fiber's outcome in `slot`.
+pub(crate) fn keep_outcome(slot: Arc<Mutex<Option<Outcome>>>) -> Box<dyn FnOnce(&Outcome) + Send> {
+    Box::new(move |o: &Outcome| {
         let copy = match o {
             Outcome::Returned(v) => Outcome::Returned(v.clone()),
             Outcome::Raised(f) => Outcome::Raised(f.clone()),
@@ -134,8 +139,14 @@ fn run_main(rt: &Runtime, unit: Unit) -> i32 {
         if let Ok(mut s) = slot.lock() {
             *s = Some(copy);
         }
-    }));
-    let (_, exited) = rt.spawn_watched(Box::new(fiber));
+    })
+}
+
+/// Runs the script's main process to its end: the command's status.
+pub(crate) fn run_main(rt: &Runtime, unit: Unit) -> i32 {
+    let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
+    let fiber = Fiber::new(unit.module, Vec::new()).on_finish(keep_outcome(outcome.clone()));
+    let (_, exited) = rt.spawn_main(Box::new(fiber));
     let reason = exited.recv().unwrap_or(Term::Atom(Atom::NORMAL));
     let finished = outcome.lock().ok().and_then(|mut s| s.take());
     match finished {
@@ -179,6 +190,6 @@ pub fn disasm_file(path: &Path) -> i32 {
     0
 }
 
-pub fn repl(node: &Plan) -> i32 {
-    crate::repl::run(node)
+pub fn repl(node: &Plan, sim: Option<&SimPlan>) -> i32 {
+    crate::repl::run(node, sim)
 }

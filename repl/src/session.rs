@@ -79,10 +79,20 @@ fn single_function(program: &snow_lang::ast::Program) -> Option<(String, usize)>
     key
 }
 
+/// `snow --sim`: every session of this REPL is a simulation with this seed.
+static SIM: std::sync::OnceLock<crate::sim::SimPlan> = std::sync::OnceLock::new();
+
+/// Makes the sessions this REPL starts simulations (`snow --sim`).
+pub fn simulate(plan: crate::sim::SimPlan) {
+    let _ = SIM.set(plan);
+}
+
 impl Session {
     pub fn new() -> Session {
         snow_stdlib::init();
-        let rt = Runtime::new();
+        let rt = crate::sim::runtime(SIM.get());
+        // In a simulation, virtual time passes only while an entry runs.
+        rt.let_time_pass(false);
         let interrupt = Arc::new(AtomicBool::new(false));
         let feed = Arc::new(parking_lot::Mutex::new(None));
         let shell = start_shell(&rt, &interrupt, &feed);
@@ -196,11 +206,17 @@ impl Session {
         let args: Vec<Term> = self.bindings.iter().map(|(_, v)| v.clone()).collect();
         let (reply_tx, reply_rx) = unbounded();
         let request = Request { module: unit.module, args, reply: reply_tx };
+        // In a simulation the entry starts when nothing else can run, so a
+        // replay of the same entries is the same run however fast they were
+        // typed; the shell lets time pass while it runs the entry.
+        self.rt.settle(std::time::Duration::from_millis(200));
         if self.shell.requests.send(request).is_err() {
             return self.restart_shell();
         }
         self.rt.wake(self.shell.pid);
-        match reply_rx.recv() {
+        let reply = reply_rx.recv();
+        self.rt.let_time_pass(false); // if the shell died during the entry
+        match reply {
             Ok(Reply::Value(Term::Tuple(ref t))) if !t.is_empty() => {
                 let mut next: Vec<(String, Term)> = Vec::with_capacity(unit.exports.len());
                 for (name, value) in unit.exports.iter().zip(t.iter().skip(1)) {

@@ -95,6 +95,7 @@ impl Behaviour for ShellBehaviour {
         loop {
             if self.interrupt.swap(false, Ordering::SeqCst) {
                 if let Some((_, reply)) = self.running.take() {
+                    cx.runtime().let_time_pass(false);
                     self.entry_done();
                     let _ = reply.send(Reply::Interrupted);
                 }
@@ -102,6 +103,9 @@ impl Behaviour for ShellBehaviour {
             match &mut self.running {
                 None => match self.requests.try_recv() {
                     Ok(req) => {
+                        // In a simulation, time passes while an entry runs:
+                        // from this point of the run on.
+                        cx.runtime().let_time_pass(true);
                         let hook_reply = req.reply.clone();
                         let feed = self.feed.lock().clone();
                         let exited = self.exited.clone();
@@ -137,6 +141,10 @@ impl Behaviour for ShellBehaviour {
                     // `exit(reason)` ends it (as in the Erlang shell).
                     Slice::Exit(reason) => {
                         self.running = None;
+                        // In a simulation, time stands still until the
+                        // next entry, from this point of the run on (the
+                        // same point in every replay).
+                        cx.runtime().let_time_pass(false);
                         if self.exited.swap(false, Ordering::SeqCst) {
                             return Slice::Exit(reason);
                         }

@@ -9,6 +9,7 @@
 
 pub mod atom;
 pub mod behaviour;
+mod clock;
 pub mod cx;
 pub mod dist;
 pub mod inspect;
@@ -19,6 +20,7 @@ mod process;
 mod registry;
 pub mod runtime;
 mod scheduler;
+mod sim;
 pub mod signal;
 pub mod term;
 pub mod timer;

@@ -607,7 +607,7 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         return false;
     };
     let slice = match slice {
-        Slice::Wait(Some(t)) if t <= Instant::now() => Slice::Yield,
+        Slice::Wait(Some(t)) if t <= rt.now() => Slice::Yield,
         other => other,
     };
     let suspend = match (&slice, busy) {
@@ -653,7 +653,7 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
             st.last_wait = true;
             if st.timer.map(|(_, t)| t) != deadline {
                 if let Some((id, _)) = st.timer.take() {
-                    rt.timers().cancel(id);
+                    rt.timers().cancel(id, rt.now());
                 }
                 if let Some(t) = deadline {
                     let id = rt.next_wait_id();
@@ -701,7 +701,7 @@ fn finish(
     rt.remove(pid);
     rt.registry().release(pid);
     if let Some((id, _)) = st.timer.take() {
-        rt.timers().cancel(id);
+        rt.timers().cancel(id, rt.now());
     }
     *behaviour = Box::new(Ended);
     st.mailbox.clear();

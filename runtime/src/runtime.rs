@@ -9,6 +9,7 @@
 
 use crate::atom::Atom;
 use crate::behaviour::Behaviour;
+use crate::clock::Clock;
 use crate::dist::Distribution;
 use crate::cx::{ceil_ms, SpawnOpts};
 use crate::process::{self, Monitored, ProcState, Process, DEAD, NOTIFIED, RUNNABLE, RUNNING, WAITING};
@@ -63,6 +64,7 @@ struct Inner {
     distribution: RwLock<Option<Arc<Distribution>>>,
     node: RwLock<Atom>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    clock: Clock,
 }
 
 /// `Process.info/1`.
@@ -131,26 +133,29 @@ impl Runtime {
         Runtime::with_schedulers(n)
     }
 
+    /// A deterministic runtime (`sim.rs`): one thread runs every process,
+    /// choosing the next with a random source seeded by `seed`, in virtual
+    /// time. The same program and seed make the same run.
+    pub fn simulated(seed: u64) -> Runtime {
+        let rt = Runtime::build(Scheduler::simulated(seed), Clock::simulated());
+        let rt2 = rt.clone();
+        let h = std::thread::Builder::new()
+            .name("snow-sim".into())
+            .stack_size(SCHEDULER_STACK)
+            .spawn(move || {
+                if let Some(q) = rt2.0.sched.sim() {
+                    crate::sim::run(&rt2, q)
+                }
+            })
+            .expect("cannot start the simulation thread");
+        *rt.0.threads.lock() = vec![h];
+        rt
+    }
+
     /// A runtime with exactly `n` scheduler threads (at least one).
     pub fn with_schedulers(n: usize) -> Runtime {
         let (sched, queues) = Scheduler::new(n);
-        let rt = Runtime(Arc::new(Inner {
-            shards: (0..SHARDS).map(|_| RwLock::new(FxHashMap::default())).collect(),
-            count: AtomicUsize::new(0),
-            next_pid: AtomicU64::new(1),
-            next_id: AtomicU64::new(1),
-            next_wait_id: AtomicU64::new(WAIT_IDS),
-            registry: Registry::default(),
-            timers: Timers::default(),
-            sched,
-            observing: AtomicBool::new(false),
-            observer: RwLock::new(None),
-            tracer: Tracer::default(),
-            router: RwLock::new(None),
-            distribution: RwLock::new(None),
-            node: RwLock::new(Atom::NONODE),
-            threads: Mutex::new(Vec::new()),
-        }));
+        let rt = Runtime::build(sched, Clock::real());
         let mut threads = Vec::new();
         for (i, queue) in queues.into_iter().enumerate() {
             let rt2 = rt.clone();
@@ -169,6 +174,82 @@ impl Runtime {
         threads.push(h);
         *rt.0.threads.lock() = threads;
         rt
+    }
+
+    fn build(sched: Scheduler, clock: Clock) -> Runtime {
+        Runtime(Arc::new(Inner {
+            shards: (0..SHARDS).map(|_| RwLock::new(FxHashMap::default())).collect(),
+            count: AtomicUsize::new(0),
+            next_pid: AtomicU64::new(1),
+            next_id: AtomicU64::new(1),
+            next_wait_id: AtomicU64::new(WAIT_IDS),
+            registry: Registry::default(),
+            timers: Timers::default(),
+            sched,
+            observing: AtomicBool::new(false),
+            observer: RwLock::new(None),
+            tracer: Tracer::default(),
+            router: RwLock::new(None),
+            distribution: RwLock::new(None),
+            node: RwLock::new(Atom::NONODE),
+            threads: Mutex::new(Vec::new()),
+            clock,
+        }))
+    }
+
+    /// Whether this runtime is a simulation (`Runtime::simulated`).
+    pub fn is_simulated(&self) -> bool {
+        self.0.sched.sim().is_some()
+    }
+
+    /// Now, on this runtime's clock (virtual in a simulation).
+    pub fn now(&self) -> Instant {
+        self.0.clock.now()
+    }
+
+    /// Time since this runtime started, on its clock.
+    pub fn elapsed(&self) -> Duration {
+        self.0.clock.elapsed()
+    }
+
+    /// Microseconds since the Unix epoch on this runtime's clock (a
+    /// simulation starts at 2026-01-01T00:00:00Z).
+    pub fn wall_us(&self) -> u64 {
+        self.0.clock.wall_us()
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    /// In a simulation: ends the run (nothing more runs) after the slice in
+    /// which `pid` ends. A script's run ends with its main process, at the
+    /// same point in every replay. No-op for a real runtime.
+    pub fn halt_after(&self, pid: Pid) {
+        if let Some(q) = self.0.sched.sim() {
+            q.halt_after(pid);
+        }
+    }
+
+    /// In a simulation: whether virtual time may pass. The REPL lets it
+    /// pass only while an entry runs, so that what happens depends on the
+    /// entries and not on how long the user took to type them. No-op for a
+    /// real runtime.
+    pub fn let_time_pass(&self, on: bool) {
+        if let Some(q) = self.0.sched.sim() {
+            q.let_time_pass(on);
+        }
+    }
+
+    /// In a simulation: waits (at most `patience` of real time) until
+    /// nothing can run, so that what comes from outside next (a REPL
+    /// entry) arrives at the same point of every replay; `false` if a
+    /// process was still busy. `true` at once for a real runtime.
+    pub fn settle(&self, patience: Duration) -> bool {
+        match self.0.sched.sim() {
+            Some(q) => q.settle(|| self.0.timers.next_at().is_some(), patience),
+            None => true,
+        }
     }
 
     /// Number of scheduler threads.
@@ -212,7 +293,19 @@ impl Runtime {
     /// `watch_exit` in place before it runs, so a process that dies at once
     /// still reports its own reason (not `:noproc`).
     pub fn spawn_watched(&self, b: Box<dyn Behaviour>) -> (Pid, crossbeam_channel::Receiver<Term>) {
+        self.spawn_watched_as(self.alloc_pid(), b)
+    }
+
+    /// `spawn_watched` for a run's main process (a script, a test): in a
+    /// simulation, the run ends after the slice in which it ends, so what
+    /// else gets to run is the same in every replay.
+    pub fn spawn_main(&self, b: Box<dyn Behaviour>) -> (Pid, crossbeam_channel::Receiver<Term>) {
         let pid = self.alloc_pid();
+        self.halt_after(pid);
+        self.spawn_watched_as(pid, b)
+    }
+
+    fn spawn_watched_as(&self, pid: Pid, b: Box<dyn Behaviour>) -> (Pid, crossbeam_channel::Receiver<Term>) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let mut st = ProcState::new();
         st.watch(tx);
@@ -629,8 +722,11 @@ impl Runtime {
     /// when the timer fires (nobody registered: dropped).
     pub fn send_after(&self, dest: TimerDest, msg: Term, ms: u64) -> Ref {
         let id = self.next_id();
-        let at = Instant::now() + Duration::from_millis(ms);
+        let at = self.now() + Duration::from_millis(ms);
         self.0.timers.add(id, at, TimerAction::Send(dest, msg));
+        if let Some(q) = self.0.sched.sim().filter(|q| !q.on_sim_thread()) {
+            q.kick(); // from outside: the simulation may be parked
+        }
         ref_of(id)
     }
 
@@ -641,7 +737,7 @@ impl Runtime {
             return None;
         }
         let id = r.words[0] as u64 | (r.words[1] as u64) << 32;
-        self.0.timers.cancel(id).map(ceil_ms)
+        self.0.timers.cancel(id, self.now()).map(ceil_ms)
     }
 
     /// `Process.info/1`; `None` for a dead or remote pid. A process asking

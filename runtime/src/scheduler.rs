@@ -48,6 +48,7 @@
 //! `Cx::blocking`, which hands the local queue to the other workers.
 
 use crate::process::Process;
+use crate::sim::SimQueue;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use parking_lot::{Condvar, Mutex};
 use std::cell::{Cell, RefCell};
@@ -70,6 +71,8 @@ pub(crate) struct Scheduler {
     cv: Condvar,
     sleepers: AtomicUsize,
     shutdown: AtomicBool,
+    /// A simulation's one seeded queue (`sim.rs`), in place of the above.
+    sim: Option<SimQueue>,
 }
 
 /// The calling thread's own queue, when it is a worker.
@@ -100,22 +103,42 @@ impl Scheduler {
             cv: Condvar::new(),
             sleepers: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
+            sim: None,
         };
         (sched, queues)
     }
 
+    /// The scheduler of a simulation: no workers, one seeded queue that the
+    /// simulation thread serves (`sim::run`).
+    pub(crate) fn simulated(seed: u64) -> Scheduler {
+        let (mut sched, _) = Scheduler::new(1);
+        sched.stealers.clear();
+        sched.sim = Some(SimQueue::new(seed));
+        sched
+    }
+
+    pub(crate) fn sim(&self) -> Option<&SimQueue> {
+        self.sim.as_ref()
+    }
+
     pub(crate) fn workers(&self) -> usize {
-        self.stealers.len()
+        self.stealers.len().max(1)
     }
 
     /// True on one of this scheduler's worker threads.
     pub(crate) fn on_worker(&self) -> bool {
+        if let Some(q) = &self.sim {
+            return q.on_sim_thread();
+        }
         LOCAL.with(|l| l.borrow().as_ref().is_some_and(|l| l.sched == self.id))
     }
 
     /// Queues a runnable process. `eager`: wake a parked worker even for a
     /// local push (a new process should start in parallel at once).
     pub(crate) fn schedule(&self, p: Arc<Process>, eager: bool) {
+        if let Some(q) = &self.sim {
+            return q.push(p);
+        }
         let mut p = Some(p);
         let mut backlog = false;
         LOCAL.with(|l| {
@@ -142,6 +165,9 @@ impl Scheduler {
     /// worker's queued processes to the others, and queues nothing locally
     /// until `f` returns.
     pub(crate) fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.sim.is_some() {
+            return f(); // the one thread blocks: the simulation waits with it
+        }
         let mut moved = 0;
         let was = LOCAL.with(|l| {
             let l = l.borrow();
@@ -202,9 +228,15 @@ impl Scheduler {
     /// Drops every queued process (after shutdown).
     pub(crate) fn drain(&self) {
         while steal(|| self.injector.steal()).is_some() {}
+        if let Some(q) = &self.sim {
+            q.drain();
+        }
     }
 
     pub(crate) fn shutdown(&self) {
+        if let Some(q) = &self.sim {
+            q.shutdown();
+        }
         self.shutdown.store(true, SeqCst);
         let _g = self.sleep.lock();
         self.cv.notify_all();

@@ -59,15 +59,50 @@ impl Timers {
         }
     }
 
-    /// Removes a pending timer; returns the time it had left.
-    pub(crate) fn cancel(&self, id: u64) -> Option<Duration> {
+    /// Removes a pending timer; returns the time it had left at `now`.
+    pub(crate) fn cancel(&self, id: u64, now: Instant) -> Option<Duration> {
         let mut s = self.state.lock();
         let (at, _action) = s.entries.remove(&id)?;
         if s.heap.len() > 64 && s.heap.len() > 2 * s.entries.len() {
             let State { heap, entries, .. } = &mut *s;
             heap.retain(|Reverse((_, id))| entries.contains_key(id));
         }
-        Some(at.saturating_duration_since(Instant::now()))
+        Some(at.saturating_duration_since(now))
+    }
+
+    /// The earliest deadline still pending (cancelled ones are dropped on
+    /// the way, so a simulation never jumps to a timer that is gone).
+    pub(crate) fn next_at(&self) -> Option<Instant> {
+        let mut s = self.state.lock();
+        while let Some(&Reverse((at, id))) = s.heap.peek() {
+            if s.entries.contains_key(&id) {
+                return Some(at);
+            }
+            s.heap.pop();
+        }
+        None
+    }
+
+    /// Takes every timer due at `now` into `due`, in deadline order (ties
+    /// in the order they were added, by id).
+    fn take_due(s: &mut State, now: Instant, due: &mut Vec<(u64, TimerAction)>) {
+        while let Some(&Reverse((at, id))) = s.heap.peek() {
+            if at > now {
+                break;
+            }
+            s.heap.pop();
+            if let Some((_, action)) = s.entries.remove(&id) {
+                due.push((id, action));
+            }
+        }
+    }
+
+    /// Fires every timer due at `now` (the simulation's clock): the caller
+    /// is the one thread that runs the simulation.
+    pub(crate) fn fire_due(&self, rt: &Runtime, now: Instant) {
+        let mut due = Vec::new();
+        Timers::take_due(&mut self.state.lock(), now, &mut due);
+        fire(rt, &mut due);
     }
 
     pub(crate) fn shutdown(&self) {
@@ -89,16 +124,7 @@ impl Timers {
                     if s.shutdown {
                         return;
                     }
-                    let now = Instant::now();
-                    while let Some(&Reverse((at, id))) = s.heap.peek() {
-                        if at > now {
-                            break;
-                        }
-                        s.heap.pop();
-                        if let Some((_, action)) = s.entries.remove(&id) {
-                            due.push((id, action));
-                        }
-                    }
+                    Timers::take_due(&mut s, Instant::now(), &mut due);
                     if !due.is_empty() {
                         break;
                     }
@@ -111,17 +137,19 @@ impl Timers {
                 }
             }
             // Fired outside the lock: delivering may take other locks.
-            for (id, action) in due.drain(..) {
-                match action {
-                    TimerAction::Wake(pid) => rt.deliver(None, pid, Signal::Timeout(id)),
-                    TimerAction::Send(TimerDest::Pid(pid), msg) => {
-                        rt.deliver(None, pid, Signal::Message(msg))
-                    }
-                    TimerAction::Send(TimerDest::Name(name), msg) => {
-                        if let Some(pid) = rt.whereis(name) {
-                            rt.deliver(None, pid, Signal::Message(msg));
-                        }
-                    }
+            fire(rt, &mut due);
+        }
+    }
+}
+
+fn fire(rt: &Runtime, due: &mut Vec<(u64, TimerAction)>) {
+    for (id, action) in due.drain(..) {
+        match action {
+            TimerAction::Wake(pid) => rt.deliver(None, pid, Signal::Timeout(id)),
+            TimerAction::Send(TimerDest::Pid(pid), msg) => rt.deliver(None, pid, Signal::Message(msg)),
+            TimerAction::Send(TimerDest::Name(name), msg) => {
+                if let Some(pid) = rt.whereis(name) {
+                    rt.deliver(None, pid, Signal::Message(msg));
                 }
             }
         }

@@ -16,6 +16,7 @@ mod rpc;
 pub mod shell;
 mod system;
 mod table;
+pub mod testing;
 pub mod trace;
 pub mod node_table;
 
@@ -36,6 +37,7 @@ const LAZY: &[(&str, &str)] = &[
     ("prelude/service.snow", include_str!("prelude/service.snow")),
     ("prelude/supervisor.snow", include_str!("prelude/supervisor.snow")),
     ("prelude/job.snow", include_str!("prelude/job.snow")),
+    ("prelude/test.snow", include_str!("prelude/test.snow")),
 ];
 
 /// Builds and installs the built-in table (idempotent).
@@ -53,6 +55,7 @@ pub fn init() -> &'static BuiltinTable {
         rpc::register(&mut t);
         shell::register(&mut t);
         trace::natives::register(&mut t);
+        testing::register(&mut t);
         load_prelude(&mut t);
         for (file, source) in LAZY {
             add_lazy(&mut t, file, source);
@@ -114,12 +117,16 @@ fn lazy_heads(source: &'static str) -> Vec<(&'static str, u16)> {
         let (mut depth, mut commas, mut any) = (0usize, 0u16, false);
         for c in rest[open..].chars() {
             match c {
-                '(' | '[' | '{' => depth += 1,
+                '(' | '[' | '{' => {
+                    any |= depth >= 1; // `fn f([])`: a bracket is an argument too
+                    depth += 1;
+                }
                 ')' | ']' | '}' => {
                     depth -= 1;
                     if depth == 0 {
                         break;
                     }
+                    any = true;
                 }
                 ',' if depth == 1 => commas += 1,
                 c if depth >= 1 && !c.is_whitespace() => any = true,
@@ -141,6 +148,12 @@ fn capitalize(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn heads_count_arguments_that_are_brackets() {
+        let heads = super::lazy_heads("fn f([]) = 1\nfn g() = 2\nfn h((a, b), %{}) = 3\nfn k(x) = x\n");
+        assert_eq!(heads, vec![("f", 1), ("g", 0), ("h", 2), ("k", 1)]);
+    }
+
     /// Every lazily compiled file compiles, and its heads, as start-up reads
     /// them, are exactly its compiled functions.
     #[test]

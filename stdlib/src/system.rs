@@ -5,7 +5,6 @@ use snow_lang::vm::{Arity, BuiltinTable, Exception, NativeCx};
 use snow_runtime::inspect::{display, inspect};
 use snow_runtime::Term;
 use std::sync::OnceLock;
-use std::time::Instant;
 
 static ARGV: OnceLock<Vec<String>> = OnceLock::new();
 
@@ -14,19 +13,11 @@ pub fn set_argv(args: Vec<String>) {
     let _ = ARGV.set(args);
 }
 
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
 pub fn register(t: &mut BuiltinTable) {
     use Arity::*;
-    epoch();
-    t.native("System", "monotonic_time", Exact(0), |_, _| Ok(Term::Int(epoch().elapsed().as_micros() as i64)));
-    t.native("System", "system_time", Exact(0), |_, _| {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Ok(Term::Int(now.as_micros() as i64))
-    });
+    // Both read the runtime's clock: virtual in a simulation.
+    t.native("System", "monotonic_time", Exact(0), |c, _| Ok(Term::Int(c.cx.runtime().elapsed().as_micros() as i64)));
+    t.native("System", "system_time", Exact(0), |c, _| Ok(Term::Int(c.cx.runtime().wall_us() as i64)));
     t.native("System", "argv", Exact(0), |_, _| {
         Ok(Term::list(ARGV.get().map(|v| v.iter().map(|s| Term::str(s)).collect()).unwrap_or_default()))
     });

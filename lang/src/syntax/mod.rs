@@ -2,7 +2,8 @@
 //!
 //! Pipeline: `lexer` (logos, with a string mode for `"..${..}.."`) ->
 //! `layout` (bracket/block matching, significant newlines, nesting limit) ->
-//! `parser` (chumsky) -> `depth` (tree depth limit).
+//! `words` (contextual keywords: `test`, `assert`, ...) -> `parser`
+//! (chumsky) -> `depth` (tree depth limit).
 //!
 //! Invariants: `parse` never panics and uses bounded native stack for any
 //! input; every span is a byte range on char boundaries of the source; its
@@ -27,6 +28,7 @@
 //! - `incomplete` means: every error is "the input stops too early" (an open
 //!   bracket, block or string, or a construct cut off at the end).
 
+mod assertions;
 mod classify;
 mod depth;
 pub mod desugar;
@@ -36,6 +38,7 @@ mod parser;
 mod report;
 mod strings;
 mod token;
+mod words;
 
 use crate::ast::{self, Span};
 use crate::diagnostic::Diagnostic;
@@ -58,7 +61,8 @@ pub struct ParseOutput {
 pub fn parse(src: &str) -> ParseOutput {
     let mut report = report::Report::default();
     let tokens = lexer::lex(src, &mut report);
-    let laid = layout::layout(&tokens, src.len(), &mut report);
+    let mut laid = layout::layout(&tokens, src.len(), &mut report);
+    words::mark(&mut laid.tokens, &laid.matching);
     let mut program = ast::Program::default();
     if !laid.fatal {
         // What is left open is closed at the end (layout reported it): no

@@ -94,6 +94,20 @@ pub enum Tok {
     Comment,
     /// A character that starts no token; the lexer has reported it.
     Error,
+
+    // Contextual keywords: names the lexer reads as `Ident`, which become
+    // keywords where they start a statement in their own shape (`words.rs`).
+    /// `test("name") do`
+    Test,
+    /// `describe("name") do`
+    Describe,
+    Assert,
+    Refute,
+    AssertReceive,
+    RefuteReceive,
+    /// A `(` right after an assertion's word (`assert_receive(p, 100)`): it
+    /// opens the assertion's arguments, not a tuple pattern. Set by `words.rs`.
+    ArgsOpen,
 }
 
 impl Tok {
@@ -115,7 +129,7 @@ impl Tok {
             Tok::Semi => "`;`",
             Tok::Comment => "a comment",
             Tok::Error => "an unknown character",
-            Tok::ParamsOpen => "`(`",
+            Tok::ParamsOpen | Tok::ArgsOpen => "`(`",
             other => return Cow::Owned(format!("`{}`", other.symbol())),
         };
         Cow::Borrowed(fixed)
@@ -171,7 +185,13 @@ impl Tok {
             Tok::ColonColon => "::",
             Tok::Comma => ",",
             Tok::Dot => ".",
-            Tok::LParen | Tok::ParamsOpen => "(",
+            Tok::LParen | Tok::ParamsOpen | Tok::ArgsOpen => "(",
+            Tok::Test => "test",
+            Tok::Describe => "describe",
+            Tok::Assert => "assert",
+            Tok::Refute => "refute",
+            Tok::AssertReceive => "assert_receive",
+            Tok::RefuteReceive => "refute_receive",
             Tok::RParen => ")",
             Tok::LBracket => "[",
             Tok::RBracket => "]",

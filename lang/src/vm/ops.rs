@@ -208,13 +208,13 @@ impl Fiber {
                 let deadline = match self.recv_deadline {
                     Some(d) => d,
                     None => {
-                        let d = if timeout == NO_REG { None } else { tri!(deadline_after(&r!(timeout))) };
+                        let d = if timeout == NO_REG { None } else { tri!(deadline_after(&r!(timeout), cx.runtime().now())) };
                         self.recv_deadline = Some(d);
                         d
                     }
                 };
                 if let Some(d) = deadline {
-                    if Instant::now() >= d {
+                    if cx.runtime().now() >= d {
                         if cx.signals_pending() {
                             // Messages came during this slice (one sent
                             // to itself, say): look at them before giving up.
@@ -274,9 +274,10 @@ pub(crate) fn make_fun(target: &'static Proto, env: Box<[Term]>) -> Term {
     Term::Fun(Arc::new(snow_runtime::Fun { code: target.fun_code(), env }))
 }
 
-fn deadline_after(timeout: &Term) -> Result<Option<Instant>, Exception> {
+/// `now` is the runtime's clock (virtual in a simulation).
+fn deadline_after(timeout: &Term, now: Instant) -> Result<Option<Instant>, Exception> {
     match timeout {
-        Term::Int(ms) if *ms >= 0 => Ok(Some(Instant::now() + Duration::from_millis(*ms as u64))),
+        Term::Int(ms) if *ms >= 0 => Ok(Some(now + Duration::from_millis(*ms as u64))),
         Term::Atom(a) if a.as_str() == "infinity" => Ok(None),
         _ => Err(Exception::tagged(Atom::new("timeout_value"), timeout.clone())),
     }

@@ -96,6 +96,11 @@ impl Distribution {
         if rt.distribution().is_some() {
             return Err(StartError(format!("this node is already distributed as {}", rt.node_name().as_str())));
         }
+        // Real sockets and peer OS processes would make the run depend on
+        // the machine's timing: a simulation stays one node for now.
+        if rt.is_simulated() {
+            return Err(StartError("a simulated run (--sim) is a single node: distribution is not simulated yet".into()));
+        }
         let parsed = NodeName::parse(name).map_err(StartError)?;
         if cookie.is_empty() {
             return Err(StartError("the cookie must not be empty".into()));

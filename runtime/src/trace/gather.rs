@@ -31,7 +31,7 @@ fn op(args: &[&str], extra: Option<Term>) -> Term {
 
 /// Starts a fresh trace here and on every node of the session.
 pub fn start(rt: &Runtime, limit: usize) {
-    rt.tracer().start(limit);
+    rt.tracer().start(limit, rt.wall_us());
     GATHERED.lock().replace(FxHashMap::default());
     EARLIER.lock().clear();
     net::ask_all(&op(&["trace", "start"], Some(Term::Int(limit as i64))));
@@ -166,7 +166,7 @@ pub fn handle(rt: &Runtime, op: &Term) -> Vec<Term> {
     let Term::Tuple(t) = op else { return Vec::new() };
     match (t.get(1).and_then(Term::as_atom).map(|a| a.as_str()), t.get(2)) {
         (Some("start"), Some(Term::Int(limit))) if *limit > 0 => {
-            rt.tracer().start(*limit as usize);
+            rt.tracer().start(*limit as usize, rt.wall_us());
             Vec::new()
         }
         (Some("stop"), _) => {

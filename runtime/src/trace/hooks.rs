@@ -68,7 +68,8 @@ impl Runtime {
     /// Records one event on `pid`'s line (or the node's, for `None`).
     pub(crate) fn trace_event(&self, pid: Option<Pid>, others: &[Pid], kind: EventKind) {
         let name = pid.and_then(|p| self.registry().name_of(p));
-        self.tracer().record(self.node_name(), pid, name, others, kind);
+        let at = super::Stamp { node: self.node_name(), wall_us: self.wall_us() };
+        self.tracer().record(at, pid, name, others, kind);
     }
 
     pub(crate) fn trace_born(&self, pid: Pid, parent: Option<Pid>) {

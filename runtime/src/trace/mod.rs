@@ -34,7 +34,6 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashSet;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Events a ring holds unless told otherwise: a teaching session's worth
 /// (12 MB at most: an event is 120 bytes).
@@ -42,6 +41,13 @@ pub const DEFAULT_LIMIT: usize = 100_000;
 
 /// The largest ring a trace may ask for.
 pub const MAX_LIMIT: usize = 10_000_000;
+
+/// Where and when an event happened: the node, and the runtime's clock in
+/// microseconds since the epoch (virtual in a simulation).
+pub(crate) struct Stamp {
+    pub(crate) node: Atom,
+    pub(crate) wall_us: u64,
+}
 
 /// One node's recorder.
 #[derive(Default)]
@@ -80,14 +86,15 @@ impl Tracer {
     }
 
     /// Starts a fresh trace holding the last `limit` events.
-    pub fn start(&self, limit: usize) {
+    /// `wall_us`: now on the runtime's clock, microseconds since the epoch.
+    pub fn start(&self, limit: usize, wall_us: u64) {
         let mut st = self.state.lock();
         st.ring = VecDeque::new();
         st.limit = limit.clamp(1, MAX_LIMIT);
         st.recorded = 0;
         st.dropped = 0;
         st.seq = 0;
-        st.epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+        st.epoch = wall_us;
         self.on.store(true, SeqCst);
     }
 
@@ -129,8 +136,8 @@ impl Tracer {
     /// Appends one event (if still on), dropping the oldest when full.
     /// `others` are the processes at the other end: an event touching a
     /// hidden process is not recorded.
-    pub(crate) fn record(&self, node: Atom, pid: Option<Pid>, name: Option<Atom>, others: &[Pid], kind: EventKind) {
-        let wall_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+    pub(crate) fn record(&self, at: Stamp, pid: Option<Pid>, name: Option<Atom>, others: &[Pid], kind: EventKind) {
+        let Stamp { node, wall_us } = at;
         let mut st = self.state.lock();
         if !self.is_on() {
             return;
@@ -212,15 +219,15 @@ mod tests {
     #[test]
     fn the_ring_keeps_the_last_events_and_counts_the_dropped() {
         let t = Tracer::default();
-        t.start(3);
+        t.start(3, 0);
         for i in 0..10 {
-            t.record(Atom::new("a@h"), None, None, &[], EventKind::Net { what: format!("{i}") });
+            t.record(Stamp { node: Atom::new("a@h"), wall_us: 0 }, None, None, &[], EventKind::Net { what: format!("{i}") });
         }
         let r = t.recording();
         assert_eq!((r.recorded, r.dropped, r.events.len()), (10, 7, 3));
         assert!(matches!(&r.events[0].kind, EventKind::Net { what } if what == "7"));
         t.stop();
-        t.record(Atom::new("a@h"), None, None, &[], EventKind::Net { what: "after".into() });
+        t.record(Stamp { node: Atom::new("a@h"), wall_us: 0 }, None, None, &[], EventKind::Net { what: "after".into() });
         assert_eq!(t.recording().recorded, 10, "nothing is recorded once stopped");
     }
 }

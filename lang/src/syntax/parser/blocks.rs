@@ -32,7 +32,7 @@ fn module_name<'a>() -> P<'a, (String, Span)> {
 
 /// `do`, members separated by new lines, `end`; a member that does not
 /// parse is reported and skipped, as a top-level statement is.
-fn members<'a, T: 'a>(member: P<'a, T>) -> P<'a, Vec<T>> {
+pub(crate) fn members<'a, T: 'a>(member: P<'a, T>) -> P<'a, Vec<T>> {
     let member = terminated(member.map(Some).boxed(), true);
     tok(Tok::Do)
         .ignore_then(seps())

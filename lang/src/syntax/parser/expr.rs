@@ -182,6 +182,8 @@ fn primary<'a>(ctx: &Ctx<'a>) -> P<'a, (Expr, bool)> {
         control::cond_expr(ctx),
         control::receive_expr(ctx),
         control::for_expr(ctx),
+        super::assertions::assertion(ctx),
+        super::test_blocks::misplaced(ctx),
     ))
     .map(|e| (e, false));
     choice((remote, other)).labelled("an expression").boxed()

@@ -9,6 +9,7 @@ use chumsky::recovery::via_parser;
 use super::control::Ctx;
 use super::errors::SEPARATOR;
 use super::expr::grammar;
+use super::test_blocks::{assemble, TopItem};
 use super::types::{annotation, type_expr};
 use super::{ident, sep, seps, span_of, tok, Ex, In, P};
 use crate::ast::{Expr, FnClause, Item, Program};
@@ -126,9 +127,10 @@ pub(crate) fn program<'a>() -> P<'a, Program> {
     let g = grammar();
     let item = terminated(
         choice((
-            super::blocks::top_block(&g).map(Some),
-            g.named.clone().map(|f| Some(Item::Fn(f))),
-            g.expr.clone().map(|e| Some(Item::Expr(e))),
+            super::test_blocks::top_level(&g).map(Some),
+            super::blocks::top_block(&g).map(|i| Some(TopItem::Item(i))),
+            g.named.clone().map(|f| Some(TopItem::Item(Item::Fn(f)))),
+            g.expr.clone().map(|e| Some(TopItem::Item(Item::Expr(e)))),
         ))
         .boxed(),
         false,
@@ -136,6 +138,9 @@ pub(crate) fn program<'a>() -> P<'a, Program> {
     seps()
         .ignore_then(item.separated_by(sep()).allow_trailing().collect::<Vec<_>>())
         .then_ignore(end())
-        .map(|items| Program { items: items.into_iter().flatten().collect() })
+        .map_with(|items, e| {
+            let (items, tests) = assemble(items.into_iter().flatten().collect(), &mut e.state().diags);
+            Program { items, tests }
+        })
         .boxed()
 }

@@ -5,12 +5,14 @@
 //! diagnostics that are not plain syntax errors (it rolls them back when
 //! chumsky backtracks, so a failed alternative leaves no trace).
 
+mod assertions;
 mod blocks;
 mod control;
 mod errors;
 mod expr;
 mod items;
 mod pattern;
+mod test_blocks;
 mod types;
 
 use chumsky::input::{Checkpoint, Cursor, InputRef, MapExtra};
@@ -29,6 +31,9 @@ pub(crate) type P<'a, T> = Boxed<'a, 'a, In<'a>, T, Ex<'a>>;
 pub(crate) type Extra<'a, 'b> = MapExtra<'a, 'b, In<'a>, Ex<'a>>;
 
 pub(crate) struct St<'a> {
+    /// The source, for constructs that keep their own text (an assertion
+    /// shows its code when it fails).
+    pub src: &'a str,
     /// Byte span of each token, plus one empty span for the end of input.
     spans: &'a [Span],
     matching: &'a [Option<usize>],
@@ -131,7 +136,7 @@ pub fn parse_tokens(
     let toks: Vec<Tok> = tokens.iter().map(|t| t.0.clone()).collect();
     let mut spans: Vec<Span> = tokens.iter().map(|t| t.1.clone()).collect();
     spans.push(src.len()..src.len());
-    let mut state = St { spans: &spans, matching, real, diags: Vec::new() };
+    let mut state = St { src, spans: &spans, matching, real, diags: Vec::new() };
     let parser = items::program();
     let (program, errs) = parser.parse_with_state(&toks[..], &mut state).into_output_errors();
     let mut errs: Vec<_> =
