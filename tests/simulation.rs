@@ -145,6 +145,15 @@ fn a_simulated_run_refuses_real_distribution_with_one_line() {
         .expect("snow runs");
     assert_eq!(flag.status.code(), Some(1));
     assert!(text(&flag.stderr).contains("cannot start node a@127.0.0.1: a simulated run"), "{}", text(&flag.stderr));
+    let net = Command::new(env!("CARGO_BIN_EXE_snow"))
+        .args(["--sim", "--seed", "1", "-e", "Net.status()"])
+        .output()
+        .expect("snow runs");
+    assert!(
+        text(&net.stderr).contains("** (error) a simulated run (--sim) is a single node: distribution is not simulated yet"),
+        "{}",
+        text(&net.stderr)
+    );
     let seed_alone = Command::new(env!("CARGO_BIN_EXE_snow")).args(["--seed", "3", "-e", ":ok"]).output().expect("runs");
     assert_eq!(seed_alone.status.code(), Some(2));
     assert_eq!(text(&seed_alone.stderr), "snow: --seed chooses a simulation's seed: add --sim\n");

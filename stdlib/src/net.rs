@@ -30,6 +30,7 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Net", "delay", Exact(3), |c, a| delay(c, a, &Term::Int(0)));
     t.native("Net", "delay", Exact(4), |c, a| delay(c, a, &a[3]));
     t.native("Net", "status", Exact(0), |c, _| {
+        require_distribution(c)?;
         match c.cx.blocking(net::status) {
             Ok(entries) => Ok(Term::list(entries.iter().map(entry_term).collect())),
             Err(e) => Err(failure(e)),
@@ -41,8 +42,18 @@ fn failure(text: impl Into<String>) -> Exception {
     Exception::error(Term::str(&text.into()))
 }
 
+/// The error of a `Net` call on a node that is not distributed (in a
+/// simulation: that it cannot be yet).
+fn require_distribution(c: &NativeCx<'_, '_>) -> Result<(), Exception> {
+    match c.cx.runtime().distribution() {
+        Some(_) => Ok(()),
+        None => Err(failure(snow_runtime::dist::not_distributed(c.cx.runtime()))),
+    }
+}
+
 /// Runs a request off the scheduler; `:ok` or its error as an exception.
 fn run(c: &mut NativeCx<'_, '_>, request: impl FnOnce() -> Result<(), String> + Send) -> R {
+    require_distribution(c)?;
     match c.cx.blocking(request) {
         Ok(()) => args::ok(),
         Err(e) => Err(failure(e)),

@@ -111,9 +111,7 @@ fn failure(text: impl Into<String>) -> Exception {
 }
 
 fn distribution(c: &NativeCx<'_, '_>) -> Result<Arc<Distribution>, Exception> {
-    c.cx.runtime().distribution().ok_or_else(|| {
-        failure("this node is not distributed: start it with Node.start(\"a@127.0.0.1\", \"cookie\") or snow --name a@127.0.0.1")
-    })
+    c.cx.runtime().distribution().ok_or_else(|| failure(dist::not_distributed(c.cx.runtime())))
 }
 
 /// `node(pid)`: the node a pid (or reference) lives on.

@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 /// The table, or a line saying why there is none.
 pub fn table(rt: &Runtime) -> String {
     let Some(d) = rt.distribution() else {
-        return "this node is not distributed: start it with Node.start(\"a@127.0.0.1\", \"cookie\") or snow --name a@127.0.0.1".into();
+        return dist::not_distributed(rt);
     };
     let conns = d.connections();
     if conns.is_empty() {

@@ -99,7 +99,7 @@ impl Distribution {
         // Real sockets and peer OS processes would make the run depend on
         // the machine's timing: a simulation stays one node for now.
         if rt.is_simulated() {
-            return Err(StartError("a simulated run (--sim) is a single node: distribution is not simulated yet".into()));
+            return Err(StartError(super::SIMULATED_SINGLE_NODE.into()));
         }
         let parsed = NodeName::parse(name).map_err(StartError)?;
         if cookie.is_empty() {
