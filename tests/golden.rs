@@ -21,6 +21,9 @@
 //! A missing section means "empty" (status: 0). To accept new output on
 //! purpose: `SNOW_UPDATE_GOLDEN=1 cargo test --test golden`.
 
+#[path = "support/cluster.rs"]
+mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -111,36 +114,10 @@ fn scripts() -> Vec<PathBuf> {
     v
 }
 
-/// A private port mapper for the scripts that start nodes (killed on drop).
-struct Epmd(std::process::Child, u16);
-impl Drop for Epmd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn private_epmd() -> Epmd {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
-    let child = Command::new(env!("CARGO_BIN_EXE_snow"))
-        .args(["epmd", "--port", &port.to_string()])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("snow epmd starts");
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < end, "snow epmd did not start");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    Epmd(child, port)
-}
-
 #[test]
 fn golden_scripts() {
     let update = std::env::var_os("SNOW_UPDATE_GOLDEN").is_some();
-    let epmd = private_epmd();
+    let epmd = cluster::Epmd::start();
     let mut failures = Vec::new();
     let all = scripts();
     assert!(!all.is_empty(), "no golden scripts found");
@@ -149,7 +126,7 @@ fn golden_scripts() {
         let out = Command::new(env!("CARGO_BIN_EXE_snow"))
             .arg("run")
             .arg(&rel)
-            .env("ERL_EPMD_PORT", epmd.1.to_string())
+            .env("ERL_EPMD_PORT", epmd.port.to_string())
             // Trace diagrams fit the terminal; piped, they are 100 wide unless COLUMNS says.
             .env_remove("COLUMNS")
             .current_dir(root())

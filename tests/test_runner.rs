@@ -17,6 +17,9 @@
 //! A missing section means "empty" (status: 0). To accept new output on
 //! purpose: `SNOW_UPDATE_GOLDEN=1 cargo test --test test_runner`.
 
+#[path = "support/cluster.rs"]
+mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -94,44 +97,17 @@ fn render(r: &Run) -> String {
     out
 }
 
-/// A private port mapper for the case that starts nodes (killed on drop).
-struct Epmd(std::process::Child, u16);
-
-impl Drop for Epmd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn private_epmd() -> Epmd {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
-    let child = Command::new(env!("CARGO_BIN_EXE_snow"))
-        .args(["epmd", "--port", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("snow epmd starts");
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < end, "snow epmd did not start");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    Epmd(child, port)
-}
-
 #[test]
 fn snow_test_reports_as_the_expect_files_say() {
     let update = std::env::var_os("SNOW_UPDATE_GOLDEN").is_some();
-    let epmd = private_epmd();
+    let epmd = cluster::Epmd::start();
     let mut failures = Vec::new();
     for &(name, dir, args) in CASES {
         let out = Command::new(env!("CARGO_BIN_EXE_snow"))
             .arg("test")
             .args(args)
             .current_dir(fixtures().join(dir))
-            .env("ERL_EPMD_PORT", epmd.1.to_string())
+            .env("ERL_EPMD_PORT", epmd.port.to_string())
             .stdin(Stdio::null())
             .output()
             .expect("snow runs");
