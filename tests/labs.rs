@@ -67,3 +67,10 @@ fn the_lock_race_shows_under_a_few_seeds_in_two_hundred() {
 fn stash() {
     check("3-stash", &["--sim", "--seed", "1"]);
 }
+
+#[test]
+fn failover_across_a_simulated_cluster() {
+    let failing = check("4-failover", &["--sim", "--seed", "1"]);
+    let text = String::from_utf8_lossy(&failing.stdout);
+    assert!(text.contains("the counter is gone (:noconnection)"), "{text}");
+}

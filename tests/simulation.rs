@@ -1,7 +1,8 @@
 //! The deterministic simulation (`snow run --sim --seed N`, `snow --sim`):
 //! a seed replays a run byte for byte, seeds choose interleavings, time is
-//! virtual, and what a program prints agrees with a real run wherever the
-//! program itself is not racy.
+//! virtual, a cluster of several nodes runs on a simulated network, and
+//! what a program prints agrees with a real run wherever the program
+//! itself is not racy.
 //!
 //! (The differential scenarios of `tests/semantics.rs` run in simulation
 //! too, against Erlang.)
@@ -32,14 +33,16 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Scripts of `dir` that stay on one node (a simulation is one node for now).
-fn local_scripts(dir: &str) -> Vec<PathBuf> {
+/// Scripts of `dir`, one node or several, but not those that talk to an
+/// `erl` node (they have an `.escript` beside them): a simulation's nodes
+/// are all Snow nodes of the one program.
+fn scripts_in(dir: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .expect("the directory exists")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "snow"))
-        .filter(|p| std::fs::read_to_string(p).is_ok_and(|s| !s.contains("Node.") && !s.contains("Net.")))
+        .filter(|p| !p.with_extension("escript").exists())
         .collect();
     v.sort();
     v
@@ -62,11 +65,13 @@ fn expected_stdout(path: &Path) -> Option<String> {
 }
 
 #[test]
-fn every_local_example_and_golden_script_replays_byte_for_byte() {
-    let mut scripts = local_scripts("examples");
-    scripts.extend(local_scripts("tests/golden"));
-    scripts.extend(local_scripts("tests/simulation"));
-    assert!(scripts.len() > 30, "found only {} scripts", scripts.len());
+fn every_example_and_golden_script_replays_byte_for_byte() {
+    let mut scripts = scripts_in("examples");
+    scripts.extend(scripts_in("tests/golden"));
+    scripts.extend(scripts_in("tests/simulation"));
+    assert!(scripts.len() > 60, "found only {} scripts", scripts.len());
+    let clusters = scripts.iter().filter(|p| std::fs::read_to_string(p).is_ok_and(|s| s.contains("Node.start_peer"))).count();
+    assert!(clusters >= 10, "only {clusters} scripts start peers");
     for file in &scripts {
         for seed in SEEDS {
             let (a, b) = (snow_sim(file, seed), snow_sim(file, seed));
@@ -80,8 +85,8 @@ fn every_local_example_and_golden_script_replays_byte_for_byte() {
 }
 
 #[test]
-fn local_examples_print_in_simulation_what_they_print_for_real() {
-    for file in local_scripts("examples") {
+fn examples_print_in_simulation_what_they_print_for_real() {
+    for file in scripts_in("examples") {
         let want = expected_stdout(&file.with_extension("expect")).expect("each example has its .expect");
         for seed in SEEDS {
             let got = snow_sim(&file, seed);
@@ -129,35 +134,68 @@ fn time_is_virtual_and_exact() {
 }
 
 #[test]
-fn a_simulated_run_refuses_real_distribution_with_one_line() {
-    let dir = std::env::temp_dir().join(format!("snow-sim-dist-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let file = dir.join("node.snow");
-    std::fs::write(&file, "println(inspect(Node.start(:\"a@127.0.0.1\", :cookie)))\n").expect("write");
-    let got = snow_sim(&file, 1);
-    assert_eq!(
-        text(&got.stdout),
-        "(:error, \"a simulated run (--sim) is a single node: distribution is not simulated yet\")\n"
-    );
-    let flag = Command::new(env!("CARGO_BIN_EXE_snow"))
-        .args(["--sim", "--name", "a@127.0.0.1", "-e", ":ok"])
+fn a_simulated_node_starts_without_ports_or_processes() {
+    let named = Command::new(env!("CARGO_BIN_EXE_snow"))
+        .args(["--sim", "--seed", "1", "--name", "a@127.0.0.1", "-e", "IO.inspect(Node.self())"])
         .output()
         .expect("snow runs");
-    assert_eq!(flag.status.code(), Some(1));
-    assert!(text(&flag.stderr).contains("cannot start node a@127.0.0.1: a simulated run"), "{}", text(&flag.stderr));
+    assert_eq!(text(&named.stdout), ":\"a@127.0.0.1\"\n", "{}", text(&named.stderr));
     let net = Command::new(env!("CARGO_BIN_EXE_snow"))
         .args(["--sim", "--seed", "1", "-e", "Net.status()"])
         .output()
         .expect("snow runs");
-    assert!(
-        text(&net.stderr).contains("** (error) a simulated run (--sim) is a single node: distribution is not simulated yet"),
-        "{}",
-        text(&net.stderr)
-    );
+    assert!(text(&net.stderr).contains("** (error) this node is not distributed: start it with Node.start("), "{}", text(&net.stderr));
     let seed_alone = Command::new(env!("CARGO_BIN_EXE_snow")).args(["--seed", "3", "-e", ":ok"]).output().expect("runs");
     assert_eq!(seed_alone.status.code(), Some(2));
     assert_eq!(text(&seed_alone.stderr), "snow: --seed chooses a simulation's seed: add --sim\n");
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Latency on the simulated network is drawn from the seed: a round trip
+/// takes a different number of microseconds under different seeds, and
+/// the same under the same seed.
+#[test]
+fn the_network_draws_latencies_from_the_seed() {
+    let file = root().join("tests/simulation/round_trip.snow");
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 1..=6 {
+        let out = text(&snow_sim(&file, seed).stdout);
+        assert!(out.starts_with("round trip "), "seed {seed}: {out}");
+        assert_eq!(out, text(&snow_sim(&file, seed).stdout), "seed {seed} replays");
+        seen.insert(out);
+    }
+    assert!(seen.len() >= 3, "6 seeds gave {seen:?}");
+}
+
+/// The acceptance scenario: three nodes, ten minutes of virtual time,
+/// heartbeats every 250 ms and a partition (`bench/snow/sim_cluster.snow`).
+#[test]
+fn three_nodes_for_ten_virtual_minutes_with_a_partition() {
+    let got = snow_sim(&root().join("bench/snow/sim_cluster.snow"), 5);
+    let out = text(&got.stdout);
+    assert!(out.contains("reconnect c: true\n"), "{out}");
+    assert!(
+        out.contains("node events: [(:down, :\"sc_c@127.0.0.1\"), (:up, :\"sc_c@127.0.0.1\")]\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("virtual_s=600\n"), "{out}");
+    let err = text(&got.stderr);
+    assert!(err.contains("snow: node sc_c@127.0.0.1 not responding"), "{err}");
+    assert!(err.contains("snow (sc_c@127.0.0.1): node sc_a@127.0.0.1 not responding"), "{err}");
+}
+
+/// A REPL session at `snow --sim --seed SEED` fed `entries` on a pipe:
+/// its stdout and stderr.
+fn repl_session(seed: u64, entries: &str) -> (String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snow"))
+        .args(["--sim", "--seed", &seed.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("snow starts");
+    child.stdin.take().expect("stdin").write_all(entries.as_bytes()).expect("write entries");
+    let out = child.wait_with_output().expect("snow ends");
+    (text(&out.stdout), text(&out.stderr))
 }
 
 /// Piped entries at `snow --sim`: time passes only while an entry runs, so
@@ -169,23 +207,35 @@ fn the_repl_in_simulation_replays_a_session() {
         div(System.monotonic_time() - t0, 1000)\n\
         Process.sleep(6000)\n\
         div(System.monotonic_time() - t0, 1000)\n";
-    let session = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_snow"))
-            .args(["--sim", "--seed", "5"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("snow starts");
-        child.stdin.take().expect("stdin").write_all(entries.as_bytes()).expect("write entries");
-        let out = child.wait_with_output().expect("snow ends");
-        (text(&out.stdout), text(&out.stderr))
-    };
+    let session = || repl_session(5, entries);
     let (first, err) = session();
     assert_eq!(err, "snow: simulation seed 5 (virtual time passes while an entry runs)\n");
     // The sleeper's line comes during the entry that lets 6 s pass.
     assert_eq!(first, "snow> 1\nsnow> #PID<0.2.0>\nsnow> 0\nsnow> later 5000\n:ok\nsnow> 6000\nsnow> \n");
     assert_eq!(session().0, first);
+}
+
+/// A cluster at the simulated REPL: a peer, a partition, the heartbeat's
+/// verdict, a heal; the same entries give the same transcript.
+#[test]
+fn the_repl_in_simulation_replays_a_cluster_session() {
+    let entries = "Node.start(\"a@127.0.0.1\", \"snow\")\n\
+        Node.set_tick(1000)\n\
+        let b = Node.start_peer(:b)\n\
+        let p = Node.spawn(b, fn -> Process.sleep(:infinity) end)\n\
+        Process.monitor(p)\n\
+        Net.partition([Node.self()], [b])\n\
+        Process.sleep(3000)\n\
+        flush()\n\
+        Net.heal()\n\
+        Node.connect(b)\n\
+        Node.list()\n";
+    let session = || repl_session(11, entries);
+    let (first, err) = session();
+    assert!(first.contains("(:down, #Reference<0.0.0.2>, #PID<1.3.0>, :noconnection)\n"), "{first}");
+    assert!(first.ends_with("true\nsnow(a@127.0.0.1)> [:\"b@127.0.0.1\"]\nsnow(a@127.0.0.1)> \n"), "{first}");
+    assert!(err.contains("snow: node b@127.0.0.1 not responding (silent for the net tick time, 1000 ms)"), "{err}");
+    assert_eq!(session(), (first, err));
 }
 
 /// A trace of a simulated run carries virtual timestamps: two runs of a
@@ -210,4 +260,22 @@ fn a_trace_replays_byte_for_byte() {
     assert!(a.contains("\"at_us\":1767225600"), "virtual time starts at 2026-01-01: {a}");
     assert_eq!(a, b);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `Net.random_faults`: the seed chooses the nemesis's schedule (the same
+/// seed the same faults at the same moments), and every fault it made is
+/// healed when its time is up.
+#[test]
+fn a_nemesis_schedule_replays_with_its_seed() {
+    let file = root().join("tests/simulation/nemesis.snow");
+    let mut schedules = std::collections::BTreeSet::new();
+    for seed in [1, 2, 3] {
+        let out = text(&snow_sim(&file, seed).stdout);
+        assert!(out.contains(" :start ("), "seed {seed}: no fault drawn\n{out}");
+        assert_eq!(out.matches(" :start (").count(), out.matches(" :heal (").count(), "seed {seed}: a fault left unhealed\n{out}");
+        assert!(out.ends_with("status: [:up, :up, :up, :up, :up, :up]\n"), "seed {seed}\n{out}");
+        assert_eq!(out, text(&snow_sim(&file, seed).stdout), "seed {seed} replays");
+        schedules.insert(out);
+    }
+    assert_eq!(schedules.len(), 3, "three seeds, three schedules");
 }

@@ -52,6 +52,9 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("sim_repeat", ".", &["--sim", "--seed", "1", "--repeat", "10", "sim/racy_test.snow"]),
     ("sim_replay_failing", ".", &["--sim", "--seed", "6", "sim/racy_test.snow:4"]),
     ("sim_replay_passing", ".", &["--sim", "--seed", "3", "sim/racy_test.snow:4"]),
+    // A fresh simulated cluster for each test: the same node names in
+    // both, the first test's partition gone in the second.
+    ("sim_cluster", ".", &["--sim", "--seed", "2", "sim/partition_test.snow"]),
     // The example: a peer killed, as each test's node sees it.
     ("nodes", ".", &["--name", "runner@127.0.0.1", "--cookie", "test_runner", "nodes_test.snow"]),
 ];

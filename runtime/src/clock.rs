@@ -7,16 +7,19 @@
 //! virtual time and a seed replays it to the microsecond.
 
 use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The wall-clock time a simulation starts at: 2026-01-01T00:00:00Z, so that
 /// `System.os_time` is the same in every run of a seed.
 const SIM_EPOCH_US: u64 = 1_767_225_600_000_000;
 
+/// A clone reads the same time: the nodes of one simulation share a clock.
+#[derive(Clone)]
 pub(crate) struct Clock {
     start: Instant,
     /// Microseconds since `start`, in a simulation.
-    virtual_us: Option<AtomicU64>,
+    virtual_us: Option<Arc<AtomicU64>>,
 }
 
 impl Clock {
@@ -25,7 +28,7 @@ impl Clock {
     }
 
     pub(crate) fn simulated() -> Clock {
-        Clock { start: Instant::now(), virtual_us: Some(AtomicU64::new(0)) }
+        Clock { start: Instant::now(), virtual_us: Some(Arc::new(AtomicU64::new(0))) }
     }
 
     pub(crate) fn now(&self) -> Instant {

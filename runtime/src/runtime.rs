@@ -22,7 +22,7 @@ use crate::trace::{EventKind, Tracer};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -63,6 +63,10 @@ struct Inner {
     router: RwLock<Option<Arc<dyn RemoteRouter>>>,
     distribution: RwLock<Option<Arc<Distribution>>>,
     node: RwLock<Atom>,
+    /// This node's creation (its incarnation), with `node`.
+    creation: AtomicU32,
+    /// Who monitors which node (`Node.monitor`).
+    node_monitors: Mutex<crate::dist::node_monitors::Table>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     clock: Clock,
 }
@@ -137,19 +141,29 @@ impl Runtime {
     /// choosing the next with a random source seeded by `seed`, in virtual
     /// time. The same program and seed make the same run.
     pub fn simulated(seed: u64) -> Runtime {
-        let rt = Runtime::build(Scheduler::simulated(seed), Clock::simulated());
-        let rt2 = rt.clone();
+        let q = Arc::new(crate::sim::SimQueue::new(seed));
+        let clock = Clock::simulated();
+        let rt = q.join_with(|slot| Runtime::build(Scheduler::simulated(q.clone(), slot), clock.clone()));
         let h = std::thread::Builder::new()
             .name("snow-sim".into())
             .stack_size(SCHEDULER_STACK)
-            .spawn(move || {
-                if let Some(q) = rt2.0.sched.sim() {
-                    crate::sim::run(&rt2, q)
-                }
-            })
+            .spawn(move || crate::sim::run(&q, &clock))
             .expect("cannot start the simulation thread");
         *rt.0.threads.lock() = vec![h];
         rt
+    }
+
+    /// Another node of this runtime's simulation (`Node.start_peer` under
+    /// `--sim`): a runtime of its own on the same queue and clock, run by
+    /// the same thread. `None` for a real runtime.
+    pub fn simulated_node(&self) -> Option<Runtime> {
+        let (q, _) = self.0.sched.sim_slot()?;
+        Some(q.join_with(|slot| Runtime::build(Scheduler::simulated(q.clone(), slot), self.0.clock.clone())))
+    }
+
+    /// This node's slot in its simulation (0: the node the run began on).
+    pub(crate) fn sim_slot(&self) -> Option<(&Arc<crate::sim::SimQueue>, usize)> {
+        self.0.sched.sim_slot()
     }
 
     /// A runtime with exactly `n` scheduler threads (at least one).
@@ -192,6 +206,8 @@ impl Runtime {
             router: RwLock::new(None),
             distribution: RwLock::new(None),
             node: RwLock::new(Atom::NONODE),
+            creation: AtomicU32::new(0),
+            node_monitors: Mutex::new(Default::default()),
             threads: Mutex::new(Vec::new()),
             clock,
         }))
@@ -218,16 +234,21 @@ impl Runtime {
         self.0.clock.wall_us()
     }
 
-    pub(crate) fn clock(&self) -> &Clock {
-        &self.0.clock
+    /// A number drawn in `lo..=hi` (`lo <= hi`): in a simulation from the
+    /// seed (the network's stream of draws), so a nemesis replays.
+    pub fn draw(&self, lo: i64, hi: i64) -> i64 {
+        match self.0.sched.sim() {
+            Some(q) => q.net().draw_in(lo, hi),
+            None => fastrand::Rng::with_seed(getrandom::u64().unwrap_or(0x9e37_79b9_7f4a_7c15)).i64(lo..=hi.max(lo)),
+        }
     }
 
     /// In a simulation: ends the run (nothing more runs) after the slice in
     /// which `pid` ends. A script's run ends with its main process, at the
     /// same point in every replay. No-op for a real runtime.
     pub fn halt_after(&self, pid: Pid) {
-        if let Some(q) = self.0.sched.sim() {
-            q.halt_after(pid);
+        if let Some((q, slot)) = self.0.sched.sim_slot() {
+            q.halt_after(slot, pid);
         }
     }
 
@@ -247,7 +268,7 @@ impl Runtime {
     /// process was still busy. `true` at once for a real runtime.
     pub fn settle(&self, patience: Duration) -> bool {
         match self.0.sched.sim() {
-            Some(q) => q.settle(|| self.0.timers.next_at().is_some(), patience),
+            Some(q) => q.settle(patience),
             None => true,
         }
     }
@@ -620,8 +641,21 @@ impl Runtime {
         *self.0.node.read()
     }
 
-    pub fn set_node_name(&self, name: Atom) {
+    /// Who monitors which node (`Node.monitor`, `dist/node_monitors.rs`).
+    pub(crate) fn node_monitors(&self) -> &Mutex<crate::dist::node_monitors::Table> {
+        &self.0.node_monitors
+    }
+
+    /// This node's (name, creation): what index 0 of the node table means
+    /// while this node runs (`nodes::enter`).
+    pub fn this_node(&self) -> (Atom, u32) {
+        (self.node_name(), self.0.creation.load(Relaxed))
+    }
+
+    /// Names this node: `name` and `creation` (distribution starting).
+    pub(crate) fn set_identity(&self, name: Atom, creation: u32) {
         *self.0.node.write() = name;
+        self.0.creation.store(creation, Relaxed);
     }
 
     /// `(name, node)`, as a DOWN for a monitor by name shows its target.

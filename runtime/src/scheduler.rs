@@ -71,8 +71,9 @@ pub(crate) struct Scheduler {
     cv: Condvar,
     sleepers: AtomicUsize,
     shutdown: AtomicBool,
-    /// A simulation's one seeded queue (`sim.rs`), in place of the above.
-    sim: Option<SimQueue>,
+    /// A simulation's one seeded queue (`sim.rs`), shared by the nodes of
+    /// the simulation, and this node's slot in it; in place of the above.
+    sim: Option<(Arc<SimQueue>, usize)>,
 }
 
 /// The calling thread's own queue, when it is a worker.
@@ -108,17 +109,23 @@ impl Scheduler {
         (sched, queues)
     }
 
-    /// The scheduler of a simulation: no workers, one seeded queue that the
-    /// simulation thread serves (`sim::run`).
-    pub(crate) fn simulated(seed: u64) -> Scheduler {
+    /// The scheduler of a node of a simulation: no workers, the one seeded
+    /// queue that the simulation thread serves (`sim::run`), and the node's
+    /// slot in it.
+    pub(crate) fn simulated(q: Arc<SimQueue>, slot: usize) -> Scheduler {
         let (mut sched, _) = Scheduler::new(1);
         sched.stealers.clear();
-        sched.sim = Some(SimQueue::new(seed));
+        sched.sim = Some((q, slot));
         sched
     }
 
     pub(crate) fn sim(&self) -> Option<&SimQueue> {
-        self.sim.as_ref()
+        self.sim.as_ref().map(|(q, _)| &**q)
+    }
+
+    /// The simulation's queue and this node's slot in it.
+    pub(crate) fn sim_slot(&self) -> Option<(&Arc<SimQueue>, usize)> {
+        self.sim.as_ref().map(|(q, slot)| (q, *slot))
     }
 
     pub(crate) fn workers(&self) -> usize {
@@ -127,7 +134,7 @@ impl Scheduler {
 
     /// True on one of this scheduler's worker threads.
     pub(crate) fn on_worker(&self) -> bool {
-        if let Some(q) = &self.sim {
+        if let Some((q, _)) = &self.sim {
             return q.on_sim_thread();
         }
         LOCAL.with(|l| l.borrow().as_ref().is_some_and(|l| l.sched == self.id))
@@ -136,8 +143,8 @@ impl Scheduler {
     /// Queues a runnable process. `eager`: wake a parked worker even for a
     /// local push (a new process should start in parallel at once).
     pub(crate) fn schedule(&self, p: Arc<Process>, eager: bool) {
-        if let Some(q) = &self.sim {
-            return q.push(p);
+        if let Some((q, slot)) = &self.sim {
+            return q.push(*slot, p);
         }
         let mut p = Some(p);
         let mut backlog = false;
@@ -228,13 +235,18 @@ impl Scheduler {
     /// Drops every queued process (after shutdown).
     pub(crate) fn drain(&self) {
         while steal(|| self.injector.steal()).is_some() {}
-        if let Some(q) = &self.sim {
-            q.drain();
+        if let Some((q, slot)) = &self.sim {
+            match slot {
+                0 => q.drain(),
+                _ => q.remove(*slot),
+            }
         }
     }
 
     pub(crate) fn shutdown(&self) {
-        if let Some(q) = &self.sim {
+        // A simulation ends with its first node; another node's end is
+        // `SimQueue::remove`, in `drain`.
+        if let Some((q, 0)) = &self.sim {
             q.shutdown();
         }
         self.shutdown.store(true, SeqCst);

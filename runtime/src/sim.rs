@@ -11,14 +11,25 @@
 //! exceptions are made at quiet moments: the first process is spawned
 //! before anything runs, and at the REPL an entry starts only when the
 //! simulation has nothing left to do (`Runtime::settle`).
+//!
+//! # Several nodes
+//! Every node of a simulated cluster is a `Runtime` of its own (its process
+//! table, registry, timers, distribution) in a *slot* of this one queue,
+//! and they share the clock. The thread runs one process of one node at a
+//! time, with the node table's "this node" set to that node
+//! (`nodes::enter`), fires every node's timers and the simulated network's
+//! deliveries (`dist::sim_net`) as they fall due. A frozen node's processes
+//! wait aside, and its timers do not fire, until it is thawed; a killed
+//! node's slot is emptied.
 
+use crate::dist::sim_net::SimNet;
 use crate::process::{self, Process};
 use crate::runtime::Runtime;
 use crate::term::Pid;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, RwLock};
 use std::sync::Arc;
 use std::thread::ThreadId;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Virtual time a slice takes: a process that spins reading the clock
 /// still sees it move, and timers fall due between slices. A slice that
@@ -30,15 +41,25 @@ const FULL_SLICE_COST: Duration = Duration::from_micros(40);
 pub(crate) struct SimQueue {
     state: Mutex<State>,
     cv: Condvar,
+    /// The nodes, by slot: `None` once killed. Slot 0 is the node the run
+    /// started on.
+    nodes: RwLock<Vec<Option<Runtime>>>,
+    /// The network between the nodes.
+    net: Arc<SimNet>,
 }
 
 struct State {
-    runnable: Vec<Arc<Process>>,
+    /// Runnable processes, with their node's slot.
+    runnable: Vec<(usize, Arc<Process>)>,
+    /// Processes of frozen nodes that became runnable: run after the thaw.
+    held: Vec<(usize, Arc<Process>)>,
+    /// Slots of the frozen nodes.
+    frozen: Vec<usize>,
     rng: fastrand::Rng,
     /// The simulation thread, once it runs.
     thread: Option<ThreadId>,
-    /// Ends the run after the slice in which this process ends.
-    halt_after: Option<Pid>,
+    /// Ends the run after the slice in which this process (of this slot) ends.
+    halt_after: Option<(usize, Pid)>,
     halted: bool,
     /// Parked with nothing to do (neither runnable nor timed).
     idle: bool,
@@ -55,6 +76,8 @@ impl SimQueue {
         SimQueue {
             state: Mutex::new(State {
                 runnable: Vec::new(),
+                held: Vec::new(),
+                frozen: Vec::new(),
                 rng: fastrand::Rng::with_seed(seed),
                 thread: None,
                 halt_after: None,
@@ -65,12 +88,70 @@ impl SimQueue {
                 time_runs: true,
             }),
             cv: Condvar::new(),
+            nodes: RwLock::new(Vec::new()),
+            // Its own stream of draws (latencies), so that adding a node
+            // does not shift the scheduler's choices.
+            net: Arc::new(SimNet::new(seed ^ 0x9e37_79b9_7f4a_7c15)),
         }
     }
 
-    pub(crate) fn push(&self, p: Arc<Process>) {
+    /// Makes a node of the simulation with `make(slot)`.
+    pub(crate) fn join_with(&self, make: impl FnOnce(usize) -> Runtime) -> Runtime {
+        let mut nodes = self.nodes.write();
+        let rt = make(nodes.len());
+        nodes.push(Some(rt.clone()));
+        rt
+    }
+
+    /// The node in `slot`, if it lives.
+    pub(crate) fn node(&self, slot: usize) -> Option<Runtime> {
+        self.nodes.read().get(slot).cloned().flatten()
+    }
+
+    pub(crate) fn net(&self) -> &Arc<SimNet> {
+        &self.net
+    }
+
+    /// Kills the node in `slot`: its processes never run again.
+    pub(crate) fn remove(&self, slot: usize) {
         let mut s = self.state.lock();
-        s.runnable.push(p);
+        s.runnable.retain(|(n, _)| *n != slot);
+        s.held.retain(|(n, _)| *n != slot);
+        s.frozen.retain(|n| *n != slot);
+        drop(s);
+        if let Some(n) = self.nodes.write().get_mut(slot) {
+            *n = None;
+        }
+    }
+
+    /// Freezes (`true`) or thaws the node in `slot`.
+    pub(crate) fn freeze(&self, slot: usize, on: bool) {
+        let mut s = self.state.lock();
+        if on {
+            if !s.frozen.contains(&slot) {
+                s.frozen.push(slot);
+            }
+            let (aside, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut s.runnable).into_iter().partition(|(n, _)| *n == slot);
+            s.runnable = keep;
+            s.held.extend(aside);
+        } else {
+            s.frozen.retain(|n| *n != slot);
+            let (back, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut s.held).into_iter().partition(|(n, _)| *n == slot);
+            s.held = keep;
+            s.runnable.extend(back);
+            s.kicked = true;
+        }
+        drop(s);
+        self.cv.notify_all();
+    }
+
+    pub(crate) fn push(&self, slot: usize, p: Arc<Process>) {
+        let mut s = self.state.lock();
+        if s.frozen.contains(&slot) {
+            s.held.push((slot, p));
+            return;
+        }
+        s.runnable.push((slot, p));
         s.idle = false;
         drop(s);
         self.cv.notify_all();
@@ -89,8 +170,8 @@ impl SimQueue {
         self.state.lock().thread == Some(std::thread::current().id())
     }
 
-    pub(crate) fn halt_after(&self, pid: Pid) {
-        self.state.lock().halt_after = Some(pid);
+    pub(crate) fn halt_after(&self, slot: usize, pid: Pid) {
+        self.state.lock().halt_after = Some((slot, pid));
     }
 
     pub(crate) fn shutdown(&self) {
@@ -98,8 +179,15 @@ impl SimQueue {
         self.cv.notify_all();
     }
 
+    /// Drops the queued processes and every node (they hold this queue).
     pub(crate) fn drain(&self) {
-        self.state.lock().runnable.clear();
+        let mut s = self.state.lock();
+        s.runnable.clear();
+        s.held.clear();
+        drop(s);
+        let nodes = std::mem::take(&mut *self.nodes.write());
+        self.net.clear();
+        drop(nodes);
     }
 
     /// Virtual time may pass (`true`) or stands still (`false`).
@@ -115,11 +203,11 @@ impl SimQueue {
     /// nothing to run and no timer it may fire now, or it ended; `false`
     /// if it was still busy when patience ran out (a process that never
     /// waits).
-    pub(crate) fn settle(&self, timers_pending: impl Fn() -> bool, patience: Duration) -> bool {
-        let give_up = std::time::Instant::now() + patience;
+    pub(crate) fn settle(&self, patience: Duration) -> bool {
+        let give_up = Instant::now() + patience;
         let mut s = self.state.lock();
         loop {
-            let quiet = s.runnable.is_empty() && (!s.time_runs || !timers_pending());
+            let quiet = s.runnable.is_empty() && (!s.time_runs || self.next_due(&s.frozen).is_none());
             if s.halted || s.shutdown || (s.idle && quiet) {
                 return true;
             }
@@ -129,6 +217,50 @@ impl SimQueue {
         }
     }
 
+    /// The earliest timer of a node that is not frozen, or delivery of the
+    /// network.
+    fn next_due(&self, frozen: &[usize]) -> Option<Instant> {
+        let nodes = self.nodes.read();
+        let timers = nodes
+            .iter()
+            .enumerate()
+            .filter(|(slot, _)| !frozen.contains(slot))
+            .filter_map(|(_, n)| n.as_ref()?.timers().next_at());
+        timers.chain(self.net.next_at()).min()
+    }
+
+    /// Fires every timer and delivery due by `now`, node by node in slot
+    /// order, each with its node as "this node". True if it entered a
+    /// node (the caller's "this node" is then stale).
+    fn fire_due(&self, now: Instant) -> bool {
+        let nodes = self.nodes.read();
+        if let [only] = &nodes[..] {
+            // One node, no network: the common case, kept cheap.
+            let rt = only.clone();
+            drop(nodes);
+            if let Some(rt) = rt {
+                rt.timers().fire_due(&rt, now);
+            }
+            return false;
+        }
+        drop(nodes);
+        let frozen = self.state.lock().frozen.clone();
+        let nodes: Vec<Runtime> = self
+            .nodes
+            .read()
+            .iter()
+            .enumerate()
+            .filter(|(slot, _)| !frozen.contains(slot))
+            .filter_map(|(_, n)| n.clone())
+            .collect();
+        for rt in &nodes {
+            crate::dist::nodes::enter(rt.this_node());
+            rt.timers().fire_due(rt, now);
+        }
+        self.net.fire_due(now);
+        true
+    }
+
     /// The next process to run, drawn at random among the runnable.
     fn next(&self) -> Next {
         let mut s = self.state.lock();
@@ -136,11 +268,12 @@ impl SimQueue {
             return Next::Stop;
         }
         if s.runnable.is_empty() {
-            return Next::Idle { time_passes: s.time_runs };
+            return Next::Idle { time_passes: s.time_runs, frozen: s.frozen.clone() };
         }
         let n = s.runnable.len();
         let i = s.rng.usize(..n);
-        Next::Run(s.runnable.swap_remove(i))
+        let (slot, p) = s.runnable.swap_remove(i);
+        Next::Run(slot, p)
     }
 
     /// Parks until a process is runnable, a timer may have been added, or
@@ -157,11 +290,11 @@ impl SimQueue {
         !(s.shutdown || s.halted)
     }
 
-    /// After a slice of `pid`: ends the run if it was the process to halt
+    /// After a slice of `p`: ends the run if it was the process to halt
     /// after and it has ended.
-    fn check_halt(&self, p: &Process) {
+    fn check_halt(&self, slot: usize, p: &Process) {
         let mut s = self.state.lock();
-        if s.halt_after == Some(p.pid) && p.state.load(std::sync::atomic::Ordering::Acquire) == process::DEAD {
+        if s.halt_after == Some((slot, p.pid)) && p.state.load(std::sync::atomic::Ordering::Acquire) == process::DEAD {
             s.halted = true;
             drop(s);
             self.cv.notify_all();
@@ -170,27 +303,43 @@ impl SimQueue {
 }
 
 enum Next {
-    Run(Arc<Process>),
-    Idle { time_passes: bool },
+    Run(usize, Arc<Process>),
+    Idle { time_passes: bool, frozen: Vec<usize> },
     Stop,
 }
 
-/// The simulation thread's loop.
-pub(crate) fn run(rt: &Runtime, q: &SimQueue) {
+/// The simulation thread's loop; `clock` is every node's.
+pub(crate) fn run(q: &SimQueue, clock: &crate::clock::Clock) {
     q.state.lock().thread = Some(std::thread::current().id());
+    let mut current: Option<(usize, Runtime)> = None;
     loop {
         match q.next() {
             Next::Stop => return,
-            Next::Run(p) => {
-                let used_all = process::run_slice(rt, p.clone());
-                rt.clock().advance_by(if used_all { FULL_SLICE_COST } else { SLICE_COST });
-                rt.timers().fire_due(rt, rt.clock().now());
-                q.check_halt(&p);
+            Next::Run(slot, p) => {
+                let rt = match &current {
+                    Some((s, rt)) if *s == slot => rt.clone(),
+                    _ => match q.node(slot) {
+                        Some(rt) => {
+                            crate::dist::nodes::enter(rt.this_node());
+                            current = Some((slot, rt.clone()));
+                            rt
+                        }
+                        None => continue, // killed
+                    },
+                };
+                let used_all = process::run_slice(&rt, p.clone());
+                clock.advance_by(if used_all { FULL_SLICE_COST } else { SLICE_COST });
+                if q.fire_due(clock.now()) {
+                    current = None; // timers and deliveries entered their own nodes
+                }
+                q.check_halt(slot, &p);
             }
-            Next::Idle { time_passes } => match rt.timers().next_at().filter(|_| time_passes) {
+            Next::Idle { time_passes, frozen } => match q.next_due(&frozen).filter(|_| time_passes) {
                 Some(at) => {
-                    rt.clock().advance_to(at);
-                    rt.timers().fire_due(rt, rt.clock().now());
+                    clock.advance_to(at);
+                    if q.fire_due(clock.now()) {
+                        current = None;
+                    }
                 }
                 None => {
                     if !q.park() {

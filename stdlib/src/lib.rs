@@ -38,6 +38,7 @@ const LAZY: &[(&str, &str)] = &[
     ("prelude/supervisor.snow", include_str!("prelude/supervisor.snow")),
     ("prelude/job.snow", include_str!("prelude/job.snow")),
     ("prelude/test.snow", include_str!("prelude/test.snow")),
+    ("prelude/nemesis.snow", include_str!("prelude/nemesis.snow")),
 ];
 
 /// Builds and installs the built-in table (idempotent).

@@ -7,6 +7,8 @@ use crate::args::{self, R};
 use crate::node::node_arg;
 use snow_lang::vm::{Arity, BuiltinTable, Exception, NativeCx};
 use snow_runtime::dist::net::{self, Fault, StatusEntry};
+use snow_runtime::dist::Distribution;
+use std::sync::Arc;
 use snow_runtime::inspect::inspect;
 use snow_runtime::{Atom, MapObj, Term};
 
@@ -20,18 +22,23 @@ pub fn register(t: &mut BuiltinTable) {
     });
     t.native("Net", "cut", Exact(2), |c, a| {
         let (from, to) = (node_arg(&a[0])?, node_arg(&a[1])?);
-        run(c, move || net::cut(from, to))
+        run(c, move |d| net::cut(d, from, to))
     });
     t.native("Net", "heal", Exact(0), |c, _| run(c, net::heal_all));
     t.native("Net", "heal", Exact(2), |c, a| {
         let (x, y) = (node_arg(&a[0])?, node_arg(&a[1])?);
-        run(c, move || net::heal(x, y))
+        run(c, move |d| net::heal(d, x, y))
     });
     t.native("Net", "delay", Exact(3), |c, a| delay(c, a, &Term::Int(0)));
     t.native("Net", "delay", Exact(4), |c, a| delay(c, a, &a[3]));
+    // The nemesis's dice (`prelude/nemesis.snow`): seeded under --sim.
+    t.native("Net", "__draw", Exact(2), |c, a| {
+        let (lo, hi) = (args::int(&a[0])?, args::int(&a[1])?);
+        Ok(Term::Int(c.cx.runtime().draw(lo, hi.max(lo))))
+    });
     t.native("Net", "status", Exact(0), |c, _| {
-        require_distribution(c)?;
-        match c.cx.blocking(net::status) {
+        let d = require_distribution(c)?;
+        match c.cx.blocking(|| net::status(&d)) {
             Ok(entries) => Ok(Term::list(entries.iter().map(entry_term).collect())),
             Err(e) => Err(failure(e)),
         }
@@ -44,17 +51,15 @@ fn failure(text: impl Into<String>) -> Exception {
 
 /// The error of a `Net` call on a node that is not distributed (in a
 /// simulation: that it cannot be yet).
-fn require_distribution(c: &NativeCx<'_, '_>) -> Result<(), Exception> {
-    match c.cx.runtime().distribution() {
-        Some(_) => Ok(()),
-        None => Err(failure(snow_runtime::dist::not_distributed(c.cx.runtime()))),
-    }
+fn require_distribution(c: &NativeCx<'_, '_>) -> Result<Arc<Distribution>, Exception> {
+    c.cx.runtime().distribution().ok_or_else(|| failure(snow_runtime::dist::not_distributed(c.cx.runtime())))
 }
 
-/// Runs a request off the scheduler; `:ok` or its error as an exception.
-fn run(c: &mut NativeCx<'_, '_>, request: impl FnOnce() -> Result<(), String> + Send) -> R {
-    require_distribution(c)?;
-    match c.cx.blocking(request) {
+/// Runs a request of this node off the scheduler; `:ok` or its error as
+/// an exception.
+fn run(c: &mut NativeCx<'_, '_>, request: impl FnOnce(&Distribution) -> Result<(), String> + Send) -> R {
+    let d = require_distribution(c)?;
+    match c.cx.blocking(|| request(&d)) {
         Ok(()) => args::ok(),
         Err(e) => Err(failure(e)),
     }
@@ -87,7 +92,7 @@ fn partition(c: &mut NativeCx<'_, '_>, a: &Term, b: &Term, how: Option<&Term>) -
             ))
         }
     };
-    run(c, move || net::partition(&a, &b, reset))
+    run(c, move |d| net::partition(d, &a, &b, reset))
 }
 
 /// The longest delay accepted: longer would only hide the link for good.
@@ -108,7 +113,7 @@ fn delay(c: &mut NativeCx<'_, '_>, a: &[Term], jitter: &Term) -> R {
             format!("the jitter ({jitter} ms) cannot exceed the delay ({ms} ms)"),
         ));
     }
-    run(c, move || net::delay(from, to, ms, jitter))
+    run(c, move |d| net::delay(d, from, to, ms, jitter))
 }
 
 /// `%{from: a, to: b, state: :up | :cut | (:delay, ms, jitter), last_heard_ms: n | nil}`.
@@ -126,8 +131,9 @@ fn entry_term(e: &StatusEntry) -> Term {
 }
 
 /// `:net` at the REPL: the session's links as a table.
-pub fn table() -> String {
-    let entries = match net::status() {
+pub fn table(rt: &snow_runtime::Runtime) -> String {
+    let Some(d) = rt.distribution() else { return snow_runtime::dist::not_distributed(rt) };
+    let entries = match net::status(&d) {
         Ok(e) => e,
         Err(e) => return e,
     };

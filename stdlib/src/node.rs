@@ -32,9 +32,9 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Node", "monitor", Exact(1), |c, a| monitor(c, &a[0], true));
     t.native("Node", "monitor", Exact(2), |c, a| monitor(c, &a[0], args::boolean(&a[1])?));
     t.native("Node", "demonitor", Exact(1), |c, a| monitor(c, &a[0], false));
-    t.native("Node", "down_reason", Exact(1), |_, a| {
+    t.native("Node", "down_reason", Exact(1), |c, a| {
         let node = node_arg(&a[0])?;
-        Ok(node_monitors::last_down_reason(node).map(Term::Atom).unwrap_or(Term::NIL_ATOM))
+        Ok(node_monitors::last_down_reason(c.cx.runtime(), node).map(Term::Atom).unwrap_or(Term::NIL_ATOM))
     });
     t.native("Node", "set_tick", Exact(1), |_, a| {
         let ms = args::non_neg(&a[0])?;
@@ -58,12 +58,12 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("Node", "__spawn_request", Exact(4), spawn_request);
     t.native("Node", "__spawn_here", Exact(3), spawn_here);
     t.native("Node", "start_peer", Exact(1), start_peer);
-    t.native("Node", "stop_peer", Exact(1), |c, a| peer_op(c, &a[0], "stop", peers::stop));
-    t.native("Node", "kill_peer", Exact(1), |c, a| peer_op(c, &a[0], "kill", peers::kill));
-    t.native("Node", "freeze_peer", Exact(1), |c, a| peer_op(c, &a[0], "freeze", peers::freeze));
-    t.native("Node", "thaw_peer", Exact(1), |c, a| peer_op(c, &a[0], "thaw", peers::thaw));
+    t.native("Node", "stop_peer", Exact(1), |c, a| peer_op(c, &a[0], PeerOp::Stop));
+    t.native("Node", "kill_peer", Exact(1), |c, a| peer_op(c, &a[0], PeerOp::Kill));
+    t.native("Node", "freeze_peer", Exact(1), |c, a| peer_op(c, &a[0], PeerOp::Freeze));
+    t.native("Node", "thaw_peer", Exact(1), |c, a| peer_op(c, &a[0], PeerOp::Thaw));
     t.native("Node", "restart_peer", Exact(1), restart_peer);
-    t.native("Node", "peers", Exact(0), |_, _| Ok(Term::list(peers::list().into_iter().map(Term::Atom).collect())));
+    t.native("Node", "peers", Exact(0), |c, _| Ok(Term::list(peer_list(c).into_iter().map(Term::Atom).collect())));
 }
 
 /// Installs what a node needs of the language: the I/O server `user`
@@ -156,8 +156,14 @@ fn stop(c: &mut NativeCx<'_, '_>, _: &[Term]) -> R {
     match c.cx.runtime().distribution() {
         Some(d) => {
             c.cx.blocking(|| {
-                for peer in peers::list() {
-                    let _ = peers::stop(peer);
+                if d.is_simulated() {
+                    for peer in d.simulated_peers() {
+                        let _ = d.kill_simulated_peer(peer);
+                    }
+                } else {
+                    for peer in peers::list() {
+                        let _ = peers::stop(peer);
+                    }
                 }
                 d.stop()
             });
@@ -189,7 +195,7 @@ fn monitor(c: &mut NativeCx<'_, '_>, node: &Term, on: bool) -> R {
     };
     let me = c.cx.pid();
     if !on {
-        node_monitors::remove(me, node);
+        node_monitors::remove(c.cx.runtime(), me, node);
         return Ok(Term::TRUE);
     }
     if node != Atom::ALL && c.cx.runtime().distribution().is_none() {
@@ -200,7 +206,7 @@ fn monitor(c: &mut NativeCx<'_, '_>, node: &Term, on: bool) -> R {
             format!("cannot monitor {}: this node is not distributed (snow --name a@127.0.0.1, or Node.start)", node.as_str()),
         ));
     }
-    let up = node_monitors::add(me, node);
+    let up = node_monitors::add(c.cx.runtime(), me, node);
     if node != Atom::ALL && !up && node != c.cx.runtime().node_name() {
         c.cx.mailbox().push(node_message(false, node));
     }
@@ -278,13 +284,19 @@ fn start_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     };
     let rt = c.cx.runtime().clone();
     let started = c.cx.blocking(|| {
-        peers::start(&spec)?;
-        let parsed = dist::names::NodeName::parse(&full)?;
-        let node = parsed.full();
-        if let Some(port) = parsed.port {
-            dist::names::remember_port(&node, port);
-        }
-        let atom = Atom::try_new(&node).ok_or("the atom table is full")?;
+        let atom = if d.is_simulated() {
+            // Another runtime of this simulation: no process, no port mapper.
+            d.start_simulated_peer(&full)?
+        } else {
+            peers::start(&spec)?;
+            let parsed = dist::names::NodeName::parse(&full)?;
+            let node = parsed.full();
+            if let Some(port) = parsed.port {
+                dist::names::remember_port(&node, port);
+            }
+            Atom::try_new(&node).ok_or("the atom table is full")?
+        };
+        let node = atom.as_str();
         // Recording before the connection comes up, so both ends see it do.
         rt.trace_net(&format!("start {}", dist::net::short(atom)));
         trace::gather::join(&rt, atom);
@@ -309,15 +321,22 @@ fn restart_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     let rt = c.cx.runtime().clone();
     let done = c.cx.blocking(|| {
         trace::gather::keep_before_losing(&rt, node);
-        if peers::list().contains(&node) {
-            rt.trace_net(&format!("restart {}", dist::net::short(node)));
+        if d.is_simulated() {
+            if d.simulated_peers().contains(&node) {
+                rt.trace_net(&format!("restart {}", dist::net::short(node)));
+            }
+            d.restart_simulated_peer(node)?;
+        } else {
+            if peers::list().contains(&node) {
+                rt.trace_net(&format!("restart {}", dist::net::short(node)));
+            }
+            peers::restart(node)?;
         }
-        peers::restart(node)?;
         trace::gather::join(&rt, node);
         // The old connection must be gone first, or connecting would find it.
         d.wait_gone(node, std::time::Duration::from_secs(2));
         snow_runtime::log::event(&format!("net <- restart {}", dist::net::short(node)));
-        if dist::net::blocks(node) || d.connect(node) {
+        if dist::net::blocks(&d, node) || d.connect(node) {
             Ok(())
         } else {
             Err(format!(
@@ -332,20 +351,57 @@ fn restart_peer(c: &mut NativeCx<'_, '_>, a: &[Term]) -> R {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PeerOp {
+    Stop,
+    Kill,
+    Freeze,
+    Thaw,
+}
+
+impl PeerOp {
+    fn word(self) -> &'static str {
+        match self {
+            PeerOp::Stop => "stop",
+            PeerOp::Kill => "kill",
+            PeerOp::Freeze => "freeze",
+            PeerOp::Thaw => "thaw",
+        }
+    }
+}
+
+/// The peers this node started that still run.
+fn peer_list(c: &NativeCx<'_, '_>) -> Vec<Atom> {
+    match c.cx.runtime().distribution() {
+        Some(d) if d.is_simulated() => d.simulated_peers(),
+        _ => peers::list(),
+    }
+}
+
 /// A peer stopped, killed, frozen or thawed; a trace keeps what the peer
 /// recorded so far (it may never answer again) and records the action.
-fn peer_op(c: &mut NativeCx<'_, '_>, node: &Term, what: &str, op: fn(Atom) -> Result<(), String>) -> R {
+fn peer_op(c: &mut NativeCx<'_, '_>, node: &Term, op: PeerOp) -> R {
     let node = node_arg(node)?;
     let rt = c.cx.runtime().clone();
+    let sim = rt.distribution().filter(|d| d.is_simulated());
+    let known = peer_list(c).contains(&node);
     let done = c.cx.blocking(|| {
-        if peers::list().contains(&node) {
-            if what != "thaw" {
+        if known {
+            if op != PeerOp::Thaw {
                 trace::gather::keep_before_losing(&rt, node);
             }
             // Recorded before it happens: what it causes comes after.
-            rt.trace_net(&format!("{what} {}", dist::net::short(node)));
+            rt.trace_net(&format!("{} {}", op.word(), dist::net::short(node)));
         }
-        op(node)
+        match (&sim, op) {
+            (Some(d), PeerOp::Stop | PeerOp::Kill) => d.kill_simulated_peer(node),
+            (Some(d), PeerOp::Freeze) => d.freeze_simulated_peer(node, true),
+            (Some(d), PeerOp::Thaw) => d.freeze_simulated_peer(node, false),
+            (None, PeerOp::Stop) => peers::stop(node),
+            (None, PeerOp::Kill) => peers::kill(node),
+            (None, PeerOp::Freeze) => peers::freeze(node),
+            (None, PeerOp::Thaw) => peers::thaw(node),
+        }
     });
     match done {
         Ok(()) => args::ok(),

@@ -72,7 +72,10 @@ pub fn run(node: &Plan) -> i32 {
                         let s = session.get_or_insert_with(Session::new);
                         println!("{}", snow_stdlib::process_table::table(s.runtime(), s.shell_pid(), "(shell)"));
                     }
-                    Command::Net => println!("{}", snow_stdlib::net::table()),
+                    Command::Net => {
+                        let s = session.get_or_insert_with(Session::new);
+                        println!("{}", snow_stdlib::net::table(s.runtime()));
+                    }
                     Command::Links(arg) => {
                         let s = session.get_or_insert_with(Session::new);
                         commands::links(s, arg, false);

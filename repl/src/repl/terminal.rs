@@ -122,7 +122,7 @@ pub fn run(node: &Plan) -> i32 {
                         s.set_feed(on.then(|| screen.feed()));
                         println!("watch {}", if on { "on" } else { "off" });
                     }
-                    Command::Net => println!("{}", snow_stdlib::net::table()),
+                    Command::Net => println!("{}", snow_stdlib::net::table(&runtime)),
                     Command::Nodes => println!("{}", snow_stdlib::node_table::table(&runtime)),
                     Command::Links(arg) => commands::links(&mut s, arg, err_tty),
                     Command::Trace(on) => commands::trace(&mut s, on, err_tty),

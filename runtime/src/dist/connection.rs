@@ -30,6 +30,14 @@
 //! never suspend, and processes outside a slice (the reader thread's
 //! replies) are never suspended: they are queued anyway, as in Erlang.
 //!
+//! # In a simulation
+//! The connection is the same object with a simulated wire in place of the
+//! socket (`SimWire`, `sim_link.rs`): what `flush` writes goes to the
+//! simulated network, which hands it to the peer's connection when it
+//! falls due; there is no writer or reader thread, the network's beats
+//! send the ticks and notice the silence, and a closing reaches the peer
+//! as the end of its stream after the link's latency.
+//!
 //! # Faults (`Net`)
 //! A connection enforces this node's side of the faults between it and
 //! the peer (`net/faults.rs`), at packet boundaries: a cut on what we send
@@ -171,6 +179,15 @@ pub(crate) struct Downed {
     pub was_up: bool,
 }
 
+/// A connection's end of a simulated link: the network, this node's name
+/// and the link's number (a new connection between the same nodes gets a
+/// new one, so what was in flight on an old one is not taken for its).
+pub(crate) struct SimWire {
+    pub net: Arc<super::sim_net::SimNet>,
+    pub me: Atom,
+    pub id: u64,
+}
+
 /// What we know of the peer once the handshake is done.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PeerInfo {
@@ -186,10 +203,14 @@ pub(crate) struct Conn {
     pub(crate) changed: Condvar,
     pub(crate) peer: OnceLock<PeerInfo>,
     socket: OnceLock<TcpStream>,
+    /// In a simulation, the simulated wire in place of the socket.
+    pub(crate) sim: OnceLock<SimWire>,
     /// The socket has been shut (or left lingering) once already.
     shut_done: std::sync::atomic::AtomicBool,
     /// To wake the processes suspended on this connection.
     rt: Runtime,
+    /// Its node's fault table (`faults.rs`).
+    table: Arc<faults::FaultTable>,
 }
 
 pub(crate) struct ConnState {
@@ -237,7 +258,7 @@ pub(crate) struct ConnState {
 }
 
 impl Conn {
-    pub(crate) fn new(node: Atom, owner: u64, rt: Runtime, faults: LinkFaults) -> Conn {
+    pub(crate) fn new(node: Atom, owner: u64, rt: Runtime, table: Arc<faults::FaultTable>, faults: LinkFaults) -> Conn {
         Conn {
             node,
             state: Mutex::new(ConnState {
@@ -246,7 +267,7 @@ impl Conn {
                 early: VecDeque::new(),
                 out: Vec::new(),
                 writing: false,
-                last_write: Instant::now(),
+                last_write: rt.now(),
                 dirty: false,
                 ties: FxHashSet::default(),
                 spawns: FxHashMap::default(),
@@ -254,16 +275,18 @@ impl Conn {
                 settled: false,
                 queued: 0,
                 suspended: FxHashSet::default(),
-                faults,
+                faults: simulated_faults(&rt, faults),
                 delayed: DelayLine::default(),
-                last_heard: Instant::now(),
+                last_heard: rt.now(),
                 reset: false,
             }),
             changed: Condvar::new(),
             peer: OnceLock::new(),
             socket: OnceLock::new(),
+            sim: OnceLock::new(),
             shut_done: std::sync::atomic::AtomicBool::new(false),
             rt,
+            table,
         }
     }
 
@@ -410,13 +433,17 @@ impl Conn {
         let batch = std::mem::take(&mut st.out);
         st.writing = true;
         drop(st);
-        let sent = match self.socket.get() {
-            Some(s) => send_now(s, &batch),
-            None => 0,
+        let sent = match (self.socket.get(), self.sim.get()) {
+            (Some(s), _) => send_now(s, &batch),
+            (None, Some(w)) => {
+                w.net.transmit(w.me, self.node, w.id, batch.clone(), self.rt.now());
+                batch.len()
+            }
+            (None, None) => 0,
         };
         let mut st = self.state.lock();
         st.writing = false;
-        st.last_write = Instant::now();
+        st.last_write = self.rt.now();
         let resumed = Self::sent(&mut st, sent);
         if sent < batch.len() {
             let rest = batch.get(sent..).unwrap_or_default();
@@ -446,13 +473,30 @@ impl Conn {
     /// hear `:nodeup` before anyone can see the connection up (so whoever
     /// subscribes after `Node.connect` returns is told "up", not "down").
     pub(crate) fn go_up(&self, attempt: u64, socket: &TcpStream, peer: PeerInfo, announce: impl FnOnce()) -> bool {
+        self.go_up_with(attempt, peer, announce, || match socket.try_clone() {
+            Ok(s) => {
+                let _ = self.socket.set(s);
+                true
+            }
+            Err(_) => false,
+        })
+    }
+
+    /// `go_up` on a simulated wire.
+    pub(crate) fn go_up_simulated(&self, attempt: u64, wire: SimWire, peer: PeerInfo, announce: impl FnOnce()) -> bool {
+        self.go_up_with(attempt, peer, announce, || self.sim.set(wire).is_ok())
+    }
+
+    /// `attach` gives the connection its wire (false: it cannot).
+    fn go_up_with(&self, attempt: u64, peer: PeerInfo, announce: impl FnOnce(), attach: impl FnOnce() -> bool) -> bool {
         let mut st = self.state.lock();
         if st.phase != Phase::Connecting || st.owner != attempt {
             return false;
         }
-        let Ok(s) = socket.try_clone() else { return false };
+        if !attach() {
+            return false;
+        }
         announce();
-        let _ = self.socket.set(s);
         let _ = self.peer.set(peer);
         let mut early = std::mem::take(&mut st.early);
         if st.faults.out_cut() {
@@ -470,6 +514,9 @@ impl Conn {
         drop(st);
         self.changed.notify_all();
         self.resume(resumed);
+        if self.sim.get().is_some() {
+            self.flush(); // what was queued while connecting
+        }
         true
     }
 
@@ -499,13 +546,19 @@ impl Conn {
     /// copy open so that the peer does not hear of the closing across the
     /// cut (`faults::linger`); the reader and writer stop all the same.
     fn shut(&self, linger: bool) {
+        if let Some(w) = self.sim.get() {
+            if !self.shut_done.swap(true, Relaxed) {
+                w.net.closed(w.me, self.node, w.id, linger, self.rt.now());
+            }
+            return;
+        }
         let Some(s) = self.socket.get() else { return };
         if self.shut_done.swap(true, Relaxed) {
             return;
         }
         if linger {
             if let Ok(copy) = s.try_clone() {
-                faults::linger(self.node, copy);
+                self.table.linger(self.node, copy);
                 return;
             }
         }
@@ -515,7 +568,7 @@ impl Conn {
     /// This node's side of the faults with the peer changed: from now on,
     /// what is queued and what arrives meets `f`.
     pub(crate) fn set_faults(&self, f: LinkFaults) {
-        self.state.lock().faults = f;
+        self.state.lock().faults = simulated_faults(&self.rt, f);
         self.changed.notify_all();
     }
 
@@ -541,7 +594,7 @@ impl Conn {
         let spawns = std::mem::take(&mut st.spawns);
         let resumed: Vec<Pid> = st.suspended.drain().collect();
         let linger = st.faults.out_cut() && !st.reset;
-        faults::heard(self.node, st.last_heard);
+        self.table.heard(self.node, st.last_heard);
         drop(st);
         self.shut(linger);
         self.changed.notify_all();
@@ -558,6 +611,9 @@ impl Conn {
 
     /// Waits until the phase is no longer `Connecting` (or `limit` passes).
     pub(crate) fn wait_settled_phase(&self, limit: Duration) -> Phase {
+        if self.rt.is_simulated() {
+            return self.phase(); // nothing else could change it meanwhile
+        }
         let deadline = Instant::now() + limit;
         let mut st = self.state.lock();
         while st.phase == Phase::Connecting {
@@ -570,6 +626,9 @@ impl Conn {
 
     /// Waits until the down procedure has run (or `limit` passes).
     pub(crate) fn wait_down(&self, limit: Duration) {
+        if self.rt.is_simulated() {
+            return; // the down procedure ran in the caller (`sim_link.rs`)
+        }
         let deadline = Instant::now() + limit;
         let mut st = self.state.lock();
         while !st.settled {
@@ -815,6 +874,16 @@ impl Conn {
             Atom::CONNECTION_CLOSED
         })
     }
+}
+
+/// In a simulation the network applies delays itself (`sim_net.rs`): a
+/// connection enforces only the cuts.
+fn simulated_faults(rt: &Runtime, f: LinkFaults) -> LinkFaults {
+    if !rt.is_simulated() {
+        return f;
+    }
+    let cut = |x: Option<Fault>| x.filter(|f| *f == Fault::Cut);
+    LinkFaults { out: cut(f.out), inbound: cut(f.inbound) }
 }
 
 /// A read that does not wait: `Some(0)` at the end of the stream, `Some(n)`

@@ -28,19 +28,16 @@ pub mod nodes;
 mod outbound;
 pub mod peers;
 mod rpc;
+mod sim_link;
+mod sim_peers;
+pub(crate) mod sim_net;
 
 pub use connection::{net_tick, set_net_tick, DEFAULT_NET_TICK_MS};
 pub use inbound::{set_services, set_spawner, Services, Spawner};
 pub use node::{ConnectionView, Distribution, StartError};
 
 /// What a distribution function says on a node that is not distributed:
-/// how to make it one, or, in a simulation, that it cannot be yet.
-pub fn not_distributed(rt: &crate::Runtime) -> String {
-    if rt.is_simulated() {
-        return SIMULATED_SINGLE_NODE.to_string();
-    }
+/// how to make it one (the same in a simulation, whose nodes start alike).
+pub fn not_distributed(_rt: &crate::Runtime) -> String {
     "this node is not distributed: start it with Node.start(\"a@127.0.0.1\", \"cookie\") or snow --name a@127.0.0.1".into()
 }
-
-/// Why a simulation refuses to start distribution.
-pub const SIMULATED_SINGLE_NODE: &str = "a simulated run (--sim) is a single node: distribution is not simulated yet";

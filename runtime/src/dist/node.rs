@@ -54,17 +54,23 @@ const SETUP_STEP: Duration = Duration::from_secs(7);
 pub struct Distribution {
     pub(crate) rt: Runtime,
     pub(crate) name: Atom,
-    parsed: NodeName,
+    pub(crate) parsed: NodeName,
     pub(crate) creation: u32,
-    cookie: String,
-    listen: SocketAddr,
-    registration: Mutex<Option<Registration>>,
+    pub(crate) cookie: String,
+    pub(crate) listen: SocketAddr,
+    pub(crate) registration: Mutex<Option<Registration>>,
     pub(crate) conns: RwLock<FxHashMap<Atom, Arc<Conn>>>,
-    stopped: AtomicBool,
-    next_attempt: AtomicU64,
+    pub(crate) stopped: AtomicBool,
+    pub(crate) next_attempt: AtomicU64,
     pub(crate) next_unlink_id: AtomicU64,
     /// Itself, for the threads it starts.
-    this: std::sync::Weak<Distribution>,
+    pub(crate) this: std::sync::Weak<Distribution>,
+    /// In a simulation, the simulated network (`sim_link.rs`) in place of
+    /// sockets, the port mapper and threads.
+    pub(crate) net: Option<Arc<super::sim_net::SimNet>>,
+    /// The faults this node enforces (`Net`): the program's table, or the
+    /// simulation's.
+    pub(crate) faults: Arc<faults::FaultTable>,
 }
 
 /// One connection as the REPL's `:nodes` shows it.
@@ -87,7 +93,41 @@ impl std::fmt::Display for StartError {
     }
 }
 
+/// What a node is made of besides its runtime: the parts in which a real
+/// node (sockets, the port mapper) and a simulated one differ.
+pub(crate) struct Founding<'a> {
+    pub name: Atom,
+    pub parsed: NodeName,
+    pub creation: u32,
+    pub cookie: &'a str,
+    pub listen: SocketAddr,
+    pub registration: Option<Registration>,
+    /// A simulated node's network.
+    pub net: Option<Arc<super::sim_net::SimNet>>,
+}
+
 impl Distribution {
+    /// A node with no connection yet (not yet the runtime's router).
+    pub(crate) fn assemble(rt: &Runtime, f: Founding<'_>) -> Arc<Distribution> {
+        let faults = f.net.as_ref().map_or_else(faults::process_table, |n| n.faults().clone());
+        Arc::new_cyclic(|this| Distribution {
+            rt: rt.clone(),
+            name: f.name,
+            parsed: f.parsed,
+            creation: f.creation,
+            cookie: f.cookie.to_string(),
+            listen: f.listen,
+            registration: Mutex::new(f.registration),
+            conns: RwLock::new(FxHashMap::default()),
+            stopped: AtomicBool::new(false),
+            next_attempt: AtomicU64::new(1),
+            next_unlink_id: AtomicU64::new(1),
+            this: this.clone(),
+            net: f.net,
+            faults,
+        })
+    }
+
     /// Turns the program into node `name` (`a@host`, `a@host:port`, or a
     /// short `a`) with `cookie`: listens, registers with EPMD (starting
     /// `snow epmd` when none runs), and installs itself as the runtime's
@@ -97,9 +137,9 @@ impl Distribution {
             return Err(StartError(format!("this node is already distributed as {}", rt.node_name().as_str())));
         }
         // Real sockets and peer OS processes would make the run depend on
-        // the machine's timing: a simulation stays one node for now.
+        // the machine's timing: a simulated node is on a simulated network.
         if rt.is_simulated() {
-            return Err(StartError(super::SIMULATED_SINGLE_NODE.into()));
+            return Distribution::start_simulated(rt, name, cookie);
         }
         let parsed = NodeName::parse(name).map_err(StartError)?;
         if cookie.is_empty() {
@@ -134,21 +174,9 @@ impl Distribution {
         let full = parsed.full();
         let atom = Atom::try_new(&full).ok_or_else(|| StartError("the atom table is full".into()))?;
         nodes::set_this_node(atom, creation);
-        rt.set_node_name(atom);
-        let d = Arc::new_cyclic(|this| Distribution {
-            rt: rt.clone(),
-            name: atom,
-            parsed,
-            creation,
-            cookie: cookie.to_string(),
-            listen,
-            registration: Mutex::new(registration),
-            conns: RwLock::new(FxHashMap::default()),
-            stopped: AtomicBool::new(false),
-            next_attempt: AtomicU64::new(1),
-            next_unlink_id: AtomicU64::new(1),
-            this: this.clone(),
-        });
+        rt.set_identity(atom, creation);
+        let founding = Founding { name: atom, parsed, creation, cookie, listen, registration, net: None };
+        let d = Distribution::assemble(rt, founding);
         rt.set_distribution(Some(d.clone()));
         super::net::attach(&d);
         super::net_kernel::start(rt);
@@ -167,6 +195,9 @@ impl Distribution {
         if self.stopped.swap(true, SeqCst) {
             return;
         }
+        if self.net.is_some() {
+            return self.stop_simulated();
+        }
         super::net::detach();
         let conns: Vec<Arc<Conn>> = self.conns.read().values().cloned().collect();
         for c in conns {
@@ -178,7 +209,7 @@ impl Distribution {
         super::net_kernel::stop(&self.rt);
         self.rt.set_distribution(None);
         nodes::set_this_node(Atom::NONODE, 0);
-        self.rt.set_node_name(Atom::NONODE);
+        self.rt.set_identity(Atom::NONODE, 0);
     }
 
     fn wake_addr(&self) -> SocketAddr {
@@ -245,8 +276,8 @@ impl Distribution {
 
     /// A connection entry for `node`, owned by `attempt`, with this node's
     /// side of the faults with it (`Net`).
-    fn new_conn(&self, node: Atom, attempt: u64) -> Arc<Conn> {
-        Arc::new(Conn::new(node, attempt, self.rt.clone(), faults::for_peer(self.name, node)))
+    pub(crate) fn new_conn(&self, node: Atom, attempt: u64) -> Arc<Conn> {
+        Arc::new(Conn::new(node, attempt, self.rt.clone(), self.faults.clone(), self.faults.for_peer(self.name, node)))
     }
 
     /// Waits (up to `limit`) until the connection to `node`, if any, has
@@ -271,12 +302,16 @@ impl Distribution {
         }
     }
 
-    fn disconnect_conn(&self, c: &Arc<Conn>) {
+    pub(crate) fn disconnect_conn(&self, c: &Arc<Conn>) {
         if c.phase() == Phase::Connecting {
             self.conn_down(c, Atom::DISCONNECT);
             return;
         }
         c.close(Atom::DISCONNECT);
+        if self.net.is_some() {
+            // No reader thread: the down procedure runs here, now.
+            self.conn_down(c, Atom::DISCONNECT);
+        }
         c.wait_down(Duration::from_secs(2));
     }
 
@@ -292,7 +327,7 @@ impl Distribution {
         }
         // No connection is made across a cut (`Net`): the node cannot be
         // reached, as with a cable pulled.
-        if faults::blocks(self.name, node) {
+        if self.faults.blocks(self.name, node) {
             return None;
         }
         let attempt = self.next_attempt.fetch_add(1, Relaxed);
@@ -306,6 +341,10 @@ impl Distribution {
             trace(format_args!("dialling {} (attempt {attempt})", node.as_str()));
             c
         };
+        if self.net.is_some() {
+            self.dial_simulated(&c, attempt);
+            return Some(c);
+        }
         let (d, c2) = (me, c.clone());
         let spawned = std::thread::Builder::new()
             .name("snow-dist-dial".into())
@@ -385,7 +424,7 @@ impl Distribution {
         let me = self.name.as_str();
         let result = handshake::accept(&mut stream, &self.local(me), |peer| {
             let Some(node) = Atom::try_new(peer) else { return Status::NotAllowed };
-            if node == self.name || self.stopped.load(Relaxed) || faults::blocks(self.name, node) {
+            if node == self.name || self.stopped.load(Relaxed) || self.faults.blocks(self.name, node) {
                 return Status::NotAllowed;
             }
             let mut conns = self.conns.write();
@@ -472,13 +511,7 @@ impl Distribution {
         };
         let _ = index;
         let info = PeerInfo { flags: peer.flags, creation: peer.creation };
-        let announce = || {
-            if self.rt.tracing() {
-                self.rt.trace_event(None, &[], crate::trace::EventKind::NodeUp { peer: c.node });
-            }
-            node_monitors::notify(&self.rt, c.node, true, None)
-        };
-        if !c.go_up(attempt, &stream, info, announce) {
+        if !c.go_up(attempt, &stream, info, || self.announce_up(c.node)) {
             return; // another attempt owns this connection
         }
         let Ok(writer_stream) = stream.try_clone() else {
@@ -503,6 +536,14 @@ impl Distribution {
         }
     }
 
+    /// Node monitors hear `(:nodeup, node)` (and a trace records it).
+    pub(crate) fn announce_up(&self, node: Atom) {
+        if self.rt.tracing() {
+            self.rt.trace_event(None, &[], crate::trace::EventKind::NodeUp { peer: node });
+        }
+        node_monitors::notify(&self.rt, node, true, None)
+    }
+
     /// The down procedure (module docs). Runs once per connection.
     pub(crate) fn conn_down(&self, c: &Arc<Conn>, reason: Atom) {
         let Some(Downed { reason, ties, spawns, was_up }) = c.take_down(reason) else { return };
@@ -514,7 +555,7 @@ impl Distribution {
             }
         }
         if was_up {
-            node_monitors::set_reason(c.node, reason);
+            node_monitors::set_reason(&self.rt, c.node, reason);
             if self.rt.tracing() {
                 // How long the peer had been silent says why a tick timeout came.
                 let silent_ms = (reason == Atom::NET_TICK_TIMEOUT).then(|| c.last_heard().elapsed().as_millis() as u64);

@@ -11,11 +11,12 @@ use crate::atom::Atom;
 use crate::runtime::Runtime;
 use crate::signal::{node_message, Signal};
 use crate::term::Pid;
-use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 
+/// One node's subscriptions (each runtime holds its own: the nodes of a
+/// simulation share the program).
 #[derive(Default)]
-struct Table {
+pub(crate) struct Table {
     /// node -> subscribers (one entry per subscription).
     by_node: FxHashMap<Atom, Vec<Pid>>,
     /// `Node.monitor(:all)` subscribers.
@@ -29,16 +30,14 @@ struct Table {
     up: rustc_hash::FxHashSet<Atom>,
 }
 
-static TABLE: Mutex<Option<Table>> = Mutex::new(None);
-
-fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
-    f(TABLE.lock().get_or_insert_with(Table::default))
+fn with<R>(rt: &Runtime, f: impl FnOnce(&mut Table) -> R) -> R {
+    f(&mut rt.node_monitors().lock())
 }
 
 /// Adds a subscription of `pid` to `node` (`Atom::ALL`: every node).
 /// Returns whether `node` is up right now (its `:nodeup` went out).
-pub fn add(pid: Pid, node: Atom) -> bool {
-    with(|t| {
+pub fn add(rt: &Runtime, pid: Pid, node: Atom) -> bool {
+    with(rt, |t| {
         if node == Atom::ALL {
             t.all.push(pid)
         } else {
@@ -49,15 +48,15 @@ pub fn add(pid: Pid, node: Atom) -> bool {
 }
 
 /// Records why `node` went down (before the processes tied to it hear).
-pub(crate) fn set_reason(node: Atom, reason: Atom) {
-    with(|t| {
+pub(crate) fn set_reason(rt: &Runtime, node: Atom, reason: Atom) {
+    with(rt, |t| {
         t.reasons.insert(node, reason);
     });
 }
 
 /// Removes one subscription; false if there was none.
-pub fn remove(pid: Pid, node: Atom) -> bool {
-    with(|t| {
+pub fn remove(rt: &Runtime, pid: Pid, node: Atom) -> bool {
+    with(rt, |t| {
         let list = if node == Atom::ALL { Some(&mut t.all) } else { t.by_node.get_mut(&node) };
         match list.and_then(|l| l.iter().position(|p| *p == pid).map(|i| (l, i))) {
             Some((l, i)) => {
@@ -70,14 +69,14 @@ pub fn remove(pid: Pid, node: Atom) -> bool {
 }
 
 /// Why `node` last went down, if it ever did.
-pub fn last_down_reason(node: Atom) -> Option<Atom> {
-    with(|t| t.reasons.get(&node).copied())
+pub fn last_down_reason(rt: &Runtime, node: Atom) -> Option<Atom> {
+    with(rt, |t| t.reasons.get(&node).copied())
 }
 
 /// Tells every subscriber of `node` (and of every node) that it came up or
 /// went down.
 pub(crate) fn notify(rt: &Runtime, node: Atom, up: bool, reason: Option<Atom>) {
-    let targets: Vec<Pid> = with(|t| {
+    let targets: Vec<Pid> = with(rt, |t| {
         if let Some(r) = reason {
             t.reasons.insert(node, r);
         }
@@ -96,7 +95,7 @@ pub(crate) fn notify(rt: &Runtime, node: Atom, up: bool, reason: Option<Atom>) {
         }
     }
     if !gone.is_empty() {
-        with(|t| {
+        with(rt, |t| {
             for l in t.by_node.values_mut().chain(std::iter::once(&mut t.all)) {
                 l.retain(|p| !gone.contains(p));
             }

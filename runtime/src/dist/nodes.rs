@@ -3,6 +3,14 @@
 //! Index 0 is always this node (default `nonode@nohost`, creation 0). Other
 //! nodes get the next free index the first time they are seen; entries are
 //! never removed, so an index stays valid for the life of the program.
+//!
+//! In a simulation several nodes share the program, so "this node" is the
+//! one whose code the thread runs: the simulation thread `enter`s a node
+//! before it runs a slice, a timer or a delivery of that node. Index 0
+//! then means that node, and every other node keeps its one index, shared
+//! by all: a term crossing the simulated network is encoded under the
+//! sender's "this node" and decoded under the receiver's, as between two
+//! real nodes.
 
 use crate::atom::Atom;
 use parking_lot::RwLock;
@@ -17,6 +25,21 @@ pub const MAX_NODES: usize = 1 << 16;
 struct Table {
     by_index: Vec<(Atom, u32)>,
     by_key: FxHashMap<(Atom, u32), u32>,
+}
+
+thread_local! {
+    /// The node this thread runs code of, in a simulation.
+    static THIS: std::cell::Cell<Option<(Atom, u32)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes `node` (name, creation) "this node" for the calling thread (the
+/// simulation thread, as it changes nodes).
+pub(crate) fn enter(node: (Atom, u32)) {
+    THIS.with(|t| t.set(Some(node)));
+}
+
+fn entered() -> Option<(Atom, u32)> {
+    THIS.with(|t| t.get())
 }
 
 fn table() -> &'static RwLock<Table> {
@@ -43,7 +66,7 @@ pub fn set_this_node(name: Atom, creation: u32) {
 
 /// This node's (name, creation).
 pub fn this_node() -> (Atom, u32) {
-    table().read().by_index[0]
+    entered().unwrap_or_else(|| table().read().by_index[0])
 }
 
 /// The index for (name, creation), learning it if new. For trusted callers;
@@ -58,6 +81,9 @@ pub fn try_index_of(name: Atom, creation: u32) -> Option<u32> {
 }
 
 fn lookup_or_insert(name: Atom, creation: u32, limit: usize) -> Option<u32> {
+    if entered() == Some((name, creation)) {
+        return Some(0);
+    }
     if let Some(&i) = table().read().by_key.get(&(name, creation)) {
         return Some(i);
     }
@@ -76,5 +102,8 @@ fn lookup_or_insert(name: Atom, creation: u32, limit: usize) -> Option<u32> {
 
 /// The (name, creation) of node `index`, if known.
 pub fn node_of(index: u32) -> Option<(Atom, u32)> {
-    table().read().by_index.get(index as usize).copied()
+    match (index, entered()) {
+        (0, Some(this)) => Some(this),
+        _ => table().read().by_index.get(index as usize).copied(),
+    }
 }

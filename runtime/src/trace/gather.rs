@@ -34,21 +34,21 @@ pub fn start(rt: &Runtime, limit: usize) {
     rt.tracer().start(limit, rt.wall_us());
     GATHERED.lock().replace(FxHashMap::default());
     EARLIER.lock().clear();
-    net::ask_all(&op(&["trace", "start"], Some(Term::Int(limit as i64))));
+    net::ask_all(rt, &op(&["trace", "start"], Some(Term::Int(limit as i64))));
 }
 
 /// Stops recording everywhere; what was recorded stays readable.
 pub fn stop(rt: &Runtime) {
     refresh(rt);
     rt.tracer().stop();
-    net::ask_all(&op(&["trace", "stop"], None));
+    net::ask_all(rt, &op(&["trace", "stop"], None));
 }
 
 /// Tells a peer just started to record too, if a trace runs.
 pub fn join(rt: &Runtime, node: Atom) {
     if rt.tracing() {
         let limit = rt.tracer().recording_limit();
-        net::ask_peer(node, &op(&["trace", "start"], Some(Term::Int(limit as i64))));
+        net::ask_peer(rt, node, &op(&["trace", "start"], Some(Term::Int(limit as i64))));
     }
 }
 
@@ -58,7 +58,7 @@ pub fn refresh(rt: &Runtime) {
         return; // no trace was ever started
     }
     let me = rt.node_name();
-    for answer in net::ask_all(&op(&["trace", "collect"], None)) {
+    for answer in net::ask_all(rt, &op(&["trace", "collect"], None)) {
         if let Some((node, rec)) = recording_from_term(&answer) {
             if node != me {
                 keep(node, rec);
@@ -70,7 +70,7 @@ pub fn refresh(rt: &Runtime) {
 /// Fetches a peer's recording before it is killed, frozen or restarted.
 pub fn keep_before_losing(rt: &Runtime, node: Atom) {
     if rt.tracing() {
-        for answer in net::ask_peer(node, &op(&["trace", "collect"], None)) {
+        for answer in net::ask_peer(rt, node, &op(&["trace", "collect"], None)) {
             if let Some((node, rec)) = recording_from_term(&answer) {
                 keep(node, rec);
             }
@@ -187,6 +187,6 @@ pub fn is_trace_request(op: &Term) -> bool {
 /// rpc (those that run Snow answer; others do not know `snow_trace`).
 pub fn outside(rt: &Runtime) -> Vec<Atom> {
     let Some(d) = rt.distribution() else { return Vec::new() };
-    let members: Vec<Atom> = net::ask_all(&Term::atom("who")).iter().filter_map(Term::as_atom).collect();
+    let members: Vec<Atom> = net::ask_all(rt, &Term::atom("who")).iter().filter_map(Term::as_atom).collect();
     d.connected().into_iter().filter(|n| !members.contains(n)).collect()
 }

@@ -15,6 +15,7 @@
 
 use crate::atom::Atom;
 use parking_lot::Mutex;
+use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 use std::net::TcpStream;
 use std::time::Instant;
@@ -68,108 +69,125 @@ struct Table {
     lingering: Vec<(Atom, TcpStream)>,
 }
 
-static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+/// A table of faults: the process's own (`process_table`), which every
+/// real node of this program uses, or a simulation's, which its nodes
+/// share (`SimNet`).
+#[derive(Default)]
+pub(crate) struct FaultTable(Mutex<Table>);
 
-fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
-    f(TABLE.lock().get_or_insert_with(Table::default))
+/// The table of the real node this program is.
+pub(crate) fn process_table() -> Arc<FaultTable> {
+    static TABLE: OnceLock<Arc<FaultTable>> = OnceLock::new();
+    TABLE.get_or_init(|| Arc::new(FaultTable::default())).clone()
 }
 
-/// What this node (`me`) enforces on its connection to `peer`.
-pub(crate) fn for_peer(me: Atom, peer: Atom) -> LinkFaults {
-    with(|t| {
-        let out = match t.rules.get(&(me, peer)) {
-            Some(Fault::Delay {
-                at_receiver: true, ..
-            })
-            | None => None,
-            Some(f) => Some(*f),
-        };
-        let inbound = match t.rules.get(&(peer, me)) {
-            Some(Fault::Delay {
-                at_receiver: false, ..
-            })
-            | None => None,
-            Some(f) => Some(*f),
-        };
-        LinkFaults { out, inbound }
-    })
-}
+impl FaultTable {
+    fn with<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
+        f(&mut self.0.lock())
+    }
 
-/// Whether a cut in either direction keeps `me` and `peer` from connecting.
-pub(crate) fn blocks(me: Atom, peer: Atom) -> bool {
-    with(|t| {
-        t.rules.get(&(me, peer)) == Some(&Fault::Cut)
-            || t.rules.get(&(peer, me)) == Some(&Fault::Cut)
-    })
-}
-
-/// Records the changes that concern `me` (the others are other nodes'):
-/// returns the nodes whose connection must be told.
-pub(crate) fn record(me: Atom, changes: &[Rule]) -> Vec<Atom> {
-    with(|t| {
-        let mut touched = Vec::new();
-        for r in changes.iter().filter(|r| r.from == me || r.to == me) {
-            match r.fault {
-                Some(f) => t.rules.insert((r.from, r.to), f),
-                None => t.rules.remove(&(r.from, r.to)),
+    /// What this node (`me`) enforces on its connection to `peer`.
+    pub(crate) fn for_peer(&self, me: Atom, peer: Atom) -> LinkFaults {
+        self.with(|t| {
+            let out = match t.rules.get(&(me, peer)) {
+                Some(Fault::Delay {
+                    at_receiver: true, ..
+                })
+                | None => None,
+                Some(f) => Some(*f),
             };
-            touched.push(if r.from == me { r.to } else { r.from });
+            let inbound = match t.rules.get(&(peer, me)) {
+                Some(Fault::Delay {
+                    at_receiver: false, ..
+                })
+                | None => None,
+                Some(f) => Some(*f),
+            };
+            LinkFaults { out, inbound }
+        })
+    }
+
+    /// Whether a cut in either direction keeps `me` and `peer` from connecting.
+    /// The fault on what `from` sends `to`, if any.
+    pub(crate) fn rule(&self, from: Atom, to: Atom) -> Option<Fault> {
+        self.with(|t| t.rules.get(&(from, to)).copied())
+    }
+
+    pub(crate) fn blocks(&self, me: Atom, peer: Atom) -> bool {
+        self.with(|t| {
+            t.rules.get(&(me, peer)) == Some(&Fault::Cut)
+                || t.rules.get(&(peer, me)) == Some(&Fault::Cut)
+        })
+    }
+
+    /// Records the changes that concern `me` (the others are other nodes'):
+    /// returns the nodes whose connection must be told.
+    pub(crate) fn record(&self, me: Atom, changes: &[Rule]) -> Vec<Atom> {
+        self.with(|t| {
+            let mut touched = Vec::new();
+            for r in changes.iter().filter(|r| r.from == me || r.to == me) {
+                match r.fault {
+                    Some(f) => t.rules.insert((r.from, r.to), f),
+                    None => t.rules.remove(&(r.from, r.to)),
+                };
+                touched.push(if r.from == me { r.to } else { r.from });
+            }
+            touched
+        })
+    }
+
+    /// Forgets every fault (`Net.heal()`, or distribution stopping); returns
+    /// the nodes whose connection must be told.
+    pub(crate) fn clear(&self) -> Vec<Atom> {
+        self.with(|t| {
+            let touched = t.rules.keys().flat_map(|(a, b)| [*a, *b]).collect();
+            t.rules.clear();
+            touched
+        })
+    }
+
+    /// Every fault this node knows of, sorted by the nodes' names.
+    pub fn rules(&self) -> Vec<(Atom, Atom, Fault)> {
+        let mut v: Vec<(Atom, Atom, Fault)> =
+            self.with(|t| t.rules.iter().map(|((a, b), f)| (*a, *b, *f)).collect());
+        v.sort_by(|x, y| (x.0.as_str(), x.1.as_str()).cmp(&(y.0.as_str(), y.1.as_str())));
+        v
+    }
+
+    /// `peer` was heard from at `when` (kept for `Net.status` once the
+    /// connection has gone).
+    pub(crate) fn heard(&self, peer: Atom, when: Instant) {
+        self.with(|t| t.heard.insert(peer, when));
+    }
+
+    /// When `peer` was last heard from, if ever.
+    pub(crate) fn last_heard(&self, peer: Atom) -> Option<Instant> {
+        self.with(|t| t.heard.get(&peer).copied())
+    }
+
+    /// The nodes this node has heard from.
+    pub(crate) fn heard_nodes(&self) -> Vec<Atom> {
+        self.with(|t| t.heard.keys().copied().collect())
+    }
+
+    /// Keeps `socket` open while what `me` sends to `peer` is cut.
+    pub(crate) fn linger(&self, peer: Atom, socket: TcpStream) {
+        self.with(|t| t.lingering.push((peer, socket)));
+    }
+
+    /// Closes the sockets kept open for pairs whose cut has healed (their FIN
+    /// goes out now, as a real one would once the network carries it).
+    pub(crate) fn release_lingering(&self, me: Atom) {
+        let released: Vec<TcpStream> = self.with(|t| {
+            let (keep, go): (Vec<_>, Vec<_>) = t
+                .lingering
+                .drain(..)
+                .partition(|(peer, _)| t.rules.get(&(me, *peer)) == Some(&Fault::Cut));
+            t.lingering = keep;
+            go.into_iter().map(|(_, s)| s).collect()
+        });
+        for s in released {
+            let _ = s.shutdown(std::net::Shutdown::Both);
         }
-        touched
-    })
-}
-
-/// Forgets every fault (`Net.heal()`, or distribution stopping); returns
-/// the nodes whose connection must be told.
-pub(crate) fn clear() -> Vec<Atom> {
-    with(|t| {
-        let touched = t.rules.keys().flat_map(|(a, b)| [*a, *b]).collect();
-        t.rules.clear();
-        touched
-    })
-}
-
-/// Every fault this node knows of, sorted by the nodes' names.
-pub fn rules() -> Vec<(Atom, Atom, Fault)> {
-    let mut v: Vec<(Atom, Atom, Fault)> =
-        with(|t| t.rules.iter().map(|((a, b), f)| (*a, *b, *f)).collect());
-    v.sort_by(|x, y| (x.0.as_str(), x.1.as_str()).cmp(&(y.0.as_str(), y.1.as_str())));
-    v
-}
-
-/// `peer` was heard from at `when` (kept for `Net.status` once the
-/// connection has gone).
-pub(crate) fn heard(peer: Atom, when: Instant) {
-    with(|t| t.heard.insert(peer, when));
-}
-
-/// When `peer` was last heard from, if ever.
-pub(crate) fn last_heard(peer: Atom) -> Option<Instant> {
-    with(|t| t.heard.get(&peer).copied())
-}
-
-/// The nodes this node has heard from.
-pub(crate) fn heard_nodes() -> Vec<Atom> {
-    with(|t| t.heard.keys().copied().collect())
-}
-
-/// Keeps `socket` open while what `me` sends to `peer` is cut.
-pub(crate) fn linger(peer: Atom, socket: TcpStream) {
-    with(|t| t.lingering.push((peer, socket)));
-}
-
-/// Closes the sockets kept open for pairs whose cut has healed (their FIN
-/// goes out now, as a real one would once the network carries it).
-pub(crate) fn release_lingering(me: Atom) {
-    let released: Vec<TcpStream> = with(|t| {
-        let (keep, go): (Vec<_>, Vec<_>) = t
-            .lingering
-            .drain(..)
-            .partition(|(peer, _)| t.rules.get(&(me, *peer)) == Some(&Fault::Cut));
-        t.lingering = keep;
-        go.into_iter().map(|(_, s)| s).collect()
-    });
-    for s in released {
-        let _ = s.shutdown(std::net::Shutdown::Both);
     }
 }

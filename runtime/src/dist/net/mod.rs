@@ -29,11 +29,8 @@ pub use requests::{
 
 /// Whether a cut between this node and `node`, either way, keeps them
 /// from connecting.
-pub fn blocks(node: crate::atom::Atom) -> bool {
-    CURRENT
-        .lock()
-        .upgrade()
-        .is_some_and(|d| faults::blocks(d.name, node))
+pub fn blocks(d: &Distribution, node: crate::atom::Atom) -> bool {
+    d.faults.blocks(d.name, node)
 }
 
 use super::node::Distribution;
@@ -50,14 +47,10 @@ pub(crate) fn attach(d: &Arc<Distribution>) {
 
 /// Called when distribution stops: its faults end with it.
 pub(crate) fn detach() {
-    faults::clear();
+    let table = faults::process_table();
+    table.clear();
     *CURRENT.lock() = Weak::new();
     // No rule is left, so every socket kept open for one is closed.
-    faults::release_lingering(crate::atom::Atom::NONODE);
+    table.release_lingering(crate::atom::Atom::NONODE);
 }
 
-fn current() -> Result<Arc<Distribution>, String> {
-    CURRENT.lock().upgrade().ok_or_else(|| {
-        "this node is not distributed: start it with Node.start(\"a@127.0.0.1\", \"cookie\") or snow --name a@127.0.0.1".to_string()
-    })
-}

@@ -5,10 +5,14 @@
 //! reset)`, `:heal_all`, `:status`. Every node answers with a list; the
 //! asker gets the concatenation. A node that cannot be reached adds
 //! `(:"$unreachable", node)`.
+//!
+//! In a simulation the session is every node of the simulated network,
+//! all in this program: each handles the request in turn, as itself
+//! (`nodes::enter`), with no channel between them.
 
 use super::channel::{Channel, OnRequest};
-use super::faults::{self, Fault, Rule};
-use super::{current, CURRENT};
+use super::faults::{Fault, Rule};
+use super::CURRENT;
 use crate::atom::Atom;
 use crate::dist::node::Distribution;
 use crate::dist::peers;
@@ -16,7 +20,7 @@ use crate::term::Term;
 use rustc_hash::FxHashSet;
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a node waits for a neighbour to answer a request.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
@@ -83,13 +87,19 @@ fn is_who(op: &Term) -> bool {
 
 /// Asks every node of the session (this one included) and gathers their
 /// answers, leaving out those that cannot be reached (`trace/gather.rs`).
-pub fn ask_all(op: &Term) -> Vec<Term> {
+pub fn ask_all(rt: &crate::Runtime, op: &Term) -> Vec<Term> {
+    if let Some(d) = rt.distribution().filter(|d| d.is_simulated()) {
+        return spread_simulated(&d, op);
+    }
     let answers = spread(op, None).list_to_vec().unwrap_or_default();
     answers.into_iter().filter(|a| !is_unreachable(a)).collect()
 }
 
 /// Asks one peer of this node (and, through it, its own peers).
-pub fn ask_peer(node: Atom, op: &Term) -> Vec<Term> {
+pub fn ask_peer(rt: &crate::Runtime, node: Atom, op: &Term) -> Vec<Term> {
+    if let Some(d) = rt.distribution().filter(|d| d.is_simulated()) {
+        return ask_simulated_peer(&d, node, op);
+    }
     let Some((_, channel, false)) = peers::channels().into_iter().find(|(n, _, _)| *n == node) else {
         return Vec::new();
     };
@@ -106,18 +116,23 @@ fn handle_here(op: &Term) -> Vec<Term> {
     let Some(d) = CURRENT.lock().upgrade() else {
         return Vec::new();
     };
+    handle_on(&d, op)
+}
+
+/// Node `d`'s part of `op`.
+fn handle_on(d: &Arc<Distribution>, op: &Term) -> Vec<Term> {
     if crate::trace::gather::is_trace_request(op) {
         return crate::trace::gather::handle(&d.rt, op);
     }
     match op {
         Term::Atom(a) if a.as_str() == "who" => vec![Term::Atom(d.name)],
         Term::Atom(a) if a.as_str() == "heal_all" => {
-            let touched = faults::clear();
-            refresh(&d, &touched, false);
+            let touched = d.faults.clear();
+            refresh(d, &touched, false);
             d.rt.trace_net("heal");
             Vec::new()
         }
-        Term::Atom(a) if a.as_str() == "status" => local_status(&d),
+        Term::Atom(a) if a.as_str() == "status" => local_status(d),
         Term::Tuple(t) if t.len() >= 3 && t[0].as_atom().is_some_and(|a| a.as_str() == "set") => {
             let rules: Vec<Rule> = t[1]
                 .list_to_vec()
@@ -125,8 +140,8 @@ fn handle_here(op: &Term) -> Vec<Term> {
                 .iter()
                 .filter_map(rule_from_term)
                 .collect();
-            let touched = faults::record(d.name, &rules);
-            refresh(&d, &touched, t[2] == Term::Atom(Atom::TRUE));
+            let touched = d.faults.record(d.name, &rules);
+            refresh(d, &touched, t[2] == Term::Atom(Atom::TRUE));
             if let Some(Term::Str(what)) = t.get(3) {
                 d.rt.trace_net(what);
             }
@@ -146,13 +161,16 @@ fn refresh(d: &Distribution, nodes: &[Atom], reset: bool) {
         }
         let conn = d.conns.read().get(&n).cloned();
         if let Some(c) = conn {
-            c.set_faults(faults::for_peer(d.name, n));
-            if reset && faults::blocks(d.name, n) {
+            c.set_faults(d.faults.for_peer(d.name, n));
+            if reset && d.faults.blocks(d.name, n) {
                 c.reset();
+                if d.is_simulated() {
+                    d.conn_down(&c, Atom::CONNECTION_CLOSED); // no reader thread to
+                }
             }
         }
     }
-    faults::release_lingering(d.name);
+    d.faults.release_lingering(d.name);
 }
 
 fn rule_to_term(r: &Rule) -> Term {
@@ -198,8 +216,55 @@ fn rule_from_term(t: &Term) -> Option<Rule> {
     })
 }
 
-/// Asks the whole session, from here; an unreachable node is an error.
-fn ask_session(op: &Term) -> Result<Vec<Term>, String> {
+/// Every node of a simulation handles `op`, in the order they started.
+fn spread_simulated(here: &Distribution, op: &Term) -> Vec<Term> {
+    let Some(net) = &here.net else { return Vec::new() };
+    let back = crate::dist::nodes::this_node();
+    let mut answers = Vec::new();
+    for d in net.members() {
+        crate::dist::nodes::enter(d.rt.this_node());
+        let said = handle_on(&d, op);
+        answers.extend(carried(said, back));
+    }
+    crate::dist::nodes::enter(back);
+    answers
+}
+
+/// Answers made by the node now entered, as node `asker` reads them: each
+/// crosses in the external format, as over a real control channel, so
+/// that the pids in it name the right nodes there.
+fn carried(answers: Vec<Term>, asker: (Atom, u32)) -> Vec<Term> {
+    let bytes: Vec<Option<Vec<u8>>> = answers.iter().map(|t| crate::dist::etf::encode(t).ok()).collect();
+    let here = crate::dist::nodes::this_node();
+    crate::dist::nodes::enter(asker);
+    let read = bytes.into_iter().flatten().filter_map(|b| crate::dist::etf::decode(&b).ok().map(|(t, _)| t)).collect();
+    crate::dist::nodes::enter(here);
+    read
+}
+
+/// A peer of `here` in a simulation handles `op`, and its own peers.
+fn ask_simulated_peer(here: &Distribution, node: Atom, op: &Term) -> Vec<Term> {
+    let Some(net) = &here.net else { return Vec::new() };
+    if !here.simulated_peers().contains(&node) {
+        return Vec::new();
+    }
+    let Some(peer) = net.lookup(node) else { return Vec::new() };
+    let back = crate::dist::nodes::this_node();
+    crate::dist::nodes::enter(peer.rt.this_node());
+    let mut answers = handle_on(&peer, op);
+    for child in peer.simulated_peers() {
+        answers.extend(ask_simulated_peer(&peer, child, op));
+    }
+    let answers = carried(answers, back);
+    crate::dist::nodes::enter(back);
+    answers
+}
+
+/// Asks the whole session of `d`; an unreachable node is an error.
+fn ask_session(d: &Distribution, op: &Term) -> Result<Vec<Term>, String> {
+    if d.is_simulated() {
+        return Ok(spread_simulated(d, op));
+    }
     let answers = spread(op, None).list_to_vec().unwrap_or_default();
     let mut out = Vec::with_capacity(answers.len());
     for a in answers {
@@ -217,8 +282,8 @@ fn ask_session(op: &Term) -> Result<Vec<Term>, String> {
 }
 
 /// The Snow nodes of the session (this one first).
-fn members() -> Result<Vec<Atom>, String> {
-    Ok(ask_session(&Term::atom("who"))?
+fn members(d: &Distribution) -> Result<Vec<Atom>, String> {
+    Ok(ask_session(d, &Term::atom("who"))?
         .iter()
         .filter_map(Term::as_atom)
         .collect())
@@ -227,7 +292,7 @@ fn members() -> Result<Vec<Atom>, String> {
 /// A node a fault may name: one of the session, or one this node is or
 /// was connected to.
 fn check_known(d: &Distribution, node: Atom, members: &[Atom]) -> Result<(), String> {
-    if members.contains(&node) || d.is_connected(node) || faults::last_heard(node).is_some() {
+    if members.contains(&node) || d.is_connected(node) || d.faults.last_heard(node).is_some() {
         return Ok(());
     }
     Err(format!(
@@ -251,11 +316,10 @@ fn check_enforceable(rules: &[Rule], members: &[Atom]) -> Result<(), String> {
 }
 
 /// Checks `rules` (which name `nodes`) and applies them across the session.
-fn apply(nodes: &[Atom], rules: Vec<Rule>, reset: bool, event: String) -> Result<(), String> {
-    let d = current()?;
-    let members = members()?;
+fn apply(d: &Distribution, nodes: &[Atom], rules: Vec<Rule>, reset: bool, event: String) -> Result<(), String> {
+    let members = members(d)?;
     for &n in nodes {
-        check_known(&d, n, &members)?;
+        check_known(d, n, &members)?;
     }
     check_enforceable(&rules, &members)?;
     // The words each node's trace records for it (as the live feed's).
@@ -266,14 +330,14 @@ fn apply(nodes: &[Atom], rules: Vec<Rule>, reset: bool, event: String) -> Result
         Term::bool(reset),
         Term::str(what),
     ]);
-    ask_session(&op)?;
+    ask_session(d, &op)?;
     crate::log::event(&event);
     Ok(())
 }
 
 /// `Net.partition(a, b)`: every link between a node of `a` and one of `b`
 /// cut both ways; with `reset`, their connections are reset at once.
-pub fn partition(a: &[Atom], b: &[Atom], reset: bool) -> Result<(), String> {
+pub fn partition(d: &Distribution, a: &[Atom], b: &[Atom], reset: bool) -> Result<(), String> {
     if let Some(both) = a.iter().find(|n| b.contains(n)) {
         return Err(format!(
             "{} is on both sides of the partition",
@@ -302,14 +366,15 @@ pub fn partition(a: &[Atom], b: &[Atom], reset: bool) -> Result<(), String> {
         names(b),
         if reset { " (reset)" } else { "" }
     );
-    apply(&nodes, rules, reset, event)
+    apply(d, &nodes, rules, reset, event)
 }
 
 /// `Net.cut(from, to)`: what `from` sends to `to` is lost.
-pub fn cut(from: Atom, to: Atom) -> Result<(), String> {
+pub fn cut(d: &Distribution, from: Atom, to: Atom) -> Result<(), String> {
     distinct(from, to)?;
     let event = format!("net <- cut {} -> {}", short(from), short(to));
     apply(
+        d,
         &[from, to],
         vec![Rule {
             from,
@@ -323,10 +388,9 @@ pub fn cut(from: Atom, to: Atom) -> Result<(), String> {
 
 /// `Net.delay(from, to, ms, jitter)`: what `from` sends to `to` arrives
 /// later, in order; 0 ms removes the delay.
-pub fn delay(from: Atom, to: Atom, ms: u64, jitter: u64) -> Result<(), String> {
+pub fn delay(d: &Distribution, from: Atom, to: Atom, ms: u64, jitter: u64) -> Result<(), String> {
     distinct(from, to)?;
-    let d = current()?;
-    let members = members()?;
+    let members = members(d)?;
     // The sender enforces a delay when it can; otherwise the receiver.
     let at_receiver = !members.contains(&from);
     let fault = (ms > 0 || jitter > 0).then_some(Fault::Delay {
@@ -343,12 +407,11 @@ pub fn delay(from: Atom, to: Atom, ms: u64, jitter: u64) -> Result<(), String> {
         ),
         Some(_) => format!("net <- delay {} -> {} {ms} ms", short(from), short(to)),
     };
-    drop(d);
-    apply(&[from, to], vec![Rule { from, to, fault }], false, event)
+    apply(d, &[from, to], vec![Rule { from, to, fault }], false, event)
 }
 
 /// `Net.heal(a, b)`: the faults between `a` and `b`, both ways, end.
-pub fn heal(a: Atom, b: Atom) -> Result<(), String> {
+pub fn heal(d: &Distribution, a: Atom, b: Atom) -> Result<(), String> {
     distinct(a, b)?;
     let rules = vec![
         Rule {
@@ -363,6 +426,7 @@ pub fn heal(a: Atom, b: Atom) -> Result<(), String> {
         },
     ];
     apply(
+        d,
         &[a, b],
         rules,
         false,
@@ -371,9 +435,8 @@ pub fn heal(a: Atom, b: Atom) -> Result<(), String> {
 }
 
 /// `Net.heal()`: every fault of the session ends.
-pub fn heal_all() -> Result<(), String> {
-    current()?;
-    ask_session(&Term::atom("heal_all"))?;
+pub fn heal_all(d: &Distribution) -> Result<(), String> {
+    ask_session(d, &Term::atom("heal_all"))?;
     crate::log::event("net <- heal");
     Ok(())
 }
@@ -400,10 +463,9 @@ pub struct StatusEntry {
 }
 
 /// `Net.status()`: one entry per known link of the session, sorted.
-pub fn status() -> Result<Vec<StatusEntry>, String> {
-    current()?;
+pub fn status(d: &Distribution) -> Result<Vec<StatusEntry>, String> {
     let mut entries: Vec<StatusEntry> = Vec::new();
-    for t in ask_session(&Term::atom("status"))? {
+    for t in ask_session(d, &Term::atom("status"))? {
         let Some(e) = entry_from_term(&t) else {
             continue;
         };
@@ -426,11 +488,11 @@ pub fn status() -> Result<Vec<StatusEntry>, String> {
 fn local_status(d: &Distribution) -> Vec<Term> {
     let me = d.name;
     let mut peers: Vec<Atom> = d.conns.read().keys().copied().collect();
-    peers.extend(faults::rules().iter().flat_map(|(a, b, _)| [*a, *b]));
-    peers.extend(faults::heard_nodes());
+    peers.extend(d.faults.rules().iter().flat_map(|(a, b, _)| [*a, *b]));
+    peers.extend(d.faults.heard_nodes());
     peers.sort();
     peers.dedup();
-    let rules = faults::rules();
+    let rules = d.faults.rules();
     let fault = |from: Atom, to: Atom| {
         rules
             .iter()
@@ -442,14 +504,14 @@ fn local_status(d: &Distribution) -> Vec<Term> {
         let conn = d.conns.read().get(&p).cloned();
         let heard = match conn {
             Some(c) if c.phase() == crate::dist::connection::Phase::Up => Some(c.last_heard()),
-            _ => faults::last_heard(p),
+            _ => d.faults.last_heard(p),
         };
         out.push(entry_to_term(me, p, fault(me, p), None));
         out.push(entry_to_term(
             p,
             me,
             fault(p, me),
-            heard.map(|t| Instant::now().saturating_duration_since(t)),
+            heard.map(|t| d.rt.now().saturating_duration_since(t)),
         ));
     }
     out
@@ -508,7 +570,13 @@ fn entry_from_term(t: &Term) -> Option<StatusEntry> {
 /// node's host.
 pub fn short(node: Atom) -> String {
     let host = |n: Atom| n.as_str().split_once('@').map(|(_, h)| h.to_string());
-    let mine = CURRENT.lock().upgrade().and_then(|d| host(d.name));
+    // The node whose code runs: the distributed one, or in a simulation
+    // the one entered.
+    let mine = CURRENT.lock().upgrade().map(|d| d.name).or_else(|| {
+        let (me, _) = crate::dist::nodes::this_node();
+        (me != Atom::NONODE).then_some(me)
+    });
+    let mine = mine.and_then(host);
     match node.as_str().split_once('@') {
         Some((alive, h)) if mine.as_deref() == Some(h) => alive.to_string(),
         _ => node.as_str().to_string(),
