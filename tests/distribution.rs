@@ -685,3 +685,36 @@ end
     // be twice that (a vector's growth), plus the allocator's slack.
     assert!(grew < 2 * LIMIT_BYTES + 4 * (1 << 20), "the node grew by {grew} bytes while its peer was frozen");
 }
+
+/// The scenarios above that a script drives, again with all their nodes in
+/// one simulated process (`--sim --seed 1`): the same assertions hold
+/// (issue 14). The others speak raw TCP or the busy limit, which only real
+/// sockets have.
+mod simulated {
+    use super::cluster::simulated;
+
+    #[test]
+    fn remote_send_registered_send_and_spawn() {
+        simulated(super::remote_send_registered_send_and_spawn)
+    }
+    #[test]
+    fn links_and_monitors_both_ways() {
+        simulated(super::links_and_monitors_both_ways)
+    }
+    #[test]
+    fn node_monitor_across_a_peer_restart_and_noconnection() {
+        simulated(super::node_monitor_across_a_peer_restart_and_noconnection)
+    }
+    #[test]
+    fn a_frozen_peer_is_detected_by_ticks_and_comes_back_when_thawed() {
+        simulated(super::a_frozen_peer_is_detected_by_ticks_and_comes_back_when_thawed)
+    }
+    #[test]
+    fn questions_about_remote_processes_are_answered_by_their_node() {
+        simulated(super::questions_about_remote_processes_are_answered_by_their_node)
+    }
+    #[test]
+    fn node_stop_stops_the_peers_it_started() {
+        simulated(super::node_stop_stops_the_peers_it_started)
+    }
+}

@@ -466,3 +466,50 @@ receive do ok -> println("b-c after the heal: " <> inspect(ok)) end
         &["b-c connected: true", "b sees a only: true", "c sees a only: true", "a still sees both: true", "b-c after the heal: true"],
     );
 }
+
+/// Every scenario above again, all its nodes in one simulated process
+/// (`--sim --seed 1`): the same assertions hold (issue 14).
+mod simulated {
+    use super::cluster::simulated;
+
+    #[test]
+    fn a_silent_partition_is_seen_on_both_sides_through_ticks_only() {
+        simulated(super::a_silent_partition_is_seen_on_both_sides_through_ticks_only)
+    }
+    #[test]
+    fn a_reset_partition_closes_both_sides_at_once() {
+        simulated(super::a_reset_partition_closes_both_sides_at_once)
+    }
+    #[test]
+    fn a_one_way_cut_is_noticed_by_the_receiver_first_and_blocks_connecting_both_ways() {
+        simulated(super::a_one_way_cut_is_noticed_by_the_receiver_first_and_blocks_connecting_both_ways)
+    }
+    #[test]
+    fn heal_from_any_node_of_the_session_clears_every_fault() {
+        simulated(super::heal_from_any_node_of_the_session_clears_every_fault)
+    }
+    #[test]
+    fn a_delay_adds_latency_and_keeps_order() {
+        simulated(super::a_delay_adds_latency_and_keeps_order)
+    }
+    #[test]
+    fn a_delay_under_half_the_tick_is_harmless_and_one_over_it_looks_like_death() {
+        simulated(super::a_delay_under_half_the_tick_is_harmless_and_one_over_it_looks_like_death)
+    }
+    #[test]
+    fn restart_peer_returns_connected_and_status_lists_each_direction() {
+        simulated(super::restart_peer_returns_connected_and_status_lists_each_direction)
+    }
+    #[test]
+    fn a_fault_lasts_until_healed_even_when_the_other_end_restarts() {
+        simulated(super::a_fault_lasts_until_healed_even_when_the_other_end_restarts)
+    }
+    #[test]
+    fn unknown_nodes_and_bad_arguments_are_clear_errors() {
+        simulated(super::unknown_nodes_and_bad_arguments_are_clear_errors)
+    }
+    #[test]
+    fn any_pair_of_the_session_can_be_cut_from_a_third_node() {
+        simulated(super::any_pair_of_the_session_can_be_cut_from_a_third_node)
+    }
+}

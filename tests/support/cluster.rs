@@ -187,12 +187,29 @@ pub fn temp_file(test: &str, name: &str, text: &str) -> PathBuf {
     p
 }
 
+thread_local! {
+    /// Set by `simulated`: this thread's scripts run in a simulation.
+    static SIMULATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `scenario` with every script it runs (`run_script`) under `--sim
+/// --seed 1`: all its nodes in one simulated process. The scenario's own
+/// assertions must hold there too (processes.md holds in both modes).
+pub fn simulated(scenario: fn()) {
+    SIMULATED.with(|s| s.set(true));
+    scenario();
+}
+
 /// Runs `script` with `snow ARGS FILE` under a private port mapper, within
-/// `limit`; returns (exit status, stdout, stderr).
+/// `limit`; returns (exit status, stdout, stderr). Under `simulated`, with
+/// `--sim --seed 1` too.
 pub fn run_script(test: &str, args: &[&str], script: &str, limit: Duration) -> (i32, String, String) {
     let epmd = Epmd::start();
     let file = temp_file(test, "main.snow", script);
     let mut cmd = epmd.snow(args);
+    if SIMULATED.with(|s| s.get()) {
+        cmd.args(["--sim", "--seed", "1"]);
+    }
     cmd.arg(&file);
     let mut p = Proc::start(cmd);
     let status = p.finish(limit);
