@@ -111,6 +111,35 @@ pub enum Tok {
 }
 
 impl Tok {
+    /// Whether an expression can begin with this token as a whole term: a
+    /// literal, a name, a bracket, or a keyword that opens an expression.
+    /// (Where else an expression may begin differs by place: a statement
+    /// may start with `let`, an operand with `(`, `not` or `^`; each caller
+    /// adds its own.)
+    pub(crate) fn starts_term(&self) -> bool {
+        matches!(
+            self,
+            Tok::Int(_)
+                | Tok::Float(_)
+                | Tok::Atom(_)
+                | Tok::Pid(..)
+                | Tok::Ident(_)
+                | Tok::Module(_)
+                | Tok::StrStart
+                | Tok::True
+                | Tok::False
+                | Tok::Nil
+                | Tok::LBracket
+                | Tok::MapOpen
+                | Tok::If
+                | Tok::Case
+                | Tok::Cond
+                | Tok::Receive
+                | Tok::For
+                | Tok::Fn
+        )
+    }
+
     /// How the token is named in "expected ..." messages.
     pub fn describe(&self) -> Cow<'static, str> {
         let fixed = match self {

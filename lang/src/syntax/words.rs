@@ -81,31 +81,7 @@ fn operand_follows(tokens: &[(Tok, Span)], i: usize) -> bool {
             let operand_start = tokens.get(i + 2).map(|t| t.1.start);
             span.start > word_end && operand_start == Some(span.end)
         }
-        _ => matches!(
-            next,
-            Tok::Int(_)
-                | Tok::Float(_)
-                | Tok::Atom(_)
-                | Tok::Pid(..)
-                | Tok::Ident(_)
-                | Tok::Module(_)
-                | Tok::StrStart
-                | Tok::True
-                | Tok::False
-                | Tok::Nil
-                | Tok::LParen
-                | Tok::LBracket
-                | Tok::MapOpen
-                | Tok::Not
-                | Tok::Bang
-                | Tok::Caret
-                | Tok::Amp
-                | Tok::Fn
-                | Tok::If
-                | Tok::Case
-                | Tok::Cond
-                | Tok::Receive
-                | Tok::For
-        ),
+        // An operand: a term, or a bracket or prefix operator before one.
+        _ => next.starts_term() || matches!(next, Tok::LParen | Tok::Not | Tok::Bang | Tok::Caret | Tok::Amp),
     }
 }

@@ -37,29 +37,9 @@ pub fn convert(e: &Rich<'_, Tok>, st: &St<'_>, src: &str) -> Option<(Diagnostic,
     Some((diag, at_eof))
 }
 
+/// A statement's first token: a term, or `let`.
 fn starts_expression(t: &Tok) -> bool {
-    matches!(
-        t,
-        Tok::Int(_)
-            | Tok::Float(_)
-            | Tok::Atom(_)
-            | Tok::Pid(..)
-            | Tok::Ident(_)
-            | Tok::Module(_)
-            | Tok::StrStart
-            | Tok::True
-            | Tok::False
-            | Tok::Nil
-            | Tok::LBracket
-            | Tok::MapOpen
-            | Tok::Let
-            | Tok::If
-            | Tok::Case
-            | Tok::Cond
-            | Tok::Receive
-            | Tok::For
-            | Tok::Fn
-    )
+    t.starts_term() || *t == Tok::Let
 }
 
 /// The source text of `span`, shortened to one line of a few words.
