@@ -153,3 +153,28 @@ println(Enum.member?(Node.list(), c))
     assert_eq!(notices.len(), 1, "{err}");
     assert!(notices[0].contains("closing the connection to atoms_b@127.0.0.1"), "{err}");
 }
+
+/// An idle `snow` stays small (the target is under 10 MiB): the allocator
+/// is configured before its first arena is reserved (`repl/src/main.rs`),
+/// without which mimalloc commits arenas whole and an idle run holds
+/// about 23 MiB. The peak is the kernel's own (`VmHWM`), read while the
+/// script sleeps.
+#[test]
+fn an_idle_snow_stays_under_ten_mebibytes() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snow"))
+        .args(["-e", "Process.sleep(1500)"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    std::thread::sleep(Duration::from_millis(700));
+    let peak_kib: u64 = std::fs::read_to_string(&status)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    eprintln!("idle snow: peak RSS {peak_kib} KiB");
+    assert!(peak_kib < 10 * 1024, "an idle snow peaked at {peak_kib} KiB");
+}

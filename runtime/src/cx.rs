@@ -10,8 +10,7 @@ use crate::behaviour::Behaviour;
 use crate::mailbox::Mailbox;
 use crate::process::{Monitored, ProcState};
 use crate::runtime::{ProcessInfo, Runtime};
-use crate::signal::{down_message, exit_message, RemoteCall, Signal, SignalError, SignalKind, SpawnRequest};
-use crate::trace::Effect;
+use crate::signal::{RemoteCall, Signal, SignalError, SpawnRequest};
 use crate::term::{Pid, Ref, Term};
 use crate::timer::TimerDest;
 use std::time::Duration;
@@ -157,8 +156,11 @@ impl<'a> Cx<'a> {
                 Ok(())
             }
             Err(_) if self.st.trap_exit => {
-                self.trace_answer(Some(pid), SignalKind::Exit, Term::Atom(Atom::NOPROC), Effect::Trapped);
-                self.st.mailbox.push(exit_message(pid, Term::Atom(Atom::NOPROC)));
+                // Answered through this process's inbox, behind what is
+                // already there (see `monitor`).
+                self.st.tables_mut().links.insert(pid);
+                let sig = Signal::Exit { from: pid, reason: Term::Atom(Atom::NOPROC), via_link: true };
+                self.rt.deliver_answer(pid, self.pid, sig);
                 Ok(())
             }
             Err(_) => Err(SignalError::NoProc),
@@ -202,25 +204,23 @@ impl<'a> Cx<'a> {
                     (MonitorTarget::Pid(p), None) => Term::Pid(p),
                     (MonitorTarget::Name(n) | MonitorTarget::Remote(n, _), None) => self.rt.name_node(n),
                 };
-                let from = match &who {
-                    Term::Pid(p) => Some(*p),
-                    _ => None,
+                // The :noproc DOWN travels through this process's own inbox,
+                // behind the signals already there, as a signal from the
+                // dead process: one that ended while we ran has its exit
+                // signal (a link) ahead of it, and that comes first (rule 2).
+                let (from, monitored) = match &who {
+                    Term::Pid(p) => (*p, Monitored::Pid(*p)),
+                    Term::Tuple(t) => match (t.first().and_then(Term::as_atom), t.get(1).and_then(Term::as_atom)) {
+                        (Some(n), Some(node)) => (self.pid, Monitored::Name(n, node)),
+                        _ => (self.pid, Monitored::Pid(self.pid)),
+                    },
+                    _ => (self.pid, Monitored::Pid(self.pid)),
                 };
-                let down = down_message(r, who, Term::Atom(Atom::NOPROC));
-                self.trace_answer(from, SignalKind::Down, down.clone(), Effect::Queued);
-                self.st.mailbox.push(down);
+                self.st.tables_mut().monitors.insert(r, monitored);
+                self.rt.deliver_answer(from, self.pid, Signal::Down { r, who, reason: Term::Atom(Atom::NOPROC) });
             }
         }
         r
-    }
-
-    /// A trace records the runtime's answer for a process that does not
-    /// exist, put straight into this mailbox, as a delivery from it.
-    fn trace_answer(&self, from: Option<Pid>, signal: SignalKind, payload: Term, effect: Effect) {
-        if self.rt.tracing() {
-            let kind = crate::trace::EventKind::Deliver { from, signal, payload, effect, via_node: None };
-            self.rt.trace_event(Some(self.pid), &[], kind);
-        }
     }
 
     /// Drops monitor `r`; true if it was active. After this returns no DOWN

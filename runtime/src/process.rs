@@ -61,13 +61,20 @@
 //!    it keeps running (exit signals ignored, but `:kill`) until `run` returns
 //!    `Exit`; the reason stays the signal's. `:kill` ends it at once, with no
 //!    last words, whatever it is doing.
-//! 2. Leave the process table, then release the registered name: from here
-//!    on `whereis` is nil and new signals are answered as for a dead pid.
+//! 2. Marked dead, then the registered name released: from here on
+//!    `alive?` is false and `whereis` nil. The process stays in the table,
+//!    so a signal sent to it now waits in its inbox (it is not run).
 //! 3. Exit signal R (`:killed` if killed) to every linked pid; `Down` to
 //!    every monitoring process; `Demonitor` to every process it monitored;
 //!    the reason to every `watch_exit` channel.
 //! 4. Close the inbox and answer what is still queued: `Link` gets an exit
-//!    `:noproc`, `Monitor` a `Down(:noproc)`; the rest is dropped.
+//!    `:noproc`, `Monitor` a `Down(:noproc)`; the rest is dropped. Then
+//!    leave the process table; later signals are answered at once.
+//!
+//! Answers come after step 3 on purpose: they speak for the dead process,
+//! so they must not overtake the signals it sent as it died (rule 2). A
+//! process that monitors a linked process the moment it ends gets the exit
+//! signal first and the `:noproc` DOWN after it, never the other way round.
 
 use crate::atom::Atom;
 use crate::behaviour::{Behaviour, Slice};
@@ -93,6 +100,9 @@ pub(crate) const RUNNABLE: u8 = 1;
 pub(crate) const RUNNING: u8 = 2;
 pub(crate) const NOTIFIED: u8 = 3;
 pub(crate) const DEAD: u8 = 4;
+
+/// The largest inbox buffer (in signals) a process keeps between batches.
+const RECYCLED_INBOX: usize = 4;
 
 pub(crate) struct Process {
     pub(crate) pid: Pid,
@@ -459,6 +469,21 @@ impl Process {
         }
     }
 
+    /// Gives the buffer of a batch just applied (empty) back to the inbox,
+    /// so that the next signal to this process finds room without an
+    /// allocation (a message passed on every hop of a ring would otherwise
+    /// allocate on the sender's thread and free on the receiver's). Only a
+    /// small one: a waiting process keeps it.
+    fn recycle_inbox(&self, buf: VecDeque<Signal>) {
+        if buf.capacity() == 0 || buf.capacity() > RECYCLED_INBOX {
+            return;
+        }
+        let mut inbox = self.inbox.lock();
+        if inbox.queue.capacity() == 0 && !inbox.closed {
+            inbox.queue = buf;
+        }
+    }
+
     fn close_inbox(&self) -> VecDeque<Signal> {
         let mut inbox = self.inbox.lock();
         inbox.closed = true;
@@ -561,6 +586,11 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         }
     }
 
+    if died.is_none() {
+        // Every signal was applied: the batch is empty.
+        p.recycle_inbox(std::mem::take(&mut batch));
+    }
+
     // Suspended on a busy connection: it stays so (whatever the signals
     // were, once they are applied) while the queue is busy.
     let mut still_suspended = false;
@@ -628,7 +658,6 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
             }
             finish(rt, &p, behaviour, st, reason, batch);
             drop(body);
-            p.state.store(DEAD, SeqCst);
             false
         }
         Slice::Yield if suspend => {
@@ -698,7 +727,9 @@ fn finish(
             rt.trace_event(Some(pid), &[], crate::trace::EventKind::Unregister { name });
         }
     }
-    rt.remove(pid);
+    // Dead from here on (a signal now waits in the inbox, unrun), but in
+    // the table until its own signals are out (module docs, "Ending").
+    p.state.store(DEAD, SeqCst);
     rt.registry().release(pid);
     if let Some((id, _)) = st.timer.take() {
         rt.timers().cancel(id, rt.now());
@@ -732,11 +763,53 @@ fn finish(
             other => rt.answer(pid, other),
         }
     }
+    rt.remove(pid);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn signals(p: &Process) -> Vec<Term> {
+        p.inbox.lock().queue.iter().filter_map(|s| match s {
+            Signal::Message(m) => Some(m.clone()),
+            _ => None,
+        }).collect()
+    }
+
+    /// An applied batch's buffer goes back to the inbox (the next signal
+    /// needs no allocation), unless the inbox has one already, is closed, or
+    /// the buffer is large; signals keep their order through it.
+    #[test]
+    fn an_inbox_reuses_the_buffer_of_its_last_batch() {
+        let p = Process::new(Pid::local(1, 0), Box::new(Ended), ProcState::new());
+        for i in 0..3 {
+            assert!(p.push(Signal::Message(Term::Int(i))).is_ok());
+        }
+        let mut batch = p.take_inbox();
+        assert_eq!(p.inbox.lock().queue.capacity(), 0, "the batch took the buffer");
+        batch.clear();
+        let cap = batch.capacity();
+        p.recycle_inbox(batch);
+        assert_eq!(p.inbox.lock().queue.capacity(), cap, "the buffer came back");
+        assert!(p.push(Signal::Message(Term::Int(7))).is_ok());
+        assert_eq!(signals(&p), vec![Term::Int(7)]);
+
+        // An inbox with a buffer keeps its own (and its signals).
+        p.recycle_inbox(VecDeque::with_capacity(2));
+        assert_eq!(signals(&p), vec![Term::Int(7)]);
+        assert_eq!(p.inbox.lock().queue.capacity(), cap);
+
+        // A large buffer is freed, not kept by an idle process.
+        let _ = p.take_inbox();
+        p.recycle_inbox(VecDeque::with_capacity(RECYCLED_INBOX * 4));
+        assert_eq!(p.inbox.lock().queue.capacity(), 0);
+
+        // A closed inbox (the process ended) takes nothing.
+        let _ = p.close_inbox();
+        p.recycle_inbox(VecDeque::with_capacity(2));
+        assert_eq!(p.inbox.lock().queue.capacity(), 0);
+    }
 
     /// The fixed cost of a process (see the memory test in tests/stress.rs
     /// for the measured total, table entry and allocator included).

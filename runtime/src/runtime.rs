@@ -425,6 +425,12 @@ impl Runtime {
         self.shard(pid).read().get(&key(pid)).cloned()
     }
 
+    /// A local process that has not ended (one that is ending stays in the
+    /// table, marked dead, until its last signals are out).
+    fn live(&self, pid: Pid) -> Option<Arc<Process>> {
+        self.lookup(pid).filter(|p| p.state.load(Acquire) != DEAD)
+    }
+
     /// Takes an ending process out of the table.
     pub(crate) fn remove(&self, pid: Pid) {
         if self.shard(pid).write().remove(&key(pid)).is_some() {
@@ -544,7 +550,7 @@ impl Runtime {
 
     /// The runtime's answer on behalf of `dead`: not a send a trace shows
     /// (the dead process did not send it), only its delivery.
-    fn deliver_answer(&self, dead: Pid, to: Pid, sig: Signal) {
+    pub(crate) fn deliver_answer(&self, dead: Pid, to: Pid, sig: Signal) {
         if self.0.observing.load(Relaxed) {
             self.observe(Some(dead), to, &sig);
         }
@@ -695,7 +701,7 @@ impl Runtime {
     }
 
     pub fn is_alive(&self, pid: Pid) -> bool {
-        self.lookup(pid).is_some_and(|p| p.state.load(Acquire) != DEAD)
+        self.live(pid).is_some()
     }
 
     pub fn whereis(&self, name: Atom) -> Option<Pid> {
@@ -710,7 +716,7 @@ impl Runtime {
     /// `Err(Badarg)` if the name is taken, the pid has a name, or the pid is
     /// not a live local process.
     pub fn register(&self, name: Atom, pid: Pid) -> Result<(), SignalError> {
-        self.0.registry.register(name, pid, |p| self.lookup(p).is_some())?;
+        self.0.registry.register(name, pid, |p| self.live(p).is_some())?;
         if self.tracing() {
             self.trace_event(Some(pid), &[], EventKind::Register { name });
         }
@@ -730,7 +736,7 @@ impl Runtime {
     pub fn processes(&self) -> Vec<Pid> {
         let mut v = Vec::with_capacity(self.process_count());
         for shard in self.0.shards.iter() {
-            v.extend(shard.read().values().map(|p| p.pid));
+            v.extend(shard.read().values().filter(|p| p.state.load(Acquire) != DEAD).map(|p| p.pid));
         }
         v.sort();
         v
@@ -738,6 +744,11 @@ impl Runtime {
 
     pub fn process_count(&self) -> usize {
         self.0.count.load(Relaxed)
+    }
+
+    /// How many processes are runnable and waiting for a scheduler.
+    pub fn run_queue(&self) -> usize {
+        self.0.sched.queued()
     }
 
     pub fn make_ref(&self) -> Ref {
@@ -780,7 +791,7 @@ impl Runtime {
     /// slice; if that takes more than 10 ms (200 ms for a caller outside
     /// any process), the same partial answer is given rather than block.
     pub fn info(&self, pid: Pid) -> Option<ProcessInfo> {
-        let p = self.lookup(pid)?;
+        let p = self.live(pid)?;
         let partial = |status| ProcessInfo {
             status,
             message_queue_len: p.inbox_messages(),

@@ -157,6 +157,13 @@ impl SimQueue {
         self.cv.notify_all();
     }
 
+    /// How many processes of `slot` wait to run (held ones of a frozen node
+    /// too: they are runnable, only not now).
+    pub(crate) fn queued(&self, slot: usize) -> usize {
+        let s = self.state.lock();
+        s.runnable.iter().chain(&s.held).filter(|(n, _)| *n == slot).count()
+    }
+
     /// Wakes the simulation thread to look at its timers again.
     pub(crate) fn kick(&self) {
         let mut s = self.state.lock();

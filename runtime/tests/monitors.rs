@@ -20,16 +20,42 @@ fn a_monitor_fires_exactly_once() {
 }
 
 #[test]
-fn monitoring_a_dead_pid_gives_noproc_at_once() {
+fn monitoring_a_dead_pid_gives_noproc() {
     let rt = rt();
     let dead = rt.spawn(ends_with(atom("normal")));
     rt.watch_exit(dead).recv_timeout(T).unwrap();
-    let a = Puppet::spawn_opt(&rt, true);
-    let (r, first) = a.run(move |cx| {
-        let r = cx.monitor(MonitorTarget::Pid(dead));
-        (r, cx.mailbox().get(0).cloned())
+    let a = Puppet::spawn(&rt);
+    let r = a.run(move |cx| cx.monitor(MonitorTarget::Pid(dead)));
+    assert_eq!(a.recv(), down(r, Term::Pid(dead), atom("noproc")));
+    rt.shutdown();
+}
+
+/// A linked process that ends while we run leaves its exit signal waiting
+/// in our inbox; a monitor we make then is answered `:noproc` behind it,
+/// never ahead: the exit comes first (rule 2), so a process that does not
+/// trap exits dies before it could see the DOWN. (The answer once went
+/// straight into the mailbox and overtook the exit signal.)
+#[test]
+fn the_noproc_down_comes_after_the_exit_signal_of_the_dead_process() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    a.trap();
+    let (b, _) = a.child(SpawnOpts { link: true, monitor: false });
+    let b_pid = b.pid;
+    let (go_tx, go_rx) = crossbeam_channel::bounded::<()>(1);
+    let (ref_tx, ref_rx) = crossbeam_channel::bounded(1);
+    // a's slice waits, mid-run, until b has ended, then monitors it.
+    a.then(move |cx| {
+        go_rx.recv_timeout(T).unwrap();
+        let _ = ref_tx.send(cx.monitor(MonitorTarget::Pid(b_pid)));
+        Slice::Wait(None)
     });
-    assert_eq!(first, Some(down(r, Term::Pid(dead), atom("noproc"))));
+    b.exit_with(atom("bye"));
+    assert_eq!(b.reason(), atom("bye"));
+    go_tx.send(()).unwrap();
+    let r = ref_rx.recv_timeout(T).unwrap();
+    assert_eq!(a.recv(), exit_msg(b_pid, atom("bye")));
+    assert_eq!(a.recv(), down(r, Term::Pid(b_pid), atom("noproc")));
     rt.shutdown();
 }
 

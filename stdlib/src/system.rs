@@ -24,6 +24,8 @@ pub fn register(t: &mut BuiltinTable) {
     t.native("System", "halt", Exact(1), halt);
     t.native("System", "halt", Exact(0), |c, _| halt(c, &[Term::Int(0)]));
     t.native("System", "schedulers", Exact(0), |c, _| Ok(Term::Int(c.cx.runtime().schedulers() as i64)));
+    t.native("System", "process_count", Exact(0), |c, _| Ok(Term::Int(c.cx.runtime().process_count() as i64)));
+    t.native("System", "run_queue", Exact(0), |c, _| Ok(Term::Int(c.cx.runtime().run_queue() as i64)));
     t.native("IO", "puts", Exact(1), |c, a| {
         crate::io_server::put_line(c, &display(&a[0]));
         args::ok()

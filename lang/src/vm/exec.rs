@@ -1,10 +1,11 @@
 //! The interpreter loop: runs a fiber's instructions until its budget is
 //! spent, it waits in `receive`, or its bottom frame returns.
 //!
-//! Only the hot instructions — moves, integer arithmetic, tests, calls and
-//! returns — are handled here; the rest go to `ops.rs`, out of line, and so
-//! do the slow halves of the hot ones (floats, term order, faults), so that
-//! the loop's state (pc, window, code, budget) stays in machine registers.
+//! Only the hot instructions — moves, integer arithmetic, tests, calls,
+//! returns and the mailbox scan of `receive` — are handled here; the rest
+//! go to `ops.rs`, out of line, and so do the slow halves of the hot ones
+//! (floats, term order, faults), so that the loop's state (pc, window,
+//! code, budget) stays in machine registers.
 //! The current frame lives in those locals and is written back to the frame
 //! stack only when control leaves it. Every call costs one reduction.
 
@@ -437,6 +438,28 @@ impl Fiber {
                     let callee = tri!(global(proto, name, argc));
                     self.replace_frame(start, argc, callee, &[]);
                     enter_top!();
+                }
+                // `receive`'s scan of the mailbox, in the loop: a message
+                // passed between two processes runs these on every hop.
+                Op::RecvStart => {
+                    self.recv_scan = 0;
+                    self.recv_deadline = None;
+                }
+                Op::RecvPeek { dst, none } => match cx.mailbox().get(self.recv_scan) {
+                    Some(m) => {
+                        let m = m.clone();
+                        set(wr!(dst), m);
+                    }
+                    None => goto!(none),
+                },
+                Op::RecvTake => {
+                    cx.take_message(self.recv_scan);
+                    self.recv_scan = 0;
+                    self.recv_deadline = None;
+                }
+                Op::RecvNext { target } => {
+                    self.recv_scan += 1;
+                    goto!(target);
                 }
                 // SAFETY: both are registers of live windows (see `ret!`).
                 Op::Return { src } => ret!(d => unsafe { move_result(w.add(src as usize), d) }, std::mem::replace(wr!(src), Term::Nil)),

@@ -173,6 +173,9 @@ impl Fiber {
         self.regs.extend(args);
         self.regs.extend(env.iter().cloned());
         self.regs.resize(proto.nregs as usize, Term::Nil);
+        // One frame's room, not the four a first push makes: an idle
+        // process is often one frame deep (a loop in `receive`).
+        self.frames.reserve_exact(1);
         self.frames.push(Frame { proto, pc: 0, base: 0, dst: 0, top: proto.nregs as u32 });
         self.guards.clear();
         self.recv_scan = 0;

@@ -187,23 +187,6 @@ impl Fiber {
                 let hint = super::suggest::remote_hint(&m, &f, argc);
                 return Flow::Raise(Exception::undef(&format!("{m}.{f}/{argc}")).with_hint(hint));
             }
-            Op::RecvStart => {
-                self.recv_scan = 0;
-                self.recv_deadline = None;
-            }
-            Op::RecvPeek { dst, none } => match cx.mailbox().get(self.recv_scan) {
-                Some(m) => r!(dst) = m.clone(),
-                None => return Flow::Jump(none as usize),
-            },
-            Op::RecvTake => {
-                cx.take_message(self.recv_scan);
-                self.recv_scan = 0;
-                self.recv_deadline = None;
-            }
-            Op::RecvNext { target } => {
-                self.recv_scan += 1;
-                return Flow::Jump(target as usize);
-            }
             Op::RecvWait { timeout, retry, after } => {
                 let deadline = match self.recv_deadline {
                     Some(d) => d,
