@@ -21,14 +21,14 @@
 //!
 //! # Parking without lost wakeups
 //!
-//! An idle worker first looks for work for `SPIN_BEFORE_PARK` (200 µs,
+//! An idle worker first looks for work for `SPIN_BEFORE_PARK` (50 µs,
 //! yielding the CPU between looks), then parks on a condvar and uses no CPU
 //! until woken. The spin is the BEAM's trick: a reply that comes back
 //! within it (a message round trip, a remote ping) is run without a futex
-//! wake-up, which on this VM costs tens of microseconds. 200 µs covers a
-//! remote round trip on loopback (about 30 µs of kernel alone, 40-60 µs
-//! node to node); at 50 µs the reply usually found the worker parked. The
-//! parking
+//! wake-up, which on this VM costs tens of microseconds. (200 µs was tried
+//! for remote round trips, 40-60 µs node to node on loopback: no gain that
+//! showed over the noise, and the spinning workers took CPU from a starting
+//! `snow -e` on two cores, 12.9 → 14.6 ms.) The parking
 //! protocol, with `sleepers` an atomic counter:
 //!
 //! * parking worker: lock `sleep`; `sleepers += 1`; SeqCst fence; look at
@@ -63,7 +63,7 @@ use std::sync::Arc;
 const GLOBAL_EVERY: u32 = 61;
 
 /// How long an idle worker looks for work before it parks.
-const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::from_micros(200);
+const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::from_micros(50);
 
 pub(crate) struct Scheduler {
     /// Distinguishes runtimes in one program (tests make many).
