@@ -150,7 +150,14 @@ impl<'a> Cx<'a> {
         if pid == self.pid {
             return Ok(());
         }
-        match self.rt.try_deliver(Some(self.pid), pid, Signal::Link(self.pid)) {
+        // A process that is ending (it has sent, or is sending, its exit
+        // signals) is gone for `link`, as a pid that no longer exists.
+        let sent = if self.rt.is_ending(pid) {
+            Err(Signal::Link(self.pid))
+        } else {
+            self.rt.try_deliver(Some(self.pid), pid, Signal::Link(self.pid))
+        };
+        match sent {
             Ok(()) => {
                 self.st.tables_mut().links.insert(pid);
                 Ok(())
@@ -176,9 +183,10 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// Monitors a process (rule 8). A target already gone, or a name not
-    /// registered, puts `(:down, ref, pid_or_(name, node), :noproc)` in the
-    /// mailbox at once.
+    /// Monitors a process (rule 8). A target already gone (or ending), or a
+    /// name not registered, is answered `(:down, ref, pid_or_(name, node),
+    /// :noproc)` at once, through this process's inbox: it arrives after
+    /// whatever the dead process sent first.
     pub fn monitor(&mut self, target: MonitorTarget) -> Ref {
         let r = self.rt.make_ref();
         let (to, name) = match target {
@@ -208,15 +216,11 @@ impl<'a> Cx<'a> {
                 // behind the signals already there, as a signal from the
                 // dead process: one that ended while we ran has its exit
                 // signal (a link) ahead of it, and that comes first (rule 2).
-                let (from, monitored) = match &who {
-                    Term::Pid(p) => (*p, Monitored::Pid(*p)),
-                    Term::Tuple(t) => match (t.first().and_then(Term::as_atom), t.get(1).and_then(Term::as_atom)) {
-                        (Some(n), Some(node)) => (self.pid, Monitored::Name(n, node)),
-                        _ => (self.pid, Monitored::Pid(self.pid)),
-                    },
-                    _ => (self.pid, Monitored::Pid(self.pid)),
+                let from = match &who {
+                    Term::Pid(p) => *p,
+                    _ => self.pid,
                 };
-                self.st.tables_mut().monitors.insert(r, monitored);
+                self.st.tables_mut().monitors.insert(r, Monitored::Answered);
                 self.rt.deliver_answer(from, self.pid, Signal::Down { r, who, reason: Term::Atom(Atom::NOPROC) });
             }
         }
@@ -232,7 +236,7 @@ impl<'a> Cx<'a> {
             Some(Monitored::Name(name, node)) => {
                 self.rt.route_named(self.pid, name, node, Signal::Demonitor { r, from: self.pid })
             }
-            None => {}
+            Some(Monitored::Answered) | None => {}
         }
         if flush {
             self.st.mailbox.remove_first(|m| is_down_for(m, r));

@@ -166,13 +166,16 @@ pub(crate) enum Monitored {
     /// A name on another node, as given (`(name, node)`): the pid behind it
     /// is known only to that node.
     Name(Atom, Atom),
+    /// A target that did not exist: its `:noproc` DOWN is already on its
+    /// way through this process's inbox, and nothing was sent to take back.
+    Answered,
 }
 
 impl Monitored {
     pub(crate) fn pid(&self) -> Option<Pid> {
         match self {
             Monitored::Pid(p) => Some(*p),
-            Monitored::Name(..) => None,
+            Monitored::Name(..) | Monitored::Answered => None,
         }
     }
 }
@@ -749,6 +752,7 @@ fn finish(
             match target {
                 Monitored::Pid(to) => rt.deliver(Some(pid), to, Signal::Demonitor { r, from: pid }),
                 Monitored::Name(name, node) => rt.route_named(pid, name, node, Signal::Demonitor { r, from: pid }),
+                Monitored::Answered => {}
             }
         }
         for w in watchers {

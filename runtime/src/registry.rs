@@ -3,9 +3,10 @@
 //! A pid has at most one name and a name at most one pid. The table is one
 //! lock: registering is rare, and `send_named` only needs a short read.
 //! Invariant (rule 9, "a name is released the moment its process ends"): an
-//! ending process is removed from the process table *before* it takes this
-//! lock to drop its name, and `register` checks liveness *under* this lock, so
-//! a name can never be left pointing at a dead pid.
+//! ending process is marked dead (`register`'s liveness test fails from
+//! then on) *before* it takes this lock to drop its name, and `register`
+//! checks liveness *under* this lock, so a name can never be left pointing
+//! at a dead pid.
 
 use crate::atom::Atom;
 use crate::signal::SignalError;

@@ -431,6 +431,12 @@ impl Runtime {
         self.lookup(pid).filter(|p| p.state.load(Acquire) != DEAD)
     }
 
+    /// A local process that is ending: marked dead, still in the table
+    /// while its last signals go out.
+    pub(crate) fn is_ending(&self, pid: Pid) -> bool {
+        self.lookup(pid).is_some_and(|p| p.state.load(Acquire) == DEAD)
+    }
+
     /// Takes an ending process out of the table.
     pub(crate) fn remove(&self, pid: Pid) {
         if self.shard(pid).write().remove(&key(pid)).is_some() {
@@ -759,7 +765,12 @@ impl Runtime {
     /// once if it is already gone.
     pub fn watch_exit(&self, pid: Pid) -> crossbeam_channel::Receiver<Term> {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.deliver(None, pid, Signal::Watch(tx));
+        if self.is_ending(pid) {
+            // Its watchers were told as it ended; a later one hears it is gone.
+            let _ = tx.send(Term::Atom(Atom::NOPROC));
+        } else {
+            self.deliver(None, pid, Signal::Watch(tx));
+        }
         rx
     }
 
