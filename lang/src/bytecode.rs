@@ -153,6 +153,10 @@ pub enum Op {
     TailCallGlobal { name: u32, start: Reg, argc: u16 },
     /// R[dst] = built-in `id` (args)
     CallBuiltin { dst: Reg, id: u32, start: Reg, argc: u16 },
+    /// R[dst] = send(R[start], R[start+1]): a message to a pid in the loop,
+    /// anything else (names, `(name, node)`) through built-in `id`, the
+    /// `send/2` that `CallBuiltin` would have called
+    Send { dst: Reg, start: Reg, id: u32 },
     /// R[dst] = Module.fun (args) looked up at run time (K[k] is (module, fun)); undef if none
     CallRemote { dst: Reg, k: u32, start: Reg, argc: u16 },
     /// return R[src] to the caller
@@ -161,6 +165,14 @@ pub enum Op {
     ReturnInt { v: i32 },
     /// return K[k] to the caller: `Const` + `Return` in one
     ReturnConst { k: u32 },
+    /// return R[a] + R[b] to the caller: `Add` + `Return` in one
+    ReturnAdd { a: Reg, b: Reg },
+    /// if R[src] === v (an integer): return ret; otherwise go on (a literal
+    /// clause head with a small integer body: `TestInt` + `ReturnInt`)
+    ReturnIfInt { src: Reg, v: i32, ret: i32 },
+    /// R[start] = R[a] + imm, then R[dst] = function `proto` of this module
+    /// (R[start]): `AddImm` + `Call` of one argument in one (`f(n - 1)`)
+    CallAddImm { dst: Reg, proto: u16, start: Reg, a: Reg, imm: i16 },
 
     // ---- receive ------------------------------------------------------------
     /// start a receive: scan from the oldest message, no deadline yet

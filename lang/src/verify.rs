@@ -83,6 +83,11 @@ fn verify_proto(p: &Proto, protos: &[Proto]) -> Result<(), VerifyError> {
             Op::CheckBool { src } | Op::Badmatch { src } | Op::CaseClause { src } | Op::Return { src } => reg(src),
             Op::ReturnInt { .. } => true,
             Op::ReturnConst { k } => konst(k),
+            Op::ReturnAdd { a, b } => reg(a) && reg(b),
+            Op::ReturnIfInt { src, .. } => reg(src),
+            Op::CallAddImm { dst, proto, start, a, .. } => {
+                reg(dst) && reg(a) && range(start, 1) && callee(proto as u32, 1)
+            }
             Op::Interpolate { dst, start, n } | Op::Tuple { dst, start, n } => reg(dst) && range(start, n as usize),
             Op::List { dst, start, n, tail } => reg(dst) && range(start, n as usize) && (tail == NO_REG || reg(tail)),
             Op::Map { dst, start, n } => reg(dst) && range(start, 2 * n as usize),
@@ -114,6 +119,7 @@ fn verify_proto(p: &Proto, protos: &[Proto]) -> Result<(), VerifyError> {
             Op::CallGlobal { dst, name, start, argc } => reg(dst) && konst(name) && range(start, argc as usize),
             Op::TailCallGlobal { name, start, argc } => konst(name) && range(start, argc as usize),
             Op::CallBuiltin { dst, start, argc, .. } => reg(dst) && range(start, argc as usize),
+            Op::Send { dst, start, .. } => reg(dst) && range(start, 2),
             Op::CallRemote { dst, k, start, argc } => reg(dst) && konst(k) && range(start, argc as usize),
             Op::RecvStart | Op::RecvTake | Op::FunctionClause | Op::CondClause | Op::GuardLeave => true,
             Op::GuardEnter { fail } => label(fail),
@@ -135,6 +141,7 @@ fn ends_flow(op: &Op) -> bool {
             | Op::Return { .. }
             | Op::ReturnInt { .. }
             | Op::ReturnConst { .. }
+            | Op::ReturnAdd { .. }
             | Op::TailCall { .. }
             | Op::TailCallFun { .. }
             | Op::TailCallGlobal { .. }

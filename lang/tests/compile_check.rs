@@ -173,3 +173,33 @@ fn a_let_statement_costs_no_copy() {
     // Only the two moves that line up the tuple's elements.
     assert_eq!(f.matches("Move").count(), 2, "{f}");
 }
+
+#[test]
+fn superinstructions_need_their_exact_shapes() {
+    // A literal head whose body is not a small integer, a call of two
+    // arguments, and a sum that is not returned: none is fused.
+    let unit = compile_src(
+        "fn name(0) = :zero\nfn name(_) = :other\nfn two(n) = pair(n - 1, n)\nfn pair(a, b) = (a, b)\nfn sum(a, b) do\n  let s = a + b\n  (s, s)\nend\n",
+    )
+    .expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    assert!(!listing.contains("ReturnIfInt"), "{listing}");
+    assert!(!listing.contains("CallAddImm"), "{listing}");
+    assert!(!listing.contains("ReturnAdd"), "{listing}");
+    // `f(n - 1)` of one argument, and `a + b` returned: fused.
+    let unit = compile_src("fn up(0) = 0\nfn up(n) = up(n - 1) + 1\nfn add(a, b) = a + b\n").expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    assert!(listing.contains("ReturnIfInt { src: 0, v: 0, ret: 0 }"), "{listing}");
+    assert!(listing.contains("CallAddImm"), "{listing}");
+    assert!(listing.contains("ReturnAdd"), "{listing}");
+}
+
+#[test]
+fn a_sum_that_a_branch_joins_keeps_its_return() {
+    // `if`'s two branches meet at one Return: the `else` branch's sum is
+    // fused with it, and the Return stays for the `then` branch's jump.
+    let unit = compile_src("fn f(c, a, b) do\n  if c do\n    a\n  else\n    a + b\n  end\nend\n").expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    let f = listing.split("fn #").find(|f| f.contains("f/3")).expect("f listed");
+    assert!(f.contains("Return { src"), "{f}");
+}

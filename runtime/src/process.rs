@@ -101,6 +101,10 @@ pub(crate) const RUNNING: u8 = 2;
 pub(crate) const NOTIFIED: u8 = 3;
 pub(crate) const DEAD: u8 = 4;
 
+/// How many signals may sit in a waiting process's inbox without waking it
+/// (`Signal::can_wait`): links and monitors; past this, they wake it.
+const SIGNALS_THAT_MAY_WAIT: usize = 64;
+
 /// The largest inbox buffer (in signals) a process keeps between batches.
 const RECYCLED_INBOX: usize = 4;
 
@@ -442,12 +446,19 @@ impl Process {
     /// (the process ended), the signal is given back to be answered.
     #[inline(always)]
     pub(crate) fn push(&self, sig: Signal) -> Result<bool, Signal> {
-        {
+        let waits = {
             let mut inbox = self.inbox.lock();
             if inbox.closed {
                 return Err(sig);
             }
+            // A bounded number may wait: a process monitored and
+            // demonitored in a loop while it sleeps must not pile them up.
+            let waits = sig.can_wait() && inbox.queue.len() < SIGNALS_THAT_MAY_WAIT;
             inbox.queue.push_back(sig);
+            waits
+        };
+        if waits {
+            return Ok(false);
         }
         let mut s = self.state.load(Acquire);
         loop {
@@ -813,6 +824,26 @@ mod tests {
         let _ = p.close_inbox();
         p.recycle_inbox(VecDeque::with_capacity(2));
         assert_eq!(p.inbox.lock().queue.capacity(), 0);
+    }
+
+    /// Links and monitors wait in a waiting process's inbox up to a bound;
+    /// the next one, and any message or exit signal, wakes it.
+    #[test]
+    fn links_and_monitors_wait_for_the_next_run_up_to_a_bound() {
+        let p = Process::new(Pid::local(1, 0), Box::new(Ended), ProcState::new());
+        p.state.store(WAITING, SeqCst);
+        let monitor = |i: u64| Signal::Monitor { r: Ref { node: 0, words: [i as u32, 0, 0] }, from: Pid::local(2, 0), name: None };
+        for i in 0..SIGNALS_THAT_MAY_WAIT as u64 {
+            assert!(matches!(p.push(monitor(i)), Ok(false)), "signal {i} woke it");
+        }
+        assert_eq!(p.state.load(SeqCst), WAITING);
+        assert!(matches!(p.push(monitor(99)), Ok(true)), "past the bound it wakes");
+        assert_eq!(p.state.load(SeqCst), RUNNABLE);
+
+        let q = Process::new(Pid::local(3, 0), Box::new(Ended), ProcState::new());
+        q.state.store(WAITING, SeqCst);
+        assert!(matches!(q.push(Signal::Link(Pid::local(2, 0))), Ok(false)));
+        assert!(matches!(q.push(Signal::Message(Term::Int(1))), Ok(true)), "a message wakes it");
     }
 
     /// The fixed cost of a process (see the memory test in tests/stress.rs

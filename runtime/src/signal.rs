@@ -87,6 +87,21 @@ pub enum Signal {
     SpawnReply { r: Ref, result: Result<Pid, Term>, link: bool, monitor: bool },
 }
 
+impl Signal {
+    /// Whether a waiting receiver may apply this signal when it next runs
+    /// rather than be woken for it. A link or monitor changes only the
+    /// receiver's own tables, which nothing reads before the receiver runs
+    /// again (`Process.info` counts the signals still in the inbox, as
+    /// Erlang's `process_info` sees what its caller sent first), and the
+    /// receiver applies its inbox in order before anything else it does:
+    /// before the exit signal that kills it, say, so the DOWN carries the
+    /// real reason. Waking 100,000 waiting processes one by one only to
+    /// record a monitor each was the cost of `monitor_down`'s "monitor all".
+    pub(crate) fn can_wait(&self) -> bool {
+        matches!(self, Signal::Link(_) | Signal::Unlink(_) | Signal::Monitor { .. } | Signal::Demonitor { .. })
+    }
+}
+
 /// The kind of a signal, for observers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SignalKind {

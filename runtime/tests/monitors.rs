@@ -210,3 +210,46 @@ fn a_monitor_signal_racing_the_end_gets_noproc() {
     }
     rt.shutdown();
 }
+
+/// A monitor of a waiting process may wait in its inbox (it is not woken
+/// for it): the exit signal that later kills it comes behind the monitor,
+/// so the DOWN carries the real reason, not `:noproc`.
+#[test]
+fn a_monitor_left_in_a_waiting_inbox_gets_the_real_reason() {
+    let rt = rt();
+    let target = Puppet::spawn(&rt);
+    let watcher = Puppet::spawn(&rt);
+    let tp = target.pid;
+    let refs: Vec<_> = (0..3).map(|_| watcher.run(move |cx| cx.monitor(MonitorTarget::Pid(tp)))).collect();
+    // One entry per monitor, seen while they still wait in the inbox.
+    assert_eq!(rt.info(tp).unwrap().monitored_by, vec![watcher.pid; 3]);
+    rt.exit(tp, atom("kill"));
+    // Three DOWNs, in no promised order (as between any two monitors).
+    let got: Vec<Term> = (0..3).map(|_| watcher.recv()).collect();
+    for r in refs {
+        assert!(got.contains(&down(r, Term::Pid(tp), atom("killed"))), "{got:?}");
+    }
+    rt.shutdown();
+}
+
+/// Monitors made and dropped on a sleeping process in a loop (past a bound
+/// they wake it): it is left monitored by the one kept.
+#[test]
+fn monitors_and_demonitors_of_a_sleeping_process_settle() {
+    let rt = rt();
+    let target = Puppet::spawn(&rt);
+    let watcher = Puppet::spawn(&rt);
+    let tp = target.pid;
+    watcher.run(move |cx| {
+        for _ in 0..10_000 {
+            let r = cx.monitor(MonitorTarget::Pid(tp));
+            cx.demonitor(r, false);
+        }
+    });
+    let kept = watcher.run(move |cx| cx.monitor(MonitorTarget::Pid(tp)));
+    assert_eq!(rt.info(tp).unwrap().monitored_by, vec![watcher.pid]);
+    target.exit_with(atom("done"));
+    assert_eq!(watcher.recv(), down(kept, Term::Pid(tp), atom("done")));
+    watcher.assert_no_msg(30);
+    rt.shutdown();
+}

@@ -23,17 +23,15 @@ pub mod node_table;
 pub use node::install_distribution;
 pub use system::{before_halt, set_argv};
 
-use snow_lang::compiler::{compile, Mode};
 use snow_lang::vm::{self, Arity, Builtin, BuiltinImpl, BuiltinTable};
-use std::sync::Arc;
 
-/// The core of the prelude, compiled at start-up.
-const PRELUDE: &str = include_str!("prelude/core.snow");
-
-/// The parts of the prelude compiled when one of their functions is first
-/// called (each file one unit: they call each other by `Module.fun`).
-/// Start-up reads only their function heads (`lazy_heads`).
+/// The prelude: the parts of the library written in Snow, each file compiled
+/// when one of its functions is first called (each file one unit: they call
+/// each other by `Module.fun`), as Erlang loads a module on its first call.
+/// Start-up reads only their function heads (`lazy_heads`): compiling the
+/// core at every start was nine tenths of a `snow -e`'s instructions.
 const LAZY: &[(&str, &str)] = &[
+    ("prelude/core.snow", include_str!("prelude/core.snow")),
     ("prelude/service.snow", include_str!("prelude/service.snow")),
     ("prelude/supervisor.snow", include_str!("prelude/supervisor.snow")),
     ("prelude/job.snow", include_str!("prelude/job.snow")),
@@ -57,31 +55,11 @@ pub fn init() -> &'static BuiltinTable {
         shell::register(&mut t);
         trace::natives::register(&mut t);
         testing::register(&mut t);
-        load_prelude(&mut t);
         for (file, source) in LAZY {
             add_lazy(&mut t, file, source);
         }
         vm::install_builtins(t)
     })
-}
-
-/// Compiles the prelude and adds each `module__name` function as
-/// `Module.name`.
-fn load_prelude(t: &mut BuiltinTable) {
-    let parsed = snow_lang::syntax::parse(PRELUDE);
-    assert!(parsed.diagnostics.is_empty(), "the prelude must parse: {:?}", parsed.diagnostics);
-    let unit = match compile(&parsed.program, Arc::from(PRELUDE), Arc::from(snow_lang::bytecode::LIBRARY_FILE), t, Mode::Script) {
-        Ok(u) => u,
-        Err(d) => panic!("the prelude must compile: {d:?}"),
-    };
-    for (name, arity, proto) in unit.functions {
-        let Some((module, fun)) = name.split_once("__") else { continue };
-        // `kernel__x` is `x`, called without a module.
-        let module = if module == "kernel" { String::new() } else { capitalize(module) };
-        let module: &'static str = Box::leak(module.into_boxed_str());
-        let fun: &'static str = Box::leak(fun.to_string().into_boxed_str());
-        t.add(Builtin { module, name: fun, arity: Arity::Exact(arity), imp: BuiltinImpl::Snow(proto) });
-    }
 }
 
 /// Adds each `module__name` function of a lazily compiled file as
@@ -97,7 +75,7 @@ fn add_lazy(t: &mut BuiltinTable, file: &'static str, source: &'static str) {
         seen.push((name, arity));
         let module = if module == "kernel" { String::new() } else { capitalize(module) };
         let module: &'static str = Box::leak(module.into_boxed_str());
-        let lazy: &'static vm::LazyFn = Box::leak(Box::new(vm::LazyFn { unit, name, arity }));
+        let lazy: &'static vm::LazyFn = Box::leak(Box::new(vm::LazyFn::new(unit, name, arity)));
         t.add(Builtin { module, name: fun, arity: Arity::Exact(arity), imp: BuiltinImpl::Lazy(lazy) });
     }
 }

@@ -537,9 +537,19 @@ impl<'t> Compiler<'t> {
             let r = self.f().alloc();
             self.f().emit(Op::CallBuiltin { dst: r, id, start, argc });
             self.f().emit(Op::Return { src: r });
+        } else if argc == 2 && self.is_send(id) {
+            // A message to a pid runs in the interpreter's loop.
+            self.f().emit(Op::Send { dst, start, id });
         } else {
             self.f().emit(Op::CallBuiltin { dst, id, start, argc });
         }
+    }
+
+    /// Whether built-in `id` is `send/2` (or `Process.send/2`, the same).
+    fn is_send(&self, id: u32) -> bool {
+        [("", "send"), ("Process", "send")]
+            .iter()
+            .any(|&(m, f)| self.table.find(m, f, crate::vm::Arity::Exact(2)) == Some(id))
     }
 
     /// `&name/arity`, `&Mod.fun/arity`, or a bare function name as a value.

@@ -136,51 +136,9 @@ impl FnState {
     }
 
 
-    /// `Int`/`Const` into `r` followed by `Return { src: r }` becomes one
-    /// returning instruction (`ReturnInt`/`ReturnConst`): functions that
-    /// end in a literal — clause bodies like `0`, `:ok` — are common, and
-    /// every instruction saved is a dispatch saved. The `Return` stays only
-    /// if a jump lands on it (a join whose other branch set `r`).
-    fn fuse_literal_returns(&mut self) {
-        let code = std::mem::take(&mut self.proto.code);
-        let spans = std::mem::take(&mut self.proto.spans);
-        let n = code.len();
-        let mut targeted = vec![false; n + 1];
-        for &pos in self.labels.iter().flatten() {
-            if let Some(t) = targeted.get_mut(pos as usize) {
-                *t = true;
-            }
-        }
-        // new_pos[i]: where old instruction i (or the end, i == n) now is.
-        let mut new_pos = Vec::with_capacity(n + 1);
-        let mut i = 0;
-        while i < n {
-            new_pos.push(self.proto.code.len() as u32);
-            let returned = |r: Reg| matches!(code.get(i + 1), Some(&Op::Return { src }) if src == r);
-            let fused = match code[i] {
-                Op::Int { dst, v } if returned(dst) => Some(Op::ReturnInt { v }),
-                Op::Const { dst, k } if returned(dst) => Some(Op::ReturnConst { k }),
-                _ => None,
-            };
-            self.proto.code.push(fused.unwrap_or(code[i]));
-            self.proto.spans.push(spans[i].clone());
-            if fused.is_some() && !targeted[i + 1] {
-                // The fused `Return`, which nothing jumps to: dropped. Its
-                // position maps to the instruction after it.
-                new_pos.push(self.proto.code.len() as u32);
-                i += 1;
-            }
-            i += 1;
-        }
-        new_pos.push(self.proto.code.len() as u32);
-        for pos in self.labels.iter_mut().flatten() {
-            *pos = new_pos.get(*pos as usize).copied().unwrap_or(*pos);
-        }
-    }
-
     /// Resolves label operands to instruction indices and returns the proto.
     pub fn finish(mut self) -> Proto {
-        self.fuse_literal_returns();
+        super::fuse::fuse(&mut self.proto.code, &mut self.proto.spans, &mut self.labels);
         let labels = self.labels;
         let fix = |l: &mut Label| *l = labels.get(*l as usize).copied().flatten().unwrap_or(0);
         for op in &mut self.proto.code {

@@ -10,6 +10,7 @@
 mod captures;
 mod expr;
 mod function;
+mod fuse;
 mod pattern;
 
 use crate::ast::{Item, Program, Span};

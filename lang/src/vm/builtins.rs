@@ -46,6 +46,8 @@ pub struct LazyFn {
     pub unit: &'static LazyUnit,
     pub name: &'static str,
     pub arity: u16,
+    /// Its code once found: later calls cost one load, not a lookup.
+    resolved: OnceLock<&'static Proto>,
 }
 
 impl LazyUnit {
@@ -75,11 +77,26 @@ impl LazyUnit {
 }
 
 impl LazyFn {
+    pub fn new(unit: &'static LazyUnit, name: &'static str, arity: u16) -> LazyFn {
+        LazyFn { unit, name, arity, resolved: OnceLock::new() }
+    }
+
+    #[inline]
     pub fn proto(&'static self) -> Result<&'static Proto, String> {
+        match self.resolved.get() {
+            Some(p) => Ok(*p),
+            None => self.resolve(),
+        }
+    }
+
+    #[cold]
+    fn resolve(&'static self) -> Result<&'static Proto, String> {
         let fns = self.unit.functions().map_err(str::to_string)?;
-        fns.get(&(self.name.to_string(), self.arity))
+        let p = fns
+            .get(&(self.name.to_string(), self.arity))
             .copied()
-            .ok_or_else(|| format!("{} has no {}/{}", self.unit.file, self.name, self.arity))
+            .ok_or_else(|| format!("{} has no {}/{}", self.unit.file, self.name, self.arity))?;
+        Ok(*self.resolved.get_or_init(|| p))
     }
 }
 

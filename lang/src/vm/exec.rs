@@ -10,7 +10,7 @@
 //! stack only when control leaves it. Every call costs one reduction.
 
 use super::exception::Exception;
-use super::fiber::{fun_parts, Fault, Fiber, Frame, Step};
+use super::fiber::{fun_parts, Fault, Fiber, Frame, Resume, Step};
 use super::ops::{arith_add, arith_mul, arith_sub, cmp_ints, compare, Flow};
 use crate::bytecode::{Cmp, Op, Proto};
 use snow_runtime::cx::Cx;
@@ -81,7 +81,7 @@ impl Fiber {
         // The next instruction to run (a pointer rather than an index: one
         // add per instruction fetched).
         // SAFETY: a frame's pc is a verified instruction index.
-        let mut ip: *const Op = unsafe { proto.code.as_ptr().add(top.pc as usize) };
+        let mut ip: *const Op = top.resume.0;
         // The running frame's first register. Refreshed (`window!`) whenever
         // the frame changes or the register stack may have been reallocated:
         // after every call, return and out-of-line instruction. The frame's
@@ -96,8 +96,9 @@ impl Fiber {
         // index is inside the module, and that code cannot run off its end;
         // and the frame invariant holds: while a frame runs,
         // `regs.len() >= base + proto.nregs` (`push_entry`, `push_call` and
-        // `replace_frame` grow the stack to the frame's `top`; nothing
-        // shrinks it below the running frame's `top`). `w` is
+        // `replace_frame` grow the stack to the frame's window end; only a
+        // suspending `receive` shrinks it, to the furthest window end of all
+        // frames, so returning finds the caller's window whole). `w` is
         // never used after the register stack changed without a `window!`.
         macro_rules! rd {
             ($x:expr) => {
@@ -163,7 +164,7 @@ impl Fiber {
                 match self.frames.last() {
                     Some(f) => {
                         proto = f.proto;
-                        goto!(f.pc);
+                        ip = f.resume.0;
                         // SAFETY: a frame's base is inside the register stack (frame invariant).
                         w = unsafe { self.regs.as_mut_ptr().add(f.base as usize) };
                     }
@@ -175,7 +176,7 @@ impl Fiber {
             () => {{
                 if reds == 0 {
                     // Re-run this call instruction when the process resumes.
-                    self.save_pc(pc!() - 1);
+                    self.save_ip(ip.wrapping_sub(1));
                     return Ok(Step::Yield);
                 }
                 reds -= 1;
@@ -229,7 +230,7 @@ impl Fiber {
                     self.frames.set_len(n - 1);
                     (done, caller)
                 };
-                // Registers above the caller's top stay as they are: every
+                // Registers above the caller's window stay as they are: every
                 // register is written before it is read, and the stack is
                 // trimmed whenever the process suspends.
                 // SAFETY: the caller's window is inside the stack (frame
@@ -240,7 +241,20 @@ impl Fiber {
                 $put;
                 w = cw;
                 proto = caller.proto;
-                goto!(caller.pc);
+                ip = caller.resume.0;
+            }};
+        }
+
+        // Calls function `idx` of this module on the window at `start`.
+        macro_rules! call_local {
+            ($dst:expr, $idx:expr, $start:expr) => {{
+                // SAFETY: the verifier proved `idx` names a function of this module.
+                let callee = unsafe { proto.sibling($idx) };
+                let base = self.push_call(ip, $start, $dst, callee);
+                proto = callee;
+                ip = code!();
+                // SAFETY: `push_call` grew the stack to the callee's frame.
+                w = unsafe { self.regs.as_mut_ptr().add(base) };
             }};
         }
 
@@ -396,19 +410,29 @@ impl Fiber {
                 }
                 Op::Call { dst, proto: idx, start, .. } => {
                     spend!();
-                    // SAFETY: the verifier proved `idx` names a function of this module.
-                    let callee = unsafe { proto.sibling(idx) };
-                    let base = self.push_call(pc!(), start, dst, callee);
-                    proto = callee;
-                    ip = code!();
-                    // SAFETY: `push_call` grew the stack to the callee's frame.
-                    w = unsafe { self.regs.as_mut_ptr().add(base) };
+                    call_local!(dst, idx, start);
+                }
+                Op::CallAddImm { dst, proto: idx, start, a, imm } => {
+                    // Spent before the addition: a yield re-runs the whole
+                    // instruction, and `a != start` (the fusion's rule).
+                    spend!();
+                    match *rd!(a) {
+                        Term::Int(i) => match i.checked_add(imm as i64) {
+                            Some(v) => set_int(wr!(start), v),
+                            None => fault!(Exception::badarith()),
+                        },
+                        _ => {
+                            let v = tri!(slow_arith(arith_add, rd!(a), &Term::Int(imm as i64)));
+                            set(wr!(start), v);
+                        }
+                    }
+                    call_local!(dst, idx as u32, start);
                 }
                 Op::TailCall { proto: idx, start, argc } => {
                     spend!();
                     // SAFETY: as for `Call`.
                     let callee = unsafe { proto.sibling(idx) };
-                    self.replace_frame(start, argc, callee, &[]);
+                    self.replace_frame_local(start, argc, callee);
                     proto = callee;
                     ip = code!();
                     window!();
@@ -417,7 +441,7 @@ impl Fiber {
                     spend!();
                     let f = rd!(fun).clone();
                     let (callee, env) = tri!(fun_parts(&f, argc as usize));
-                    self.push_closure_call(pc!(), start, dst, callee, env);
+                    self.push_closure_call(ip, start, dst, callee, env);
                     enter_top!();
                 }
                 Op::TailCallFun { fun, start, argc } => {
@@ -430,7 +454,7 @@ impl Fiber {
                 Op::CallGlobal { dst, name, start, argc } => {
                     spend!();
                     let callee = tri!(global(proto, name, argc));
-                    self.push_call(pc!(), start, dst, callee);
+                    self.push_call(ip, start, dst, callee);
                     enter_top!();
                 }
                 Op::TailCallGlobal { name, start, argc } => {
@@ -461,16 +485,83 @@ impl Fiber {
                     self.recv_scan += 1;
                     goto!(target);
                 }
+                Op::Send { dst, start, id } => {
+                    spend!();
+                    if let Term::Pid(to) = *rd!(start) {
+                        let msg = rd!(start + 1).clone();
+                        cx.send(to, msg.clone());
+                        set(wr!(dst), msg);
+                        if cx.busy() {
+                            // A busy connection to another node: suspended
+                            // before the next instruction, as `send/2` is.
+                            self.save_ip(ip);
+                            return Ok(Step::Yield);
+                        }
+                    } else {
+                        // A name or `(name, node)`: the built-in's way.
+                        let flow = self.cold(Op::CallBuiltin { dst, id, start, argc: 2 }, cx, proto, self.running_base(), pc!());
+                        window!();
+                        match flow {
+                            Flow::Next => {}
+                            Flow::Jump(target) => goto!(target),
+                            Flow::Enter => enter_top!(),
+                            Flow::Leave(step) => return Ok(step),
+                            Flow::Raise(e) => fault!(e),
+                        }
+                    }
+                }
                 // SAFETY: both are registers of live windows (see `ret!`).
                 Op::Return { src } => ret!(d => unsafe { move_result(w.add(src as usize), d) }, std::mem::replace(wr!(src), Term::Nil)),
                 // SAFETY: `d` is a register of the caller's live window (see `ret!`).
                 Op::ReturnInt { v } => ret!(d => set_int(unsafe { &mut *d }, v as i64), Term::Int(v as i64)),
+                Op::ReturnIfInt { src, v, ret } => {
+                    if matches!(*rd!(src), Term::Int(i) if i == v as i64) {
+                        // SAFETY: `d` is a register of the caller's live window (see `ret!`).
+                        ret!(d => set_int(unsafe { &mut *d }, ret as i64), Term::Int(ret as i64))
+                    }
+                }
+                Op::ReturnAdd { a, b } => match (rd!(a), rd!(b)) {
+                    (Term::Int(x), Term::Int(y)) => match x.checked_add(*y) {
+                        // SAFETY: `d` is a register of the caller's live window (see `ret!`).
+                        Some(v) => ret!(d => set_int(unsafe { &mut *d }, v), Term::Int(v)),
+                        None => fault!(Exception::badarith()),
+                    },
+                    (x, y) => {
+                        let v = tri!(slow_arith(arith_add, x, y));
+                        // SAFETY: `d` is a register of the caller's live window (see `ret!`).
+                        ret!(d => set(unsafe { &mut *d }, v), v)
+                    }
+                },
                 Op::ReturnConst { k } => {
                     let v = &proto.consts[k as usize];
                     // SAFETY: `d` is a register of the caller's live window (see `ret!`).
                     ret!(d => set(unsafe { &mut *d }, v.clone()), v.clone())
                 }
-                other => {
+                // Named one by one rather than `_`: an exhaustive match
+                // compiles to a jump table without a range check in front.
+                other @ (Op::Div { .. }
+                | Op::Neg { .. }
+                | Op::Not { .. }
+                | Op::Bang { .. }
+                | Op::Concat { .. }
+                | Op::ListConcat { .. }
+                | Op::Interpolate { .. }
+                | Op::GetMapValue { .. }
+                | Op::Tuple { .. }
+                | Op::List { .. }
+                | Op::Map { .. }
+                | Op::MapUpdate { .. }
+                | Op::Closure { .. }
+                | Op::GlobalFun { .. }
+                | Op::CallBuiltin { .. }
+                | Op::CallRemote { .. }
+                | Op::RecvWait { .. }
+                | Op::Badmatch { .. }
+                | Op::CaseClause { .. }
+                | Op::FunctionClause
+                | Op::CondClause
+                | Op::GuardEnter { .. }
+                | Op::GuardLeave) => {
                     if matches!(other, Op::CallBuiltin { .. }) {
                         spend!();
                     }
@@ -506,23 +597,30 @@ impl Fiber {
 
     /// Pushes a frame for a call of `callee` made by the running frame, whose
     /// window starts at the caller's register `start`, where the arguments
-    /// already are; returns where the new window starts.
+    /// already are; the caller resumes at `resume`. Returns where the new
+    /// window starts.
     #[inline(always)]
-    pub(crate) fn push_call(&mut self, pc: usize, start: u16, dst: u16, callee: &'static Proto) -> usize {
+    pub(crate) fn push_call(&mut self, resume: *const Op, start: u16, dst: u16, callee: &'static Proto) -> usize {
         let n = self.frames.len();
         debug_assert!(n >= 1, "a call is made by a running frame");
         // SAFETY: the caller is the running frame, so the stack is not empty.
         let caller = unsafe { self.frames.get_unchecked_mut(n.wrapping_sub(1)) };
-        caller.pc = pc as u32;
-        let caller_top = caller.top as usize;
+        caller.resume = Resume(resume);
         let new_base = caller.base as usize + start as usize;
         let need = new_base + callee.nregs as usize;
         if self.regs.len() < need {
             self.grow_regs(need);
         }
-        let top = need.max(caller_top) as u32;
-        self.frames.push(Frame { proto: callee, pc: 0, base: new_base as u32, dst, top });
+        self.frames.push(Frame { proto: callee, resume: Resume(callee.code.as_ptr()), base: new_base as u32, dst });
         new_base
+    }
+
+    /// Where the running frame resumes (a yield re-runs an instruction).
+    #[inline(always)]
+    fn save_ip(&mut self, ip: *const Op) {
+        if let Some(f) = self.frames.last_mut() {
+            f.resume = Resume(ip);
+        }
     }
 
     #[cold]
@@ -533,13 +631,40 @@ impl Fiber {
 
     /// `push_call` for a closure: its captured values (`env`) follow the
     /// arguments in the new window.
-    fn push_closure_call(&mut self, pc: usize, start: u16, dst: u16, callee: &'static Proto, env: &[Term]) {
-        let base = self.push_call(pc, start, dst, callee) + callee.arity as usize;
+    fn push_closure_call(&mut self, resume: *const Op, start: u16, dst: u16, callee: &'static Proto, env: &[Term]) {
+        let base = self.push_call(resume, start, dst, callee) + callee.arity as usize;
         // The window holds `arity + ncaptured` registers at least (verifier).
         for (i, v) in env.iter().enumerate() {
             self.regs[base + i] = v.clone();
         }
     }
+    /// `replace_frame` for a function of the running module (`TailCall`, a
+    /// loop's every turn): no captured values, no bounds checks.
+    #[inline(always)]
+    fn replace_frame_local(&mut self, start: u16, argc: u16, callee: &'static Proto) {
+        let n = self.frames.len();
+        debug_assert!(n >= 1, "a tail call is made by a running frame");
+        // SAFETY: the running frame is on the stack.
+        let frame = unsafe { self.frames.get_unchecked_mut(n.wrapping_sub(1)) };
+        let base = frame.base as usize;
+        if start != 0 {
+            let regs = self.regs.as_mut_ptr();
+            for i in 0..argc as usize {
+                // SAFETY: `start + argc` is inside the running window
+                // (verified), which is inside the register stack (frame
+                // invariant). Swapped, as in `replace_frame`: in order, so
+                // overlapping ranges move down correctly.
+                unsafe { std::ptr::swap(regs.add(base + i), regs.add(base + start as usize + i)) };
+            }
+        }
+        frame.proto = callee;
+        frame.resume = Resume(callee.code.as_ptr());
+        let need = base + callee.nregs as usize;
+        if self.regs.len() < need {
+            self.grow_regs(need);
+        }
+    }
+
     /// Replaces the current frame by a call of `callee` (a tail call): the
     /// arguments move down to the window's start.
     #[inline]
@@ -554,12 +679,9 @@ impl Fiber {
                 self.regs.swap(base + i, from + i);
             }
         }
-        let n = self.frames.len();
-        let caller_top = if n >= 2 { self.frames[n - 2].top as usize } else { 0 };
         let need = base + callee.nregs as usize;
-        let top = need.max(caller_top);
-        if self.regs.len() < top {
-            self.regs.resize(top, Term::Nil);
+        if self.regs.len() < need {
+            self.regs.resize(need, Term::Nil);
         }
         let arity = callee.arity as usize;
         for (i, v) in env.iter().enumerate() {
@@ -567,8 +689,7 @@ impl Fiber {
         }
         if let Some(f) = self.frames.last_mut() {
             f.proto = callee;
-            f.pc = 0;
-            f.top = top as u32;
+            f.resume = Resume(callee.code.as_ptr());
         }
     }
 }

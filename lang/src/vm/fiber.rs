@@ -2,7 +2,7 @@
 //! `on_exit` callbacks, then the end.
 
 use super::exception::Exception;
-use crate::bytecode::{Module, Proto, ProtoRef};
+use crate::bytecode::{Module, Op, Proto, ProtoRef};
 use snow_runtime::cx::Cx;
 use snow_runtime::{Atom, Behaviour, Slice, Term, REDUCTIONS_PER_SLICE};
 use std::time::Instant;
@@ -11,17 +11,47 @@ use std::time::Instant;
 #[derive(Clone, Copy)]
 pub(crate) struct Frame {
     pub proto: &'static Proto,
-    /// Next instruction to run when this frame resumes.
-    pub pc: u32,
+    /// The next instruction to run when this frame resumes (a pointer, not
+    /// an index: a call stores it and a return jumps to it as it is).
+    pub resume: Resume,
     /// Index of the window's first register in the register stack.
     pub base: u32,
     /// The caller's register (relative to the caller's window) that receives
     /// the result.
     pub dst: u16,
-    /// One past the highest register any active frame up to this one uses:
-    /// a callee's window may end below its caller's, so returning keeps
-    /// the register stack up to the caller's `top`, not its window's end.
-    pub top: u32,
+}
+
+/// A position in a function's code.
+#[derive(Clone, Copy)]
+pub(crate) struct Resume(pub *const Op);
+
+// SAFETY: a `Resume` points into the code of a loaded function, which is
+// never changed or freed (`&'static Proto`): any thread may hold it.
+unsafe impl Send for Resume {}
+// SAFETY: as above; it is only ever read.
+unsafe impl Sync for Resume {}
+
+impl Frame {
+    /// A frame of `proto` that will resume at instruction `pc`.
+    pub(crate) fn at(proto: &'static Proto, pc: usize, base: u32, dst: u16) -> Frame {
+        // `wrapping_add`: computing the pointer is always defined; only a
+        // verified pc is ever run from.
+        Frame { proto, resume: Resume(proto.code.as_ptr().wrapping_add(pc)), base, dst }
+    }
+
+    /// The index of the instruction this frame resumes at.
+    pub(crate) fn pc(&self) -> usize {
+        (self.resume.0 as usize).wrapping_sub(self.proto.code.as_ptr() as usize) / std::mem::size_of::<Op>()
+    }
+
+    pub(crate) fn set_pc(&mut self, pc: usize) {
+        self.resume = Resume(self.proto.code.as_ptr().wrapping_add(pc));
+    }
+
+    /// One past the last register of this frame's window.
+    pub(crate) fn window_end(&self) -> usize {
+        self.base as usize + self.proto.nregs as usize
+    }
 }
 
 /// An active guard: an error raised while it runs (in its frame or in a
@@ -128,7 +158,7 @@ impl Fiber {
             // Frames below the top stopped just after their call instruction.
             let caller = self.frames.iter().rev().skip(1).find(|f| !f.proto.module().is_library());
             if let Some(f) = caller {
-                return Fault { exception, proto: f.proto, pc: (f.pc as usize).saturating_sub(1) };
+                return Fault { exception, proto: f.proto, pc: f.pc().saturating_sub(1) };
             }
         }
         Fault { exception, proto, pc: pc.saturating_sub(1) }
@@ -176,7 +206,7 @@ impl Fiber {
         // One frame's room, not the four a first push makes: an idle
         // process is often one frame deep (a loop in `receive`).
         self.frames.reserve_exact(1);
-        self.frames.push(Frame { proto, pc: 0, base: 0, dst: 0, top: proto.nregs as u32 });
+        self.frames.push(Frame::at(proto, 0, 0, 0));
         self.guards.clear();
         self.recv_scan = 0;
         self.recv_deadline = None;

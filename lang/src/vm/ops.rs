@@ -156,12 +156,12 @@ impl Fiber {
                         }
                     }
                     BuiltinImpl::Snow(callee) => {
-                        self.push_call(pc, start, dst, callee);
+                        self.push_call(proto.code.as_ptr().wrapping_add(pc), start, dst, callee);
                         return Flow::Enter;
                     }
                     BuiltinImpl::Lazy(l) => match l.proto() {
                         Ok(callee) => {
-                            self.push_call(pc, start, dst, callee);
+                            self.push_call(proto.code.as_ptr().wrapping_add(pc), start, dst, callee);
                             return Flow::Enter;
                         }
                         Err(why) => {
@@ -179,7 +179,7 @@ impl Fiber {
                 // A module defined after this code was compiled (at the
                 // prompt), or known to the program only: found now.
                 if let Some(callee) = remote_target(proto, &m, &f, argc) {
-                    self.push_call(pc, start, dst, callee);
+                    self.push_call(proto.code.as_ptr().wrapping_add(pc), start, dst, callee);
                     return Flow::Enter;
                 }
                 let name = |t: &Term| t.as_atom().map_or_else(|| snow_runtime::inspect::display(t), |a| a.as_str().to_string());
@@ -210,10 +210,12 @@ impl Fiber {
                     }
                 }
                 self.save_pc(retry as usize);
-                if let Some(f) = self.frames.last() {
-                    // A waiting process holds no dead values.
-                    self.regs.truncate(f.top as usize);
-                }
+                // A waiting process holds no dead values: the stack keeps
+                // what some frame's window reaches (a callee's window may
+                // end below its caller's). A walk of the frames, but only
+                // when the process suspends, and a waiting loop is shallow.
+                let live = self.frames.iter().map(|f| f.window_end()).max().unwrap_or(0);
+                self.regs.truncate(live);
                 return Flow::Leave(Step::Wait(deadline));
             }
             Op::GuardEnter { fail } => {
@@ -240,7 +242,7 @@ impl Fiber {
 
     pub(crate) fn save_pc(&mut self, pc: usize) {
         if let Some(f) = self.frames.last_mut() {
-            f.pc = pc as u32;
+            f.set_pc(pc);
         }
     }
 }

@@ -174,3 +174,85 @@ fn a_guard_handler_of_a_replaced_frame_is_never_used() {
     let result = run(load(vec![main, short]).expect("verifies"));
     assert!(matches!(&result, Err(e) if e.contains("badarith")), "{result:?}");
 }
+
+#[test]
+fn fused_returns_reach_the_caller_and_the_end() {
+    // ReturnIfInt falls through when the register holds another value (or
+    // the same number as a float), returns its literal when it matches;
+    // ReturnAdd returns from the bottom frame too.
+    let pick = proto(
+        "pick",
+        1,
+        1,
+        1,
+        vec![Op::ReturnIfInt { src: 0, v: 7, ret: -1 }, Op::Return { src: 0 }],
+        vec![],
+    );
+    let main = proto(
+        "main",
+        0,
+        0,
+        6,
+        vec![
+            Op::Int { dst: 3, v: 7 },
+            Op::Call { dst: 0, proto: 1, start: 3, argc: 1 },
+            Op::Int { dst: 3, v: 8 },
+            Op::Call { dst: 1, proto: 1, start: 3, argc: 1 },
+            Op::Const { dst: 3, k: 0 },
+            Op::Call { dst: 2, proto: 1, start: 3, argc: 1 },
+            Op::Tuple { dst: 5, start: 0, n: 3 },
+            Op::Return { src: 5 },
+        ],
+        vec![Term::Float(7.0)],
+    );
+    let m = load(vec![main, pick]).expect("verifies");
+    assert_eq!(run(m), Ok(Term::tuple(vec![Term::Int(-1), Term::Int(8), Term::Float(7.0)])));
+    let alone = proto(
+        "alone",
+        0,
+        0,
+        2,
+        vec![Op::Int { dst: 0, v: 40 }, Op::Int { dst: 1, v: 2 }, Op::ReturnAdd { a: 0, b: 1 }],
+        vec![],
+    );
+    assert_eq!(run(load(vec![alone]).expect("verifies")), Ok(Term::Int(42)));
+}
+
+#[test]
+fn a_fused_call_computes_its_argument_then_calls() {
+    // R1 = id(R0 + 5) with R0 = 1.5: the float path of the addition.
+    let main = proto(
+        "main",
+        0,
+        0,
+        2,
+        vec![
+            Op::Const { dst: 0, k: 0 },
+            Op::CallAddImm { dst: 0, proto: 1, start: 1, a: 0, imm: 5 },
+            Op::Return { src: 0 },
+        ],
+        vec![Term::Float(1.5)],
+    );
+    let m = load(vec![main, identity()]).expect("verifies");
+    assert!(matches!(run(m), Ok(Term::Float(f)) if f == 6.5));
+    // The verifier checks the callee's arity and the window like Call's.
+    let two = proto("two", 2, 1, 2, vec![Op::Return { src: 0 }], vec![]);
+    let wrong_arity = proto(
+        "main",
+        0,
+        0,
+        2,
+        vec![Op::CallAddImm { dst: 0, proto: 1, start: 1, a: 0, imm: 1 }, Op::Return { src: 0 }],
+        vec![],
+    );
+    assert!(load(vec![wrong_arity, two]).is_err());
+    let outside = proto(
+        "main",
+        0,
+        0,
+        2,
+        vec![Op::CallAddImm { dst: 0, proto: 1, start: 2, a: 0, imm: 1 }, Op::Return { src: 0 }],
+        vec![],
+    );
+    assert!(load(vec![outside, identity()]).is_err());
+}

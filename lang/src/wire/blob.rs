@@ -202,6 +202,12 @@ op_table! {
     67 => ReturnConst { k },
     68 => GuardEnter { fail },
     69 => GuardLeave,
+    70 => ReturnAdd { a, b },
+    71 => ReturnIfInt { src, v, ret },
+    72 => CallAddImm { dst, proto, start, a, imm },
+    // Never written (a `Send` travels as the `CallBuiltin` it stands for)
+    // and refused when read; listed because the writer's match is exhaustive.
+    73 => Send { dst, start, id },
 }
 
 // ---- writing ----------------------------------------------------------------
@@ -333,6 +339,14 @@ pub fn write(root: &Module, table: &BuiltinTable) -> Result<Vec<u8>, EncodeError
             put_var(&mut body, p.code.len() as u64);
             for &op in &p.code {
                 let op = match op {
+                    Op::Send { dst, start, id } => {
+                        let next = builtins.len() as u32;
+                        let local = *builtin_ids.entry(id).or_insert_with(|| {
+                            builtins.push(id);
+                            next
+                        });
+                        Op::CallBuiltin { dst, id: local, start, argc: 2 }
+                    }
                     Op::CallBuiltin { dst, id, start, argc } => {
                         let next = builtins.len() as u32;
                         let local = *builtin_ids.entry(id).or_insert_with(|| {
@@ -590,6 +604,7 @@ fn read_proto(r: &mut Reader<'_>, index: u32, source: &str, builtins: &[(u32, Ar
                 }
                 Op::CallBuiltin { dst, id, start, argc }
             }
+            Op::Send { .. } => return Err(invalid("a send instruction on the wire")),
             other => other,
         };
         p.code.push(op);
