@@ -413,6 +413,21 @@ fn built_ins_are_named_not_numbered() {
     assert_eq!(load_blob(&blob, &c).err(), Some(DecodeError::Unsupported("code calls a built-in this node does not have")));
 }
 
+#[test]
+fn a_send_travels_as_the_built_in_call_it_stands_for() {
+    setup();
+    let mut t = BuiltinTable::new();
+    let f: snow_lang::vm::NativeFn = |_, a| Ok(a[1].clone());
+    t.native("", "send", Arity::Exact(2), f);
+    let unit = compile_with("fn go(p) = send(p, 42)\n", "send.snow", &t, Mode::Script);
+    let sends = |m: &Module| m.protos().iter().flat_map(|p| p.code().iter()).filter(|op| matches!(op, Op::Send { .. })).count();
+    let calls = |m: &Module| m.protos().iter().flat_map(|p| p.code().iter()).filter(|op| matches!(op, Op::CallBuiltin { .. })).count();
+    assert_eq!((sends(unit.module), calls(unit.module)), (1, 0));
+    let blob = write_blob(unit.module, &t).expect("blob");
+    let loaded = load_blob(&blob, &t).expect("loads");
+    assert_eq!((sends(loaded), calls(loaded)), (0, 1));
+}
+
 // ---- verification ---------------------------------------------------------------
 
 // Opcodes of the blob format (`op_table!` in `wire/blob.rs`).

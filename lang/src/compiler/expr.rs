@@ -533,15 +533,15 @@ impl<'t> Compiler<'t> {
     }
 
     fn emit_builtin_call(&mut self, id: u32, dst: Reg, start: Reg, argc: u16, tail: bool) {
-        if tail {
-            let r = self.f().alloc();
-            self.f().emit(Op::CallBuiltin { dst: r, id, start, argc });
-            self.f().emit(Op::Return { src: r });
-        } else if argc == 2 && self.is_send(id) {
+        let dst = if tail { self.f().alloc() } else { dst };
+        if argc == 2 && self.is_send(id) {
             // A message to a pid runs in the interpreter's loop.
             self.f().emit(Op::Send { dst, start, id });
         } else {
             self.f().emit(Op::CallBuiltin { dst, id, start, argc });
+        }
+        if tail {
+            self.f().emit(Op::Return { src: dst });
         }
     }
 
