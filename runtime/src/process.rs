@@ -844,6 +844,12 @@ mod tests {
         q.state.store(WAITING, SeqCst);
         assert!(matches!(q.push(Signal::Link(Pid::local(2, 0))), Ok(false)));
         assert!(matches!(q.push(Signal::Message(Term::Int(1))), Ok(true)), "a message wakes it");
+
+        // A link from another node wakes it: a lost connection must find it.
+        let r = Process::new(Pid::local(4, 0), Box::new(Ended), ProcState::new());
+        r.state.store(WAITING, SeqCst);
+        let remote = Pid { node: 1, ..Pid::local(5, 0) };
+        assert!(matches!(r.push(Signal::Link(remote)), Ok(true)));
     }
 
     /// The fixed cost of a process (see the memory test in tests/stress.rs

@@ -97,8 +97,16 @@ impl Signal {
     /// before the exit signal that kills it, say, so the DOWN carries the
     /// real reason. Waking 100,000 waiting processes one by one only to
     /// record a monitor each was the cost of `monitor_down`'s "monitor all".
+    ///
+    /// Only from this node's processes: a link or monitor from another node
+    /// must be in the tables when that node's connection is lost, for the
+    /// `:noconnection` exits and DOWNs that settle it (rule 18).
     pub(crate) fn can_wait(&self) -> bool {
-        matches!(self, Signal::Link(_) | Signal::Unlink(_) | Signal::Monitor { .. } | Signal::Demonitor { .. })
+        match self {
+            Signal::Link(from) | Signal::Unlink(from) => from.is_local(),
+            Signal::Monitor { from, .. } | Signal::Demonitor { from, .. } => from.is_local(),
+            _ => false,
+        }
     }
 }
 
