@@ -201,6 +201,22 @@ impl Fiber {
             };
         }
 
+        // R[dst] = R[a] + imm: integers inline, the rest out of line.
+        macro_rules! add_imm {
+            ($dst:expr, $a:expr, $imm:expr) => {
+                match *rd!($a) {
+                    Term::Int(i) => match i.checked_add($imm as i64) {
+                        Some(v) => set_int(wr!($dst), v),
+                        None => fault!(Exception::badarith()),
+                    },
+                    _ => {
+                        let v = tri!(slow_arith(arith_add, rd!($a), &Term::Int($imm as i64)));
+                        set(wr!($dst), v);
+                    }
+                }
+            };
+        }
+
         // R[dst] = R[a] <cmp> R[b] as `true`/`false`: integers inline.
         macro_rules! compare_into {
             ($dst:expr, $a:expr, $b:expr, $cmp:expr) => {{
@@ -245,6 +261,21 @@ impl Fiber {
             }};
         }
 
+        // Runs an instruction out of line (`ops.rs`) and follows its flow.
+        macro_rules! run_cold {
+            ($op:expr) => {{
+                let flow = self.cold($op, cx, proto, self.running_base(), pc!());
+                window!();
+                match flow {
+                    Flow::Next => {}
+                    Flow::Jump(target) => goto!(target),
+                    Flow::Enter => enter_top!(),
+                    Flow::Leave(step) => return Ok(step),
+                    Flow::Raise(e) => fault!(e),
+                }
+            }};
+        }
+
         // Calls function `idx` of this module on the window at `start`.
         macro_rules! call_local {
             ($dst:expr, $idx:expr, $start:expr) => {{
@@ -277,16 +308,7 @@ impl Fiber {
                 Op::Int { dst, v } => set_int(wr!(dst), v as i64),
                 Op::Const { dst, k } => set(wr!(dst), proto.consts[k as usize].clone()),
                 Op::Nil { dst } => set(wr!(dst), Term::Nil),
-                Op::AddImm { dst, a, imm } => match *rd!(a) {
-                    Term::Int(i) => match i.checked_add(imm as i64) {
-                        Some(v) => set_int(wr!(dst), v),
-                        None => fault!(Exception::badarith()),
-                    },
-                    _ => {
-                        let v = tri!(slow_arith(arith_add, rd!(a), &Term::Int(imm as i64)));
-                        set(wr!(dst), v);
-                    }
-                },
+                Op::AddImm { dst, a, imm } => add_imm!(dst, a, imm),
                 Op::Add { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_add, arith_add),
                 Op::Sub { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_sub, arith_sub),
                 Op::Mul { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_mul, arith_mul),
@@ -416,16 +438,7 @@ impl Fiber {
                     // Spent before the addition: a yield re-runs the whole
                     // instruction, and `a != start` (the fusion's rule).
                     spend!();
-                    match *rd!(a) {
-                        Term::Int(i) => match i.checked_add(imm as i64) {
-                            Some(v) => set_int(wr!(start), v),
-                            None => fault!(Exception::badarith()),
-                        },
-                        _ => {
-                            let v = tri!(slow_arith(arith_add, rd!(a), &Term::Int(imm as i64)));
-                            set(wr!(start), v);
-                        }
-                    }
+                    add_imm!(start, a, imm);
                     call_local!(dst, idx as u32, start);
                 }
                 Op::TailCall { proto: idx, start, argc } => {
@@ -499,15 +512,7 @@ impl Fiber {
                         }
                     } else {
                         // A name or `(name, node)`: the built-in's way.
-                        let flow = self.cold(Op::CallBuiltin { dst, id, start, argc: 2 }, cx, proto, self.running_base(), pc!());
-                        window!();
-                        match flow {
-                            Flow::Next => {}
-                            Flow::Jump(target) => goto!(target),
-                            Flow::Enter => enter_top!(),
-                            Flow::Leave(step) => return Ok(step),
-                            Flow::Raise(e) => fault!(e),
-                        }
+                        run_cold!(Op::CallBuiltin { dst, id, start, argc: 2 });
                     }
                 }
                 // SAFETY: both are registers of live windows (see `ret!`).
@@ -565,15 +570,7 @@ impl Fiber {
                     if matches!(other, Op::CallBuiltin { .. }) {
                         spend!();
                     }
-                    let flow = self.cold(other, cx, proto, self.running_base(), pc!());
-                    window!();
-                    match flow {
-                        Flow::Next => {}
-                        Flow::Jump(target) => goto!(target),
-                        Flow::Enter => enter_top!(),
-                        Flow::Leave(step) => return Ok(step),
-                        Flow::Raise(e) => fault!(e),
-                    }
+                    run_cold!(other);
                 }
             }
         }
