@@ -24,6 +24,10 @@ pub(crate) enum Flow {
     Raise(Exception),
 }
 
+
+/// The deepest stack whose dead registers a suspending `receive` trims.
+const TRIM_DEPTH: usize = 32;
+
 impl Fiber {
     /// Runs cold instruction `op` of `proto`; `pc` is the next instruction.
     #[inline(never)]
@@ -212,10 +216,14 @@ impl Fiber {
                 self.save_pc(retry as usize);
                 // A waiting process holds no dead values: the stack keeps
                 // what some frame's window reaches (a callee's window may
-                // end below its caller's). A walk of the frames, but only
-                // when the process suspends, and a waiting loop is shallow.
-                let live = self.frames.iter().map(|f| f.window_end()).max().unwrap_or(0);
-                self.regs.truncate(live);
+                // end below its caller's). A walk of the frames, so only
+                // when they are few (a waiting loop is shallow): a deep
+                // recursion that waits at every level (`[x | gather(n - 1)]`
+                // around a `receive`) must not walk them all each time.
+                if self.frames.len() <= TRIM_DEPTH {
+                    let live = self.frames.iter().map(|f| f.window_end()).max().unwrap_or(0);
+                    self.regs.truncate(live);
+                }
                 return Flow::Leave(Step::Wait(deadline));
             }
             Op::GuardEnter { fail } => {
