@@ -3,10 +3,19 @@
  * runtime, no scheduler, no encoding. bench/run compiles it with the
  * system's cc and runs it beside the Snow and Erlang nodes.
  *
- *   tcp_pingpong ROUND_TRIPS
+ *   tcp_pingpong ROUND_TRIPS [spin]
  *
  * The parent writes a 16-byte message, the child echoes it, ROUND_TRIPS
  * times after 1,000 for warm-up (TCP_NODELAY on both ends).
+ *
+ * Both ends wait for the next message in read(2), asleep in the kernel, as
+ * two ordinary programs do. With `spin` they never sleep: each polls its
+ * socket without blocking, yielding the CPU between looks, as Snow's idle
+ * schedulers do for 50 us before they park (and the BEAM's before they
+ * sleep). On a virtual machine a sleeping CPU can take tens of
+ * microseconds to wake, so the two floors differ by the price of a
+ * wake-up: the first is what two plain programs get, the second what is
+ * left with no wake-up at all.
  *
  * Prints us_per_rtt, as the Snow and Erlang programs do (and msgs=0
  * last_acked=0: it sends no one-way stream, whose floor of raw bytes would
@@ -17,6 +26,8 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <errno.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,9 +56,15 @@ static void write_all(int fd, const char *p, size_t n) {
     }
 }
 
+static int spin;
+
 static void read_all(int fd, char *p, size_t n) {
     while (n > 0) {
-        ssize_t r = read(fd, p, n);
+        ssize_t r = recv(fd, p, n, spin ? MSG_DONTWAIT : 0);
+        if (r < 0 && spin && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            sched_yield();
+            continue;
+        }
         if (r <= 0) die("read");
         p += r;
         n -= (size_t)r;
@@ -70,6 +87,7 @@ static void serve(int fd, long trips) {
 
 int main(int argc, char **argv) {
     long trips = argc > 1 ? atol(argv[1]) : 100000;
+    spin = argc > 2 && argv[2][0] == 's';
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     if (lfd < 0) die("socket");
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};

@@ -34,13 +34,16 @@
 //! * parking worker: lock `sleep`; `sleepers += 1`; SeqCst fence; look at
 //!   every queue once more; if all are empty, `wait` (which releases the
 //!   lock atomically); on wake `sleepers -= 1`.
-//! * waker (after pushing): SeqCst fence; if `sleepers > 0`, lock `sleep`
-//!   and `notify_one`.
+//! * waker (after pushing): SeqCst fence; if no worker is spinning and
+//!   `sleepers > 0`, lock `sleep` and `notify_one`.
 //!
 //! The two fences order "push; read sleepers" against "raise sleepers; read
 //! queues": either the waker sees the sleeper (and, since the sleeper holds
 //! the lock until it waits, its notify reaches a waiting thread), or the
-//! sleeper sees the pushed process. A local queue is only ever filled by its
+//! sleeper sees the pushed process. A waker that sees a spinner wakes no
+//! one (a futex call saved on every hop of a round trip): the spinner
+//! lowers `spinners` before it raises `sleepers` and looks at the queues,
+//! so by the same fences it either finds the process or was not counted. A local queue is only ever filled by its
 //! own worker, which is awake and drains it before parking, so a local push
 //! needs no wakeup for correctness; it wakes a sleeper (to steal) only when
 //! the local queue holds more than the one process its worker will run next,
@@ -63,7 +66,7 @@ use std::sync::Arc;
 const GLOBAL_EVERY: u32 = 61;
 
 /// How long an idle worker looks for work before it parks.
-const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::from_micros(50);
+pub(crate) const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::from_micros(50);
 
 pub(crate) struct Scheduler {
     /// Distinguishes runtimes in one program (tests make many).
@@ -73,6 +76,9 @@ pub(crate) struct Scheduler {
     sleep: Mutex<()>,
     cv: Condvar,
     sleepers: AtomicUsize,
+    /// Workers looking for work before they park: a waker leaves the
+    /// sleepers alone while one is, since it will find the work.
+    spinners: AtomicUsize,
     shutdown: AtomicBool,
     /// A simulation's one seeded queue (`sim.rs`), shared by the nodes of
     /// the simulation, and this node's slot in it; in place of the above.
@@ -106,6 +112,7 @@ impl Scheduler {
             sleep: Mutex::new(()),
             cv: Condvar::new(),
             sleepers: AtomicUsize::new(0),
+            spinners: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             sim: None,
         };
@@ -204,7 +211,7 @@ impl Scheduler {
 
     fn wake_one(&self) {
         fence(SeqCst);
-        if self.sleepers.load(SeqCst) > 0 {
+        if self.spinners.load(SeqCst) == 0 && self.sleepers.load(SeqCst) > 0 {
             let _g = self.sleep.lock();
             self.cv.notify_one();
         }
@@ -230,12 +237,15 @@ impl Scheduler {
         // arrives within it (a message round trip, a remote ping) runs
         // without a futex wake-up.
         let spin_until = std::time::Instant::now() + SPIN_BEFORE_PARK;
+        self.spinners.fetch_add(1, SeqCst);
         while std::time::Instant::now() < spin_until {
             if self.has_work() || self.shutdown.load(Relaxed) {
+                self.spinners.fetch_sub(1, SeqCst);
                 return;
             }
             std::thread::yield_now();
         }
+        self.spinners.fetch_sub(1, SeqCst);
         let mut g = self.sleep.lock();
         self.sleepers.fetch_add(1, SeqCst);
         fence(SeqCst);

@@ -749,6 +749,8 @@ impl Conn {
         // The stream ended while what we receive was cut: the end is lost
         // with the rest until a heal lets it through.
         let mut ended_unseen = false;
+        // The last read brought bytes: the next looks without sleeping first.
+        let mut busy = false;
         loop {
             let inbound = {
                 let mut st = self.state.lock();
@@ -803,7 +805,10 @@ impl Conn {
                     timeout = wait;
                     let _ = socket.set_read_timeout(Some(wait));
                 }
-                match reader.read_from(&mut socket) {
+                let spun = if busy { spin_read(&socket, &mut reader) } else { None };
+                let read = spun.unwrap_or_else(|| reader.read_from(&mut socket));
+                busy = matches!(read, Ok(n) if n > 0);
+                match read {
                     Ok(0) if inbound == Some(Fault::Cut) => ended_unseen = true,
                     Ok(0) => return Atom::CONNECTION_CLOSED,
                     Ok(_) => {
@@ -884,6 +889,45 @@ fn simulated_faults(rt: &Runtime, f: LinkFaults) -> LinkFaults {
     }
     let cut = |x: Option<Fault>| x.filter(|f| *f == Fault::Cut);
     LinkFaults { out: cut(f.out), inbound: cut(f.inbound) }
+}
+
+/// After traffic, the reader looks for the next bytes without sleeping for
+/// as long as an idle scheduler spins (`SPIN_BEFORE_PARK`), yielding the CPU
+/// between looks: a reply that comes back within it is read without the
+/// wake-up of a thread asleep in `read(2)`, which on a virtual machine costs
+/// tens of microseconds per hop of a round trip. `None`: nothing came, read
+/// (and sleep) as usual.
+fn spin_read(socket: &TcpStream, reader: &mut FrameReader) -> Option<std::io::Result<usize>> {
+    let until = Instant::now() + crate::scheduler::SPIN_BEFORE_PARK;
+    let mut nowait = NoWait(socket);
+    loop {
+        match reader.read_from(&mut nowait) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            other => return Some(other),
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// A socket read as `recv(2)` with `MSG_DONTWAIT`: one call does not wait,
+/// and the socket's own (blocking, with a timeout) mode is left alone.
+struct NoWait<'a>(&'a TcpStream);
+
+impl std::io::Read for NoWait<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: recv(2) writes at most `buf.len()` bytes into a live,
+        // exclusively borrowed buffer, from an open socket.
+        let n = unsafe { libc::recv(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
 }
 
 /// A read that does not wait: `Some(0)` at the end of the stream, `Some(n)`
