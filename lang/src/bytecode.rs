@@ -170,6 +170,10 @@ pub enum Op {
     /// if R[src] === v (an integer): return ret; otherwise go on (a literal
     /// clause head with a small integer body: `TestInt` + `ReturnInt`)
     ReturnIfInt { src: Reg, v: i32, ret: i32 },
+    /// if R[src] === v: return ret; if R[src] === v2: return ret2; otherwise
+    /// go on (two literal clause heads in a row, `fn fib(0) = 0` and
+    /// `fn fib(1) = 1`: two `ReturnIfInt` on one register)
+    ReturnIfInt2 { src: Reg, v: i16, ret: i16, v2: i16, ret2: i16 },
     /// R[start] = R[a] + imm, then R[dst] = function `proto` of this module
     /// (R[start]): `AddImm` + `Call` of one argument in one (`f(n - 1)`)
     CallAddImm { dst: Reg, proto: u16, start: Reg, a: Reg, imm: i16 },
@@ -241,6 +245,38 @@ pub struct Proto {
     pub(crate) index: u32,
     module: OnceLock<&'static Module>,
     fun_code: OnceLock<Arc<dyn FunCode>>,
+}
+
+impl Op {
+    /// Calls `f` on each of the instruction's jump targets: the compiler
+    /// resolves them, and its fusion pass asks what is jumped to.
+    pub fn for_each_label(&mut self, mut f: impl FnMut(&mut Label)) {
+        match self {
+            Op::Jump { target }
+            | Op::JumpIfFalsy { target, .. }
+            | Op::JumpUnlessTrue { target, .. }
+            | Op::JumpIfFalse { target, .. }
+            | Op::JumpIfTrue { target, .. }
+            | Op::RecvNext { target } => f(target),
+            Op::TestCmp { fail, .. }
+            | Op::TestCmpImm { fail, .. }
+            | Op::TestConst { fail, .. }
+            | Op::TestInt { fail, .. }
+            | Op::TestSame { fail, .. }
+            | Op::TestTuple { fail, .. }
+            | Op::TestCons { fail, .. }
+            | Op::TestNil { fail, .. }
+            | Op::TestMap { fail, .. }
+            | Op::GetMapValue { fail, .. }
+            | Op::GuardEnter { fail } => f(fail),
+            Op::RecvPeek { none, .. } => f(none),
+            Op::RecvWait { retry, after, .. } => {
+                f(retry);
+                f(after);
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Proto {

@@ -84,7 +84,7 @@ fn verify_proto(p: &Proto, protos: &[Proto]) -> Result<(), VerifyError> {
             Op::ReturnInt { .. } => true,
             Op::ReturnConst { k } => konst(k),
             Op::ReturnAdd { a, b } => reg(a) && reg(b),
-            Op::ReturnIfInt { src, .. } => reg(src),
+            Op::ReturnIfInt { src, .. } | Op::ReturnIfInt2 { src, .. } => reg(src),
             Op::CallAddImm { dst, proto, start, a, .. } => {
                 reg(dst) && reg(a) && range(start, 1) && callee(proto as u32, 1)
             }

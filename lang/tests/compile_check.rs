@@ -195,6 +195,20 @@ fn superinstructions_need_their_exact_shapes() {
 }
 
 #[test]
+fn two_literal_heads_on_one_argument_are_tested_at_once() {
+    // `fib`'s two heads: one instruction for both.
+    let unit = compile_src("fn fib(0) = 0\nfn fib(1) = 1\nfn fib(n) = fib(n - 1) + fib(n - 2)\n").expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    assert!(listing.contains("ReturnIfInt2 { src: 0, v: 0, ret: 0, v2: 1, ret2: 1 }"), "{listing}");
+    // Heads on different arguments, or a literal too large for the
+    // instruction's 16 bits: two tests, as before.
+    let unit = compile_src("fn f(0, _) = 0\nfn f(_, 1) = 1\nfn f(a, b) = a + b\nfn g(0) = 100000\nfn g(1) = 1\nfn g(n) = n\n").expect("compiles");
+    let listing = snow_lang::disasm::disassemble(unit.module);
+    assert!(!listing.contains("ReturnIfInt2"), "{listing}");
+    assert_eq!(listing.matches("ReturnIfInt {").count(), 4, "{listing}");
+}
+
+#[test]
 fn a_sum_that_a_branch_joins_keeps_its_return() {
     // `if`'s two branches meet at one Return: the `else` branch's sum is
     // fused with it, and the Return stays for the `then` branch's jump.

@@ -428,6 +428,21 @@ fn a_send_travels_as_the_built_in_call_it_stands_for() {
     assert_eq!((sends(loaded), calls(loaded)), (0, 1));
 }
 
+#[test]
+fn fused_instructions_travel_as_they_are() {
+    setup();
+    let t = BuiltinTable::new();
+    let src = "fn fib(0) = 0\nfn fib(-1) = -7\nfn fib(n) = fib(n - 1) + fib(n - 2)\n";
+    let unit = compile_with(src, "fib.snow", &t, Mode::Script);
+    let code = |m: &Module| m.protos().iter().flat_map(|p| p.code().iter().copied()).collect::<Vec<Op>>();
+    let sent = code(unit.module);
+    assert!(sent.contains(&Op::ReturnIfInt2 { src: 0, v: 0, ret: 0, v2: -1, ret2: -7 }), "{sent:?}");
+    assert!(sent.iter().any(|op| matches!(op, Op::CallAddImm { imm: -2, .. })), "{sent:?}");
+    let blob = write_blob(unit.module, &t).expect("blob");
+    let loaded = load_blob(&blob, &t).expect("loads");
+    assert_eq!(code(loaded), sent);
+}
+
 // ---- verification ---------------------------------------------------------------
 
 // Opcodes of the blob format (`op_table!` in `wire/blob.rs`).

@@ -142,31 +142,7 @@ impl FnState {
         let labels = self.labels;
         let fix = |l: &mut Label| *l = labels.get(*l as usize).copied().flatten().unwrap_or(0);
         for op in &mut self.proto.code {
-            match op {
-                Op::Jump { target }
-                | Op::JumpIfFalsy { target, .. }
-                | Op::JumpUnlessTrue { target, .. }
-                | Op::JumpIfFalse { target, .. }
-                | Op::JumpIfTrue { target, .. }
-                | Op::RecvNext { target } => fix(target),
-                Op::TestCmp { fail, .. }
-                | Op::TestCmpImm { fail, .. }
-                | Op::TestConst { fail, .. }
-                | Op::TestInt { fail, .. }
-                | Op::TestSame { fail, .. }
-                | Op::TestTuple { fail, .. }
-                | Op::TestCons { fail, .. }
-                | Op::TestNil { fail, .. }
-                | Op::TestMap { fail, .. }
-                | Op::GetMapValue { fail, .. }
-                | Op::GuardEnter { fail } => fix(fail),
-                Op::RecvPeek { none, .. } => fix(none),
-                Op::RecvWait { retry, after, .. } => {
-                    fix(retry);
-                    fix(after);
-                }
-                _ => {}
-            }
+            op.for_each_label(fix);
         }
         self.proto
     }

@@ -4,9 +4,11 @@
 //!
 //! The pass runs on a finished function whose jump operands are still
 //! label ids and whose labels hold instruction positions. A pair is fused
-//! only when nothing jumps to its second instruction (or, for a returning
+//! only when no instruction jumps to its second (or, for a returning
 //! second instruction, the original stays behind for the jumps that land
-//! on it); every label is then moved to where its instruction went.
+//! on it); every label is then moved to where its instruction went. A
+//! label that no instruction names any more (a fused test's) does not
+//! count as a jump.
 
 use crate::ast::Span;
 use crate::bytecode::Op;
@@ -20,12 +22,13 @@ enum Fused {
     KeepingTarget(Op),
 }
 
-/// Fuses, in two rounds (a pair of the second round may contain an
-/// instruction the first made): returns of a just computed value, then
-/// the pairs around calls and literal clause heads.
+/// Fuses, in rounds (a pair of a later round may contain an instruction
+/// an earlier one made): returns of a just computed value, then the pairs
+/// around calls and literal clause heads, then two literal heads in a row.
 pub(super) fn fuse(code: &mut Vec<Op>, spans: &mut Vec<Span>, labels: &mut [Option<u32>]) {
     fuse_pairs(code, spans, labels, fuse_return);
     fuse_pairs(code, spans, labels, fuse_call_and_test);
+    fuse_pairs(code, spans, labels, fuse_literal_heads);
 }
 
 /// `Int`, `Const` or `Add` into `r`, then `Return r`: one returning
@@ -64,6 +67,22 @@ fn fuse_call_and_test(first: Op, second: Op, second_pos: usize, labels: &[Option
     }
 }
 
+/// Two literal clause heads in a row on the same argument, each with a
+/// small integer body (`fn fib(0) = 0`, `fn fib(1) = 1`): one test of the
+/// register for both, as the BEAM's `select_val` tests one register against
+/// a table of literals. The first's fall-through is the second, so nothing
+/// else changes.
+fn fuse_literal_heads(first: Op, second: Op, _second_pos: usize, _labels: &[Option<u32>]) -> Option<Fused> {
+    let (Op::ReturnIfInt { src, v, ret }, Op::ReturnIfInt { src: src2, v: v2, ret: ret2 }) = (first, second) else {
+        return None;
+    };
+    let small = |x: i32| i16::try_from(x).ok();
+    if src != src2 {
+        return None;
+    }
+    Some(Fused::Pair(Op::ReturnIfInt2 { src, v: small(v)?, ret: small(ret)?, v2: small(v2)?, ret2: small(ret2)? }))
+}
+
 type Rule = fn(Op, Op, usize, &[Option<u32>]) -> Option<Fused>;
 
 fn fuse_pairs(code: &mut Vec<Op>, spans: &mut Vec<Span>, labels: &mut [Option<u32>], rule: Rule) {
@@ -71,10 +90,15 @@ fn fuse_pairs(code: &mut Vec<Op>, spans: &mut Vec<Span>, labels: &mut [Option<u3
     let old_spans = std::mem::take(spans);
     let n = old.len();
     let mut targeted = vec![false; n + 1];
-    for &pos in labels.iter().flatten() {
-        if let Some(t) = targeted.get_mut(pos as usize) {
-            *t = true;
-        }
+    for op in &old {
+        let mut op = *op;
+        op.for_each_label(|l| {
+            if let Some(&Some(pos)) = labels.get(*l as usize) {
+                if let Some(t) = targeted.get_mut(pos as usize) {
+                    *t = true;
+                }
+            }
+        });
     }
     // new_pos[i]: where old instruction i (or the end, i == n) now is.
     let mut new_pos = Vec::with_capacity(n + 1);

@@ -525,6 +525,21 @@ impl Fiber {
                         ret!(d => set_int(unsafe { &mut *d }, ret as i64), Term::Int(ret as i64))
                     }
                 }
+                Op::ReturnIfInt2 { src, v, ret, v2, ret2 } => {
+                    if let Term::Int(i) = *rd!(src) {
+                        let r = if i == v as i64 {
+                            Some(ret)
+                        } else if i == v2 as i64 {
+                            Some(ret2)
+                        } else {
+                            None
+                        };
+                        if let Some(r) = r {
+                            // SAFETY: `d` is a register of the caller's live window (see `ret!`).
+                            ret!(d => set_int(unsafe { &mut *d }, r as i64), Term::Int(r as i64))
+                        }
+                    }
+                }
                 Op::ReturnAdd { a, b } => match (rd!(a), rd!(b)) {
                     (Term::Int(x), Term::Int(y)) => match x.checked_add(*y) {
                         // SAFETY: `d` is a register of the caller's live window (see `ret!`).

@@ -219,6 +219,35 @@ fn fused_returns_reach_the_caller_and_the_end() {
 }
 
 #[test]
+fn two_fused_literal_heads_return_either_or_fall_through() {
+    // pick(R0): 0 -> 10, -3 -> 30, anything else (another integer, the
+    // same number as a float, an atom) falls through to `Return R0`.
+    let pick = proto(
+        "pick",
+        1,
+        1,
+        1,
+        vec![Op::ReturnIfInt2 { src: 0, v: 0, ret: 10, v2: -3, ret2: 30 }, Op::Return { src: 0 }],
+        vec![],
+    );
+    let mut code = Vec::new();
+    let args = [Op::Int { dst: 6, v: 0 }, Op::Int { dst: 6, v: -3 }, Op::Int { dst: 6, v: 5 }, Op::Const { dst: 6, k: 0 }, Op::Const { dst: 6, k: 1 }];
+    for (i, arg) in args.into_iter().enumerate() {
+        code.push(arg);
+        code.push(Op::Call { dst: i as u16, proto: 1, start: 6, argc: 1 });
+    }
+    code.push(Op::Tuple { dst: 5, start: 0, n: 5 });
+    code.push(Op::Return { src: 5 });
+    let main = proto("main", 0, 0, 7, code, vec![Term::Float(0.0), Term::atom("a")]);
+    let m = load(vec![main, pick]).expect("verifies");
+    let want = Term::tuple(vec![Term::Int(10), Term::Int(30), Term::Int(5), Term::Float(0.0), Term::atom("a")]);
+    assert_eq!(run(m), Ok(want));
+    // From the bottom frame: the fiber ends with the literal.
+    let alone = proto("alone", 0, 0, 1, vec![Op::Int { dst: 0, v: -3 }, Op::ReturnIfInt2 { src: 0, v: 0, ret: 1, v2: -3, ret2: 2 }, Op::Return { src: 0 }], vec![]);
+    assert_eq!(run(load(vec![alone]).expect("verifies")), Ok(Term::Int(2)));
+}
+
+#[test]
 fn a_fused_call_computes_its_argument_then_calls() {
     // R1 = id(R0 + 5) with R0 = 1.5: the float path of the addition.
     let main = proto(

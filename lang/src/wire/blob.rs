@@ -205,6 +205,7 @@ op_table! {
     70 => ReturnAdd { a, b },
     71 => ReturnIfInt { src, v, ret },
     72 => CallAddImm { dst, proto, start, a, imm },
+    74 => ReturnIfInt2 { src, v, ret, v2, ret2 },
     // Never written (a `Send` travels as the `CallBuiltin` it stands for)
     // and refused when read; listed because the writer's match is exhaustive.
     73 => Send { dst, start, id },
