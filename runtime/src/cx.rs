@@ -58,6 +58,7 @@ impl<'a> Cx<'a> {
     }
 
     /// Takes the `i`-th message for `receive` (a trace records it).
+    #[inline]
     pub fn take_message(&mut self, i: usize) -> Option<Term> {
         let msg = self.st.mailbox.remove(i)?;
         if self.rt.tracing() {

@@ -565,6 +565,8 @@ impl Runtime {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn observe(&self, from: Option<Pid>, to: Pid, sig: &Signal) {
         let f = self.0.observer.read().clone();
         if let (Some(f), Some(ev)) = (f, sig.event(from, to)) {

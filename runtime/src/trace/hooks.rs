@@ -64,14 +64,22 @@ fn nodedown_of(m: &Term) -> Option<Atom> {
     }
 }
 
+// The hooks below that do not check `tracing()` themselves are called only
+// while a trace records: `#[cold]` and out of line, so that the paths that
+// check the flag stay small enough to be inlined where they are called.
 impl Runtime {
     /// Records one event on `pid`'s line (or the node's, for `None`).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn trace_event(&self, pid: Option<Pid>, others: &[Pid], kind: EventKind) {
         let name = pid.and_then(|p| self.registry().name_of(p));
         let at = super::Stamp { node: self.node_name(), wall_us: self.wall_us() };
         self.tracer().record(at, pid, name, others, kind);
     }
 
+    /// A process was born (every spawn calls this: the check inline, the
+    /// recording out of line).
+    #[inline]
     pub(crate) fn trace_born(&self, pid: Pid, parent: Option<Pid>) {
         if self.tracing() {
             let others: Vec<Pid> = parent.into_iter().collect();
@@ -80,6 +88,8 @@ impl Runtime {
     }
 
     /// A signal leaving a process of this node.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn trace_send(&self, from: Option<Pid>, to: Pid, sig: &Signal) {
         let Some(from) = from.filter(|p| p.node == 0 && *p != Runtime::OUTSIDE) else { return };
         let (signal, payload) = match sig {
@@ -103,6 +113,8 @@ impl Runtime {
     }
 
     /// A message, monitor or demonitor to `name` on another node.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn trace_send_named(&self, from: Pid, name: Atom, node: Atom, sig: &Signal) {
         let (signal, payload) = match sig {
             Signal::Message(m) if is_io_plumbing(m) => return,
@@ -116,6 +128,8 @@ impl Runtime {
     }
 
     /// A signal applied by `pid`, and what it did.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn trace_deliver(&self, pid: Pid, a: Arriving, effect: Effect) {
         let others: Vec<Pid> = a.from.into_iter().collect();
         let kind = EventKind::Deliver { from: a.from, signal: a.signal, payload: a.payload, effect, via_node: a.via_node };
@@ -124,12 +138,16 @@ impl Runtime {
 
     /// An exit or DOWN `:noconnection` that `pid` made itself when the
     /// connection to `node` was lost.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn trace_lost(&self, pid: Pid, node: Atom, from: Option<Pid>, signal: SignalKind, payload: Term, effect: Effect) {
         let kind = EventKind::Deliver { from, signal, payload, effect, via_node: Some(node) };
         self.trace_event(Some(pid), &[], kind);
     }
 
     /// `receive` took `msg`.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn trace_receive(&self, pid: Pid, msg: &Term) {
         if !is_io_plumbing(msg) {
             self.trace_event(Some(pid), &[], EventKind::Receive { msg: msg.clone() });
