@@ -29,6 +29,19 @@ fn set(slot: &mut Term, v: Term) {
     }
 }
 
+/// A copy of a register's value: the scalars a process passes around most
+/// (integers, atoms, pids) without `clone`'s jump over every kind of term
+/// (measured on the ring: 66 instructions a message went to `clone`).
+#[inline(always)]
+fn dup(t: &Term) -> Term {
+    match *t {
+        Term::Int(i) => Term::Int(i),
+        Term::Atom(a) => Term::Atom(a),
+        Term::Pid(p) => Term::Pid(p),
+        _ => t.clone(),
+    }
+}
+
 /// Writes integer `i` into a register, in place when it already holds one.
 #[inline(always)]
 fn set_int(slot: &mut Term, i: i64) {
@@ -296,17 +309,16 @@ impl Fiber {
             // instruction is inside the code or its end.
             ip = unsafe { ip.add(1) };
             match *op {
-                // Integers and atoms are copied without `clone`'s jump table.
+                // Integers are written in place; other scalars copied by `dup`.
                 Op::Move { dst, src } => match *rd!(src) {
                     Term::Int(i) => set_int(wr!(dst), i),
-                    Term::Atom(a) => set(wr!(dst), Term::Atom(a)),
                     _ => {
-                        let v = rd!(src).clone();
+                        let v = dup(rd!(src));
                         set(wr!(dst), v);
                     }
                 },
                 Op::Int { dst, v } => set_int(wr!(dst), v as i64),
-                Op::Const { dst, k } => set(wr!(dst), proto.consts[k as usize].clone()),
+                Op::Const { dst, k } => set(wr!(dst), dup(&proto.consts[k as usize])),
                 Op::Nil { dst } => set(wr!(dst), Term::Nil),
                 Op::AddImm { dst, a, imm } => add_imm!(dst, a, imm),
                 Op::Add { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_add, arith_add),
@@ -484,7 +496,7 @@ impl Fiber {
                 }
                 Op::RecvPeek { dst, none } => match cx.mailbox().get(self.recv_scan) {
                     Some(m) => {
-                        let m = m.clone();
+                        let m = dup(m);
                         set(wr!(dst), m);
                     }
                     None => goto!(none),
@@ -501,8 +513,8 @@ impl Fiber {
                 Op::Send { dst, start, id } => {
                     spend!();
                     if let Term::Pid(to) = *rd!(start) {
-                        let msg = rd!(start + 1).clone();
-                        cx.send(to, msg.clone());
+                        let msg = dup(rd!(start + 1));
+                        cx.send(to, dup(&msg));
                         set(wr!(dst), msg);
                         if cx.busy() {
                             // A busy connection to another node: suspended
