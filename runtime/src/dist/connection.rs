@@ -981,3 +981,55 @@ fn encode(c: &Control, peer_flags: u64) -> Option<Vec<u8>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let a = TcpStream::connect(l.local_addr().expect("addr")).expect("connect");
+        let (b, _) = l.accept().expect("accept");
+        (a, b)
+    }
+
+    #[test]
+    fn a_spinning_read_takes_what_arrives_and_gives_up_on_silence() {
+        let (mut a, b) = pair();
+        let mut reader = FrameReader::default();
+        // Nothing sent: the spin ends without reading (the caller then
+        // blocks in `read` as before).
+        assert!(spin_read(&b, &mut reader).is_none());
+        // Bytes sent while it spins are read by it.
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_micros(5));
+            a.write_all(&[0, 0, 0, 0]).expect("write");
+            a
+        });
+        let mut got = 0;
+        let until = Instant::now() + Duration::from_secs(5);
+        while got == 0 && Instant::now() < until {
+            if let Some(r) = spin_read(&b, &mut reader) {
+                got = r.expect("read");
+            }
+        }
+        assert_eq!(got, 4);
+        assert!(matches!(reader.next_frame(), Ok(Some(Frame::Tick))));
+        // The end of the stream is seen as such, not as silence.
+        drop(writer.join().expect("writer"));
+        let until = Instant::now() + Duration::from_secs(5);
+        let end = loop {
+            if let Some(r) = spin_read(&b, &mut reader) {
+                break r.expect("read");
+            }
+            assert!(Instant::now() < until, "the end of the stream was not seen");
+        };
+        assert_eq!(end, 0);
+        // The socket's own (blocking) mode is untouched.
+        let _ = b.set_read_timeout(Some(Duration::from_millis(20)));
+        let mut buf = [0u8; 1];
+        assert_eq!((&b).read(&mut buf).expect("end"), 0);
+    }
+}
