@@ -9,6 +9,13 @@
 //! they arrive, and runs the node-down procedure only after the last of
 //! them, so `(:nodedown, n)` comes after every signal received from `n`.
 //!
+//! # Latency
+//! After traffic the reader looks for the next bytes without sleeping for
+//! as long as an idle scheduler spins (`spin_read`), then blocks in `read`
+//! as before: a reply within that window reaches a spinning worker with no
+//! thread woken from the kernel (ARCHITECTURE.md, "No thread sleeps in the
+//! middle of a round trip").
+//!
 //! # Heartbeat (rule 19)
 //! With `T` the net tick time: the writer sends a tick when it has written
 //! nothing for `T/4`. The reader declares the peer dead when nothing at all
