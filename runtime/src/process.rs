@@ -494,7 +494,7 @@ impl Process {
         }
         let mut inbox = self.inbox.lock();
         if inbox.queue.capacity() == 0 && !inbox.closed {
-            inbox.queue = buf;
+            discard(std::mem::replace(&mut inbox.queue, buf));
         }
     }
 
@@ -654,6 +654,14 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         Slice::Wait(Some(t)) if t <= rt.now() => Slice::Yield,
         other => other,
     };
+    // What is left of the batch: only an ending process has any.
+    let leftover = match slice {
+        Slice::Exit(_) => Some(batch),
+        _ => {
+            discard(batch);
+            None
+        }
+    };
     let suspend = match (&slice, busy) {
         (Slice::Exit(_), _) | (_, None) => false,
         (_, Some(c)) => {
@@ -670,7 +678,7 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
             if let Some(c) = st.take_suspended() {
                 c.unsuspend(pid);
             }
-            finish(rt, &p, behaviour, st, reason, batch);
+            finish(rt, &p, behaviour, st, reason, leftover.unwrap_or_default());
             drop(body);
             false
         }
@@ -712,6 +720,20 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
             }
             false
         }
+    }
+}
+
+/// Lets go of an inbox buffer. One that never allocated (most of them: a
+/// slice's emptied batch, the inbox's placeholder) is forgotten, which
+/// frees nothing because there is nothing to free, rather than passed to
+/// `VecDeque`'s out-of-line destructor: two of those a slice were 72 of
+/// the ring's 1,550 instructions a message.
+#[inline(always)]
+fn discard(q: VecDeque<Signal>) {
+    if q.capacity() == 0 {
+        std::mem::forget(q);
+    } else {
+        drop(q);
     }
 }
 

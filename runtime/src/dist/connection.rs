@@ -151,10 +151,14 @@ pub(crate) fn take_busy() -> Option<Arc<Conn>> {
 
 /// Writes what this thread's slice queued (called when a slice ends).
 pub(crate) fn flush_dirty() {
-    let list = DIRTY.with(|d| {
+    // Called after every slice, almost always with nothing to write: then
+    // nothing is built or dropped.
+    let Some(list) = DIRTY.with(|d| {
         let mut d = d.borrow_mut();
-        if d.is_empty() { Vec::new() } else { std::mem::take(&mut *d) }
-    });
+        if d.is_empty() { None } else { Some(std::mem::take(&mut *d)) }
+    }) else {
+        return;
+    };
     for c in list {
         c.state.lock().dirty = false;
         c.flush();
