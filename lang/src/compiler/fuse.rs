@@ -76,10 +76,10 @@ fn fuse_literal_heads(first: Op, second: Op, _second_pos: usize, _labels: &[Opti
     let (Op::ReturnIfInt { src, v, ret }, Op::ReturnIfInt { src: src2, v: v2, ret: ret2 }) = (first, second) else {
         return None;
     };
-    let small = |x: i32| i16::try_from(x).ok();
     if src != src2 {
         return None;
     }
+    let small = |x: i32| i16::try_from(x).ok();
     Some(Fused::Pair(Op::ReturnIfInt2 { src, v: small(v)?, ret: small(ret)?, v2: small(v2)?, ret2: small(ret2)? }))
 }
 
