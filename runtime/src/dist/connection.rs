@@ -845,7 +845,7 @@ impl Conn {
                 // peer may have spoken or closed meanwhile. Across a cut or
                 // behind a delay, what is waiting would not be heard now.
                 let look = if inbound.is_none() && held.is_empty() && !ended_unseen {
-                    last_look(&mut socket, &mut reader)
+                    last_look(&socket, &mut reader)
                 } else {
                     None
                 };
@@ -943,11 +943,8 @@ impl std::io::Read for NoWait<'_> {
 
 /// A read that does not wait: `Some(0)` at the end of the stream, `Some(n)`
 /// when bytes were waiting (kept in the reader), `None` when there were none.
-fn last_look(socket: &mut TcpStream, reader: &mut FrameReader) -> Option<usize> {
-    let _ = socket.set_nonblocking(true);
-    let r = reader.read_from(socket);
-    let _ = socket.set_nonblocking(false);
-    r.ok()
+fn last_look(socket: &TcpStream, reader: &mut FrameReader) -> Option<usize> {
+    reader.read_from(&mut NoWait(socket)).ok()
 }
 
 /// Writes what the socket takes without waiting (a full send buffer, a
