@@ -116,7 +116,17 @@ fn scripts() -> Vec<PathBuf> {
 
 #[test]
 fn golden_scripts() {
-    let update = std::env::var_os("SNOW_UPDATE_GOLDEN").is_some();
+    check_scripts("on", std::env::var_os("SNOW_UPDATE_GOLDEN").is_some());
+}
+
+/// The same scripts, every eligible function compiled to native code at its
+/// first call (`SNOW_JIT=eager`): nothing a script prints may change.
+#[test]
+fn golden_scripts_with_native_code_from_the_first_call() {
+    check_scripts("eager", false);
+}
+
+fn check_scripts(jit: &str, update: bool) {
     let epmd = cluster::Epmd::start();
     let mut failures = Vec::new();
     let all = scripts();
@@ -127,6 +137,7 @@ fn golden_scripts() {
             .arg("run")
             .arg(&rel)
             .env("ERL_EPMD_PORT", epmd.port.to_string())
+            .env("SNOW_JIT", jit)
             // Trace diagrams fit the terminal; piped, they are 100 wide unless COLUMNS says.
             .env_remove("COLUMNS")
             .current_dir(root())
@@ -164,5 +175,11 @@ fn golden_scripts() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} golden scripts differ:\n\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden scripts differ (SNOW_JIT={jit}):\n\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }

@@ -245,6 +245,8 @@ pub struct Proto {
     pub(crate) index: u32,
     module: OnceLock<&'static Module>,
     fun_code: OnceLock<Arc<dyn FunCode>>,
+    /// Its native code once it is hot (`jit`).
+    pub(crate) jit: crate::jit::Slot,
 }
 
 impl Op {
@@ -292,6 +294,7 @@ impl Proto {
             index,
             module: OnceLock::new(),
             fun_code: OnceLock::new(),
+            jit: crate::jit::Slot::new(),
         }
     }
 
@@ -434,6 +437,7 @@ impl Module {
         let m: &'static Module = Box::leak(Box::new(Module { file, source, protos, namespace }));
         for p in &m.protos {
             let _ = p.module.set(m);
+            crate::jit::prepare(p);
         }
         Ok(m)
     }

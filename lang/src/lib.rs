@@ -87,6 +87,7 @@ pub mod diagnostic;
 pub mod syntax;
 pub mod bytecode;
 pub mod disasm;
+pub mod jit;
 pub mod verify;
 pub mod compiler;
 pub mod vm;

@@ -17,6 +17,8 @@ use std::ffi::OsString;
 
 /// Runs the command and returns its exit status.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    // Before any code loads: its functions read the policy then.
+    snow_lang::jit::set_policy(snow_lang::jit::Policy::named(std::env::var("SNOW_JIT").ok().as_deref()));
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {

@@ -289,16 +289,39 @@ impl Fiber {
             }};
         }
 
+        // Runs the native code of the frame just pushed (window `w`): back
+        // in the caller with the result in its register `dst` when it
+        // returned, else on where it bailed.
+        macro_rules! run_native {
+            ($native:expr, $dst:expr) => {{
+                match self.run_native($native, w, &mut reds) {
+                    Some(v) => {
+                        window!();
+                        set_int(wr!($dst), v);
+                    }
+                    None => enter_top!(),
+                }
+            }};
+        }
+
         // Calls function `idx` of this module on the window at `start`.
         macro_rules! call_local {
             ($dst:expr, $idx:expr, $start:expr) => {{
                 // SAFETY: the verifier proved `idx` names a function of this module.
                 let callee = unsafe { proto.sibling($idx) };
                 let base = self.push_call(ip, $start, $dst, callee);
-                proto = callee;
-                ip = code!();
                 // SAFETY: `push_call` grew the stack to the callee's frame.
                 w = unsafe { self.regs.as_mut_ptr().add(base) };
+                match callee.jit.native() {
+                    Some(native) => run_native!(native, $dst),
+                    None => {
+                        proto = callee;
+                        ip = code!();
+                        if callee.jit.warm() {
+                            crate::jit::compile(callee);
+                        }
+                    }
+                }
             }};
         }
 
@@ -458,9 +481,25 @@ impl Fiber {
                     // SAFETY: as for `Call`.
                     let callee = unsafe { proto.sibling(idx) };
                     self.replace_frame_local(start, argc, callee);
-                    proto = callee;
-                    ip = code!();
                     window!();
+                    match callee.jit.native() {
+                        Some(native) => {
+                            // The replaced frame's result goes to its caller.
+                            let dst = self.frames.last().map_or(0, |f| f.dst);
+                            if let Some(v) = self.run_native(native, w, &mut reds) {
+                                window!();
+                                set_int(wr!(dst), v);
+                            }
+                            enter_top!();
+                        }
+                        None => {
+                            proto = callee;
+                            ip = code!();
+                            if callee.jit.warm() {
+                                crate::jit::compile(callee);
+                            }
+                        }
+                    }
                 }
                 Op::CallFun { dst, fun, start, argc } => {
                     spend!();
@@ -637,6 +676,24 @@ impl Fiber {
         }
         self.frames.push(Frame { proto: callee, resume: Resume(callee.code.as_ptr()), base: new_base as u32, dst });
         new_base
+    }
+
+    /// Runs `native`, the code of the function whose frame is on top, on
+    /// its window `w`: its result once it returned (its frame popped), or
+    /// `None` once it bailed (the top frame resumes where it stopped).
+    #[inline(always)]
+    fn run_native(&mut self, native: crate::jit::NativeFn, w: *mut Term, reds: &mut u32) -> Option<i64> {
+        let mut stacks = crate::jit::Stacks::enter(self, *reds);
+        // SAFETY: the callee's frame is on top and `w` is its window (`jit`'s
+        // entry contract); nothing else uses the fiber meanwhile, and native
+        // code keeps the frame stack whole.
+        let returned = unsafe {
+            let status = native(&mut stacks, w);
+            stacks.leave(self);
+            status != 0
+        };
+        *reds = stacks.reds;
+        returned.then_some(stacks.ret)
     }
 
     /// Where the running frame resumes (a yield re-runs an instruction).

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 /// One activation: which function, where in it, and where its window starts.
 #[derive(Clone, Copy)]
+// `repr(C)`: native code (`jit`) pushes and pops frames itself.
+#[repr(C)]
 pub(crate) struct Frame {
     pub proto: &'static Proto,
     /// The next instruction to run when this frame resumes (a pointer, not

@@ -16,7 +16,7 @@ fn runtime() -> &'static Runtime {
     RT.get_or_init(|| Runtime::with_schedulers(1))
 }
 
-fn proto(name: &str, arity: u16, index: u32, nregs: u16, code: Vec<Op>, consts: Vec<Term>) -> Proto {
+pub(crate) fn proto(name: &str, arity: u16, index: u32, nregs: u16, code: Vec<Op>, consts: Vec<Term>) -> Proto {
     let mut p = Proto::new(name.into(), arity, index);
     p.nregs = nregs;
     p.spans = vec![0..0; code.len()];
@@ -25,12 +25,12 @@ fn proto(name: &str, arity: u16, index: u32, nregs: u16, code: Vec<Op>, consts: 
     p
 }
 
-fn load(protos: Vec<Proto>) -> Result<&'static Module, VerifyError> {
+pub(crate) fn load(protos: Vec<Proto>) -> Result<&'static Module, VerifyError> {
     Module::load(RawModule { file: Arc::from("hand.snow"), source: Arc::from(""), protos, namespace: None })
 }
 
 /// Runs function 0 of `m` as a process; its value or its error report.
-fn run(m: &'static Module) -> Result<Term, String> {
+pub(crate) fn run(m: &'static Module) -> Result<Term, String> {
     let (tx, rx) = std::sync::mpsc::channel();
     let fiber = Fiber::new(m, Vec::new()).on_finish(Box::new(move |o: &Outcome| {
         let _ = tx.send(match o {

@@ -13,12 +13,18 @@ use std::fmt;
 use std::sync::Arc;
 
 mod free;
+pub mod layout;
 mod map;
 mod order;
 
 pub use map::MapObj;
 
+/// `repr(u32)`: the layout is fixed (a 32-bit tag numbered in declaration
+/// order at offset 0, an integer's value at offset 8), because native code
+/// compiled for hot functions reads and writes integer registers directly
+/// (`snow_lang::jit`; `term_layout` below pins what it relies on).
 #[derive(Clone)]
+#[repr(u32)]
 pub enum Term {
     Int(i64),
     Float(f64),
