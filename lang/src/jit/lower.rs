@@ -435,9 +435,16 @@ impl<'a> Translator<'a> {
         let code = if std::ptr::eq(callee, self.proto) {
             None
         } else {
-            let cell = self.b.ins().iconst(self.ptr, callee.jit.code_cell() as i64);
+            let cell = self.b.ins().iconst(self.ptr, callee.jit.state_cell() as i64);
             let code = self.b.ins().load(self.ptr, self.mem, cell, 0);
-            self.expect(code, bail);
+            // Native code: an even, non-zero state (`Slot`).
+            let odd = self.b.ins().band_imm_u(code, 1);
+            let counting = self.b.ins().icmp_imm_u(IntCC::NotEqual, odd, 0);
+            let never = self.b.ins().icmp_imm_u(IntCC::Equal, code, 0);
+            let not_native = self.b.ins().bor(counting, never);
+            let native = self.b.create_block();
+            self.b.ins().brif(not_native, bail, &[], native, &[]);
+            self.b.switch_to_block(native);
             Some(code)
         };
         // Deep native recursion goes on in the interpreter, whose frames

@@ -35,7 +35,7 @@ use crate::bytecode::Proto;
 pub(crate) use helpers::Stacks;
 use parking_lot::Mutex;
 use snow_runtime::Term;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 /// A compiled function. Returns 1 once it returned (its frame popped, its
 /// integer result in `stacks.ret`, for the caller to store), 0 once it
@@ -50,48 +50,59 @@ const HOT_AFTER: u32 = 1000;
 /// Functions compiled in one program at most (their code is never freed).
 const MAX_COMPILED: usize = 10_000;
 
-/// A function's native code, and how many calls it still waits for.
+/// A function's native code, or how many calls it still waits for: one
+/// word, so that an interpreted call pays one load for both questions.
+/// 0: never compiled (not eligible, or the compiler is off); odd: counting,
+/// `(calls left << 1) | 1`; even: the native entry point (code is aligned).
 pub(crate) struct Slot {
-    code: AtomicPtr<u8>,
-    /// Interpreted calls left before compiling; 0: compiled, not eligible,
-    /// or the compiler is off.
-    countdown: AtomicU32,
+    state: AtomicUsize,
 }
 
 impl Slot {
     pub(crate) const fn new() -> Slot {
-        Slot { code: AtomicPtr::new(std::ptr::null_mut()), countdown: AtomicU32::new(0) }
+        Slot { state: AtomicUsize::new(0) }
     }
 
-    /// The function's native code, once compiled.
+    /// The function's native code once compiled; else the state, for `warm`.
     #[inline(always)]
-    pub(crate) fn native(&self) -> Option<NativeFn> {
-        let p = self.code.load(Ordering::Acquire);
-        if p.is_null() {
-            None
+    pub(crate) fn entry(&self) -> Result<NativeFn, usize> {
+        let s = self.state.load(Ordering::Acquire);
+        if s & 1 == 0 && s != 0 {
+            // SAFETY: only `compile` stores an even non-zero state, and only
+            // the entry of a finalized function of that signature, which
+            // lives for ever.
+            Ok(unsafe { std::mem::transmute::<usize, NativeFn>(s) })
         } else {
-            // SAFETY: only `compile` stores here, and only the entry of a
-            // finalized function of that signature, which lives for ever.
-            Some(unsafe { std::mem::transmute::<*mut u8, NativeFn>(p) })
+            Err(s)
         }
     }
 
-    /// Counts an interpreted call; true when this call made it hot.
+    /// The function's native code, once compiled.
+    pub(crate) fn native(&self) -> Option<NativeFn> {
+        self.entry().ok()
+    }
+
+    /// Counts an interpreted call (`state` from `entry`); true when this
+    /// call made the function hot.
     #[inline(always)]
-    pub(crate) fn warm(&self) -> bool {
-        let left = self.countdown.load(Ordering::Relaxed);
-        if left == 0 {
+    pub(crate) fn warm(&self, state: usize) -> bool {
+        let left = state >> 1;
+        if state == 0 || left == 0 {
             return false;
         }
         // Not atomic as a whole: a call counted twice or not at all on
         // another scheduler only moves the moment of compiling.
-        self.countdown.store(left - 1, Ordering::Relaxed);
+        self.state.store(((left - 1) << 1) | 1, Ordering::Relaxed);
         left == 1
     }
 
-    /// Where the code pointer lives (native callers load it at each call).
-    pub(crate) fn code_cell(&self) -> *const AtomicPtr<u8> {
-        &self.code
+    fn start_counting(&self, calls: u32) {
+        self.state.store(((calls as usize) << 1) | 1, Ordering::Relaxed);
+    }
+
+    /// Where the state lives (native callers load it at each call).
+    pub(crate) fn state_cell(&self) -> *const AtomicUsize {
+        &self.state
     }
 }
 
@@ -139,7 +150,7 @@ pub fn set_policy(policy: Policy) {
 pub(crate) fn prepare(proto: &Proto) {
     let countdown = COUNTDOWN.load(Ordering::Relaxed);
     if countdown > 0 && cfg!(target_pointer_width = "64") && lower::eligible(proto) {
-        proto.jit.countdown.store(countdown, Ordering::Relaxed);
+        proto.jit.start_counting(countdown);
     }
 }
 
@@ -161,21 +172,24 @@ static JIT: Mutex<Option<Jit>> = Mutex::new(None);
 #[inline(never)]
 pub(crate) fn compile(proto: &'static Proto) {
     let mut jit = JIT.lock();
-    if !proto.jit.code.load(Ordering::Acquire).is_null() {
+    if proto.jit.native().is_some() {
         return; // another scheduler got there first
     }
-    if jit.is_none() {
-        match lower::Lowerer::new() {
-            Ok(lower) => *jit = Some(Jit { lower, compiled: 0 }),
-            Err(_) => return,
-        }
+    let code = match jit.as_mut() {
+        Some(jit) => Some(jit),
+        None => lower::Lowerer::new().ok().map(|lower| jit.insert(Jit { lower, compiled: 0 })),
     }
-    let Some(jit) = jit.as_mut() else { return };
-    if jit.compiled >= MAX_COMPILED {
-        return;
-    }
-    if let Ok(code) = jit.lower.compile(proto) {
+    .filter(|jit| jit.compiled < MAX_COMPILED)
+    .and_then(|jit| {
+        let code = jit.lower.compile(proto).ok()?;
         jit.compiled += 1;
-        proto.jit.code.store(code, Ordering::Release);
-    }
+        Some(code)
+    });
+    // Code is aligned, so its address is even (`Slot`'s mark of native
+    // code); a failure, or an odd address, leaves the function interpreted.
+    let state = match code {
+        Some(c) if c as usize & 1 == 0 => c as usize,
+        _ => 0,
+    };
+    proto.jit.state.store(state, Ordering::Release);
 }

@@ -312,12 +312,12 @@ impl Fiber {
                 let base = self.push_call(ip, $start, $dst, callee);
                 // SAFETY: `push_call` grew the stack to the callee's frame.
                 w = unsafe { self.regs.as_mut_ptr().add(base) };
-                match callee.jit.native() {
-                    Some(native) => run_native!(native, $dst),
-                    None => {
+                match callee.jit.entry() {
+                    Ok(native) => run_native!(native, $dst),
+                    Err(state) => {
                         proto = callee;
                         ip = code!();
-                        if callee.jit.warm() {
+                        if callee.jit.warm(state) {
                             crate::jit::compile(callee);
                         }
                     }
@@ -482,8 +482,8 @@ impl Fiber {
                     let callee = unsafe { proto.sibling(idx) };
                     self.replace_frame_local(start, argc, callee);
                     window!();
-                    match callee.jit.native() {
-                        Some(native) => {
+                    match callee.jit.entry() {
+                        Ok(native) => {
                             // The replaced frame's result goes to its caller.
                             let dst = self.frames.last().map_or(0, |f| f.dst);
                             if let Some(v) = self.run_native(native, w, &mut reds) {
@@ -492,10 +492,10 @@ impl Fiber {
                             }
                             enter_top!();
                         }
-                        None => {
+                        Err(state) => {
                             proto = callee;
                             ip = code!();
-                            if callee.jit.warm() {
+                            if callee.jit.warm(state) {
                                 crate::jit::compile(callee);
                             }
                         }
