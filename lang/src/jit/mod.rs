@@ -90,10 +90,14 @@ impl Slot {
         if state == 0 || left == 0 {
             return false;
         }
-        // Not atomic as a whole: a call counted twice or not at all on
-        // another scheduler only moves the moment of compiling.
-        self.state.store(((left - 1) << 1) | 1, Ordering::Relaxed);
-        left == 1
+        // Only from the state read: a store over a code pointer another
+        // scheduler just published would send the function back to
+        // counting. A lost count only moves the moment of compiling.
+        let counted = self
+            .state
+            .compare_exchange(state, ((left - 1) << 1) | 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+        counted && left == 1
     }
 
     fn start_counting(&self, calls: u32) {
