@@ -133,8 +133,9 @@ fn verify_proto(p: &Proto, protos: &[Proto]) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Instructions after which execution never falls through to the next one.
-fn ends_flow(op: &Op) -> bool {
+/// Instructions after which execution never falls through to the next one
+/// (also what the native compiler forgets its knowledge of registers at).
+pub(crate) fn ends_flow(op: &Op) -> bool {
     matches!(
         op,
         Op::Jump { .. }

@@ -285,7 +285,7 @@ impl<'a> Translator<'a> {
             }
             self.b.switch_to_block(self.blocks[pc]);
             self.op(pc);
-            if !falls_through(&self.proto.code[pc]) {
+            if crate::verify::ends_flow(&self.proto.code[pc]) {
                 self.forget();
             }
         }
@@ -751,20 +751,4 @@ impl<'a> Translator<'a> {
             _ => self.bail_here(pc),
         }
     }
-}
-
-/// Whether the instruction can go on to the next one.
-fn falls_through(op: &Op) -> bool {
-    !matches!(
-        op,
-        Op::Jump { .. }
-            | Op::TailCall { .. }
-            | Op::Return { .. }
-            | Op::ReturnInt { .. }
-            | Op::ReturnAdd { .. }
-            | Op::FunctionClause
-            | Op::CaseClause { .. }
-            | Op::CondClause
-            | Op::Badmatch { .. }
-    )
 }
