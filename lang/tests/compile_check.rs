@@ -80,6 +80,25 @@ fn tail_calls_reuse_the_frame() {
 }
 
 #[test]
+fn a_loop_that_passes_its_parameters_on_copies_nothing() {
+    // `loop(next, main)` after a receive: the arguments are the parameters,
+    // in place, so the tail call starts its window on them (no Move).
+    let src = "fn loop(next, main) do\n  receive do\n    k -> loop(next, main)\n  end\nend\n\
+               fn swap(a, b, 0) = (a, b)\nfn swap(a, b, n) = swap(b, a, n - 1)\n\
+               fn later(a, b) do\n  let x = a + 1\n  let y = b + 1\n  later(x, y)\nend\n";
+    let listing = snow_lang::disasm::disassemble(compile_src(src).expect("compiles").module);
+    let function = |name: &str| listing.split("fn #").find(|f| f.contains(name)).expect("listed").to_string();
+    let lp = function("loop/2");
+    assert!(lp.contains("TailCall { proto: 1, start: 0, argc: 2 }") && !lp.contains("Move"), "{lp}");
+    // Parameters passed in another order are copied into a fresh window.
+    let sw = function("swap/3");
+    assert!(sw.contains("Move") && !sw.contains("start: 0,"), "{sw}");
+    // Two `let`s in a row: in place above the parameters, moved down by the call.
+    let later = function("later/2");
+    assert!(!later.contains("Move") && later.contains("TailCall") && !later.contains("start: 0,"), "{later}");
+}
+
+#[test]
 fn closures_capture_only_what_they_mention() {
     let unit = compile_src("let a = 1\nlet b = 2\nlet f = fn x -> x + a end\n").expect("compiles");
     let lambda = unit.module.protos().iter().find(|p| p.name() == "fn").expect("the lambda");

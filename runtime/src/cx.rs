@@ -60,7 +60,7 @@ impl<'a> Cx<'a> {
     /// Takes the `i`-th message for `receive` (a trace records it).
     #[inline]
     pub fn take_message(&mut self, i: usize) -> Option<Term> {
-        let msg = self.st.mailbox.remove(i)?;
+        let msg = if i == 0 { self.st.mailbox.pop_oldest()? } else { self.st.mailbox.remove(i)? };
         if self.rt.tracing() {
             self.rt.trace_receive(self.pid, &msg);
         }
@@ -75,7 +75,7 @@ impl<'a> Cx<'a> {
     }
 
     pub fn send(&mut self, to: Pid, msg: Term) {
-        self.rt.deliver(Some(self.pid), to, Signal::Message(msg));
+        self.rt.send_from(self.pid, to, msg, &mut self.st.last_to);
     }
 
     /// Whether a message this slice sent to another node found that
@@ -84,6 +84,7 @@ impl<'a> Cx<'a> {
     /// the queue drains, as Erlang suspends a sender on a busy distribution
     /// port. A behaviour should end its slice (`Slice::Yield`) right after
     /// such a send, before doing anything else.
+    #[inline]
     pub fn busy(&self) -> bool {
         crate::dist::connection::busy_pending()
     }

@@ -37,16 +37,36 @@ impl Mailbox {
     }
     /// Takes the `i`th oldest message out; younger ones move up one place.
     pub fn remove(&mut self, i: usize) -> Option<Term> {
-        // The oldest is the one `receive` takes most often.
-        let t = if i == 0 { self.queue.pop_front() } else { self.queue.remove(i) };
-        if i < self.seen && t.is_some() {
+        if i == 0 {
+            return self.pop_oldest();
+        }
+        let t = self.queue.remove(i)?;
+        if i < self.seen {
             self.seen -= 1;
         }
         if self.queue.is_empty() && self.queue.capacity() > 64 {
-            // A burst is over: give the memory back (idle processes stay small).
-            self.queue = VecDeque::new();
+            self.shrink();
         }
-        t
+        Some(t)
+    }
+
+    /// `remove(0)`: the oldest, the one `receive` takes most often. Small
+    /// enough to inline into the interpreter; `remove` as a whole is not
+    /// (inlined, it cost every interpreted call instructions).
+    #[inline]
+    pub fn pop_oldest(&mut self) -> Option<Term> {
+        let t = self.queue.pop_front()?;
+        self.seen = self.seen.saturating_sub(1);
+        if self.queue.is_empty() && self.queue.capacity() > 64 {
+            self.shrink();
+        }
+        Some(t)
+    }
+
+    /// A burst is over: give the memory back (idle processes stay small).
+    #[cold]
+    fn shrink(&mut self) {
+        self.queue = VecDeque::new();
     }
     /// Oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Term> {

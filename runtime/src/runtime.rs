@@ -480,6 +480,33 @@ impl Runtime {
         }
     }
 
+    /// A message sent by the running process `from`: `deliver`, but the
+    /// sender keeps its last local destination (`last_to`), so sending to
+    /// the same process again (a ring's next hop, a server's client) skips
+    /// the process table's lock and hash. The same inbox either way, so
+    /// the order of signals is the table's; a destination that ended has
+    /// closed its inbox, and the message is answered as to a dead process.
+    /// Observed or traced sends, and remote ones, take `deliver`'s way.
+    pub(crate) fn send_from(&self, from: Pid, to: Pid, msg: Term, last_to: &mut Option<Arc<Process>>) {
+        if to.node != 0 || self.0.observing.load(Relaxed) || self.0.tracer.is_on() {
+            return self.deliver(Some(from), to, Signal::Message(msg));
+        }
+        if !matches!(last_to, Some(p) if p.pid == to) {
+            *last_to = self.lookup(to);
+        }
+        let Some(p) = last_to.as_ref() else {
+            return self.answer(to, Signal::Message(msg));
+        };
+        match p.push(Signal::Message(msg)) {
+            Ok(true) => self.schedule(p.clone()),
+            Ok(false) => {}
+            Err(sig) => {
+                *last_to = None;
+                self.answer(to, sig);
+            }
+        }
+    }
+
     /// The one function every signal goes through: observer, then the
     /// remote router or the target's inbox. `Err` gives the signal back when
     /// the target does not exist.

@@ -55,6 +55,42 @@ fn a_sender_signals_of_all_kinds_arrive_in_order() {
     rt.shutdown();
 }
 
+/// A process keeps the last local process it sent to, so that sending
+/// there again skips the process table. Once that one has ended, a message
+/// to it is dropped as to any dead pid, and a send elsewhere finds its
+/// destination afresh; order per destination holds throughout.
+#[test]
+fn a_sender_that_keeps_its_last_destination_sees_it_end() {
+    let rt = rt();
+    let a = Puppet::spawn(&rt);
+    let b = Puppet::spawn(&rt);
+    let c = Puppet::spawn(&rt);
+    let (bp, cp) = (b.pid, c.pid);
+    a.run(move |cx| {
+        cx.send(bp, Term::Int(1));
+        cx.send(bp, Term::Int(2));
+    });
+    rt.send(bp, Term::Int(3)); // from outside any process: through the table
+    a.run(move |cx| cx.send(bp, Term::Int(4)));
+    for i in 1..=4 {
+        assert_eq!(b.recv(), Term::Int(i));
+    }
+    b.exit_with(atom("bye"));
+    assert_eq!(b.reason(), atom("bye"));
+    wait_until(|| !rt.is_alive(bp));
+    a.run(move |cx| {
+        cx.send(bp, Term::Int(5));
+        cx.send(cp, Term::Int(6));
+        cx.send(bp, Term::Int(7));
+        cx.send(cp, Term::Int(8));
+    });
+    assert_eq!(c.recv(), Term::Int(6));
+    assert_eq!(c.recv(), Term::Int(8));
+    b.assert_no_msg(50);
+    a.assert_alive(10);
+    rt.shutdown();
+}
+
 #[test]
 fn a_waiting_process_is_not_run_without_a_message() {
     let rt = rt();

@@ -136,6 +136,24 @@ impl<'t> Compiler<'t> {
         fresh
     }
 
+    /// For a tail call whose arguments are variables already in a row of
+    /// registers (a loop that passes its parameters on unchanged,
+    /// `loop(next, main)`): the first, so that no argument is copied. A
+    /// tail call replaces the frame, so the callee's window may start on
+    /// them; the arguments at the window's start (`R0`..) move nowhere at all.
+    fn args_in_place(&mut self, exprs: &[&Expr]) -> Option<Reg> {
+        let mut start = None;
+        for (i, e) in exprs.iter().enumerate() {
+            let ExprKind::Var(name) = &e.kind else { return None };
+            let r = self.fr().lookup(name)?;
+            let first = *start.get_or_insert(r);
+            if r != first.checked_add(i as Reg)? {
+                return None;
+            }
+        }
+        start
+    }
+
     pub(crate) fn expr(&mut self, e: &Expr, dest: Dest) {
         self.set_span(&e.span);
         match &e.kind {
@@ -420,7 +438,11 @@ impl<'t> Compiler<'t> {
                 } else if let Some((full, target)) =
                     own.or_else(|| self.resolve_named(name, argc16).map(|t| (name.clone(), t)))
                 {
-                    let start = self.consecutive(&arg_refs);
+                    let in_place = match target {
+                        NamedTarget::Local(_) if tail => self.args_in_place(&arg_refs),
+                        _ => None,
+                    };
+                    let start = in_place.unwrap_or_else(|| self.consecutive(&arg_refs));
                     self.set_span(span);
                     self.emit_named_call(&full, target, r, start, argc16, tail);
                 } else if let Some(id) = self.table.lookup("", name, argc) {

@@ -12,7 +12,7 @@
 use super::exception::Exception;
 use super::fiber::{fun_parts, Fault, Fiber, Frame, Resume, Step};
 use super::ops::{arith_add, arith_mul, arith_sub, cmp_ints, compare, Flow};
-use crate::bytecode::{Cmp, Op, Proto};
+use crate::bytecode::{Cmp, Op, Proto, NO_REG};
 use snow_runtime::cx::Cx;
 use snow_runtime::{Atom, Term};
 
@@ -26,6 +26,24 @@ fn set(slot: &mut Term, v: Term) {
             std::mem::forget(std::mem::replace(slot, v));
         }
         _ => *slot = v,
+    }
+}
+
+/// Whether a register's value owns nothing (no `Arc`): overwriting it
+/// needs no destructor.
+#[inline(always)]
+fn owns_nothing(t: &Term) -> bool {
+    matches!(t, Term::Int(_) | Term::Float(_) | Term::Atom(_) | Term::Nil | Term::Pid(_) | Term::Ref(_))
+}
+
+/// Lets go of a value. A scalar owns nothing: no call to the destructor
+/// (the message `receive` took, on every hop of the ring).
+#[inline(always)]
+fn discard(t: Term) {
+    if owns_nothing(&t) {
+        std::mem::forget(t);
+    } else {
+        drop(t);
     }
 }
 
@@ -335,6 +353,14 @@ impl Fiber {
                 // Integers are written in place; other scalars copied by `dup`.
                 Op::Move { dst, src } => match *rd!(src) {
                     Term::Int(i) => set_int(wr!(dst), i),
+                    // A pid or an atom over a scalar (the ring's `send(next,
+                    // ...)`): copied bit for bit, no match on either kind.
+                    Term::Atom(_) | Term::Pid(_) | Term::Nil | Term::Float(_) | Term::Ref(_) if owns_nothing(rd!(dst)) => {
+                        // SAFETY: both are registers of the window (see `rd!`);
+                        // neither owns anything, so the copy is the value
+                        // and nothing is leaked; `copy` allows `src == dst`.
+                        unsafe { std::ptr::copy(w.add(src as usize), w.add(dst as usize), 1) }
+                    }
                     _ => {
                         let v = dup(rd!(src));
                         set(wr!(dst), v);
@@ -541,7 +567,10 @@ impl Fiber {
                     None => goto!(none),
                 },
                 Op::RecvTake => {
-                    cx.take_message(self.recv_scan);
+                    // The pattern read the message already (`RecvPeek`).
+                    if let Some(m) = cx.take_message(self.recv_scan) {
+                        discard(m);
+                    }
                     self.recv_scan = 0;
                     self.recv_deadline = None;
                 }
@@ -549,6 +578,10 @@ impl Fiber {
                     self.recv_scan += 1;
                     goto!(target);
                 }
+                // A `receive` with no `after` that found nothing (the
+                // ring's every hop): out of the loop without the cold path's
+                // call; one with a timeout computes its deadline there.
+                Op::RecvWait { timeout: NO_REG, retry, .. } => return Ok(self.wait(retry, None)),
                 Op::Send { dst, start, id } => {
                     spend!();
                     if let Term::Pid(to) = *rd!(start) {

@@ -5,7 +5,7 @@
 use super::builtins::{self, BuiltinImpl, NativeCx};
 use super::exception::Exception;
 use super::fiber::{Fiber, GuardHandler, Step, MAX_GUARDS};
-use crate::bytecode::{Cmp, Op, Proto, NO_REG};
+use crate::bytecode::{Cmp, Label, Op, Proto, NO_REG};
 use snow_runtime::cx::Cx;
 use snow_runtime::{Atom, MapObj, Term};
 use std::sync::Arc;
@@ -213,18 +213,7 @@ impl Fiber {
                         return Flow::Jump(after as usize);
                     }
                 }
-                self.save_pc(retry as usize);
-                // A waiting process holds no dead values: the stack keeps
-                // what some frame's window reaches (a callee's window may
-                // end below its caller's). A walk of the frames, so only
-                // when they are few (a waiting loop is shallow): a deep
-                // recursion that waits at every level (`[x | gather(n - 1)]`
-                // around a `receive`) must not walk them all each time.
-                if self.frames.len() <= TRIM_DEPTH {
-                    let live = self.frames.iter().map(|f| f.window_end()).max().unwrap_or(0);
-                    self.regs.truncate(live);
-                }
-                return Flow::Leave(Step::Wait(deadline));
+                return Flow::Leave(self.wait(retry, deadline));
             }
             Op::GuardEnter { fail } => {
                 // Handlers of frames that returned are stale: drop them.
@@ -246,6 +235,28 @@ impl Fiber {
             other => return Flow::Raise(Exception::error(Term::str(&format!("internal: misrouted {other:?}")))),
         }
         Flow::Next
+    }
+
+    /// Ends the slice in a `receive` that found nothing: resumed at
+    /// `retry` (the scan again) when a message comes, or at `deadline`.
+    #[inline(always)]
+    pub(crate) fn wait(&mut self, retry: Label, deadline: Option<Instant>) -> Step {
+        self.save_pc(retry as usize);
+        // A waiting process holds no dead values: the stack keeps
+        // what some frame's window reaches (a callee's window may
+        // end below its caller's). A walk of the frames, so only
+        // when they are few (a waiting loop is shallow): a deep
+        // recursion that waits at every level (`[x | gather(n - 1)]`
+        // around a `receive`) must not walk them all each time.
+        if self.frames.len() <= TRIM_DEPTH {
+            let live = self.frames.iter().map(|f| f.window_end()).max().unwrap_or(0);
+            // Only when something is above: `truncate` to the length itself
+            // still calls the slice destructor (the ring paid it each hop).
+            if live < self.regs.len() {
+                self.regs.truncate(live);
+            }
+        }
+        Step::Wait(deadline)
     }
 
     pub(crate) fn save_pc(&mut self, pc: usize) {

@@ -139,6 +139,7 @@ thread_local! {
 /// Whether a message sent during the running slice found its connection
 /// busy: the process will be suspended when the slice ends, and should end
 /// it now (`Cx::busy`).
+#[inline]
 pub(crate) fn busy_pending() -> bool {
     BUSY.with(|b| b.borrow().is_some())
 }
