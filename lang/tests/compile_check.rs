@@ -85,7 +85,8 @@ fn a_loop_that_passes_its_parameters_on_copies_nothing() {
     // in place, so the tail call starts its window on them (no Move).
     let src = "fn loop(next, main) do\n  receive do\n    k -> loop(next, main)\n  end\nend\n\
                fn swap(a, b, 0) = (a, b)\nfn swap(a, b, n) = swap(b, a, n - 1)\n\
-               fn later(a, b) do\n  let x = a + 1\n  let y = b + 1\n  later(x, y)\nend\n";
+               fn later(a, b) do\n  let x = a + 1\n  let y = b + 1\n  later(x, y)\nend\n\
+               fn rot(a, b, c) = rot(b, c, a)\nfn shift(a, b, c, n) do\n  let m = n - 1\n  shift(b, c, n, m)\nend\n";
     let listing = snow_lang::disasm::disassemble(compile_src(src).expect("compiles").module);
     let function = |name: &str| listing.split("fn #").find(|f| f.contains(name)).expect("listed").to_string();
     let lp = function("loop/2");
@@ -96,6 +97,13 @@ fn a_loop_that_passes_its_parameters_on_copies_nothing() {
     // Two `let`s in a row: in place above the parameters, moved down by the call.
     let later = function("later/2");
     assert!(!later.contains("Move") && later.contains("TailCall") && !later.contains("start: 0,"), "{later}");
+    // Variables only, but not in register order (R1, R2, R0): copied.
+    let rot = function("rot/3");
+    assert!(rot.contains("Move") && !rot.contains("start: 1,"), "{rot}");
+    // In order from R1 on (b, c, n, then the `let` in R4): the window
+    // overlaps the arguments, which the call moves down one place.
+    let shift = function("shift/4");
+    assert!(!shift.contains("Move") && shift.contains("start: 1, argc: 4"), "{shift}");
 }
 
 #[test]

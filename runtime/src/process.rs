@@ -105,6 +105,10 @@ pub(crate) const DEAD: u8 = 4;
 /// (`Signal::can_wait`): links and monitors; past this, they wake it.
 const SIGNALS_THAT_MAY_WAIT: usize = 64;
 
+/// The most signals a slice's hand-over moves while it holds the inbox's
+/// lock (`Process::hand_over`); a longer inbox is taken whole.
+const HAND_OVER_UNDER_LOCK: usize = 64;
+
 /// The largest inbox buffer (in signals) a process keeps between batches.
 const RECYCLED_INBOX: usize = 4;
 
@@ -507,6 +511,11 @@ impl Process {
     #[inline(always)]
     fn hand_over(&self, mailbox: &mut Mailbox) -> (bool, VecDeque<Signal>) {
         let mut inbox = self.inbox.lock();
+        if inbox.queue.len() > HAND_OVER_UNDER_LOCK {
+            // A backlog: taken whole and applied outside the lock, so that
+            // its senders never wait for it to be moved.
+            return (false, std::mem::take(&mut inbox.queue));
+        }
         let mut moved = false;
         loop {
             match inbox.queue.pop_front() {
@@ -943,12 +952,23 @@ mod tests {
         let (moved, rest) = p.hand_over(&mut mailbox);
         assert!(!moved && rest.is_empty());
 
-        for i in 0..100 {
+        // A burst's buffer is let go.
+        for i in 0..HAND_OVER_UNDER_LOCK as i64 {
             assert!(p.push(Signal::Message(Term::Int(i))).is_ok());
         }
-        let _ = p.hand_over(&mut mailbox);
-        assert_eq!(mailbox.len(), 103);
+        let (moved, rest) = p.hand_over(&mut mailbox);
+        assert!(moved && rest.is_empty());
+        assert_eq!(mailbox.len(), 3 + HAND_OVER_UNDER_LOCK);
         assert_eq!(p.inbox.lock().queue.capacity(), 0, "a burst's buffer is not kept");
+
+        // A longer backlog is taken whole, to be applied outside the lock.
+        for i in 0..=HAND_OVER_UNDER_LOCK as i64 {
+            assert!(p.push(Signal::Message(Term::Int(i))).is_ok());
+        }
+        let (moved, rest) = p.hand_over(&mut mailbox);
+        assert!(!moved);
+        assert_eq!(rest.len(), HAND_OVER_UNDER_LOCK + 1);
+        assert_eq!(mailbox.len(), 3 + HAND_OVER_UNDER_LOCK);
     }
 
     /// Links and monitors wait in a waiting process's inbox up to a bound;

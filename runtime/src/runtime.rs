@@ -294,6 +294,15 @@ impl Runtime {
         for shard in self.0.shards.iter() {
             procs.extend(shard.write().drain().map(|(_, p)| p));
         }
+        // A kept destination (`ProcState::last_to`) is a strong reference:
+        // two live processes that sent to each other hold each other. No
+        // slice runs now, but the caller's own, if it is one (its body is
+        // locked: it keeps its destination, and never itself).
+        for p in &procs {
+            if let Some(mut body) = p.body.try_lock() {
+                body.st.last_to = None;
+            }
+        }
         self.0.count.store(0, SeqCst);
         self.0.registry.clear();
         self.0.sched.drain();
@@ -487,8 +496,11 @@ impl Runtime {
     /// the order of signals is the table's; a destination that ended has
     /// closed its inbox, and the message is answered as to a dead process.
     /// Observed or traced sends, and remote ones, take `deliver`'s way.
+    /// A process never keeps itself (it would hold itself alive), and
+    /// `shutdown` lets go of every kept destination, so processes that
+    /// sent to each other do not keep each other alive past their runtime.
     pub(crate) fn send_from(&self, from: Pid, to: Pid, msg: Term, last_to: &mut Option<Arc<Process>>) {
-        if to.node != 0 || self.0.observing.load(Relaxed) || self.0.tracer.is_on() {
+        if to.node != 0 || to == from || self.0.observing.load(Relaxed) || self.0.tracer.is_on() {
             return self.deliver(Some(from), to, Signal::Message(msg));
         }
         if !matches!(last_to, Some(p) if p.pid == to) {
@@ -910,5 +922,55 @@ fn ref_of(id: u64) -> Ref {
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Runtime({} processes)", self.process_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::behaviour::Slice;
+    use crate::cx::Cx;
+
+    struct Idle;
+    impl Behaviour for Idle {
+        fn run(&mut self, _cx: &mut Cx<'_>) -> Slice {
+            Slice::Wait(None)
+        }
+    }
+
+    fn until(mut f: impl FnMut() -> bool) {
+        let t0 = Instant::now();
+        while !f() {
+            assert!(t0.elapsed() < Duration::from_secs(10), "timed out");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The last destination a process sent to is kept, never the process
+    /// itself; it is dropped once a send finds its inbox closed; and a
+    /// runtime's shutdown lets go of every one, so that two processes that
+    /// sent to each other are freed.
+    #[test]
+    fn a_kept_destination_is_dropped_when_it_ended_and_at_shutdown() {
+        let rt = Runtime::new();
+        let (a, b, c) = (rt.spawn(Box::new(Idle)), rt.spawn(Box::new(Idle)), rt.spawn(Box::new(Idle)));
+        let (pa, pb, pc) = (rt.lookup(a).expect("a"), rt.lookup(b).expect("b"), rt.lookup(c).expect("c"));
+        let mut last = None;
+        rt.send_from(a, a, Term::Int(0), &mut last);
+        assert!(last.is_none(), "a process does not keep itself");
+        rt.send_from(a, b, Term::Int(1), &mut last);
+        assert!(matches!(&last, Some(p) if Arc::ptr_eq(p, &pb)));
+
+        rt.deliver(None, b, Signal::Exit { from: a, reason: Term::Atom(Atom::KILL), via_link: false });
+        until(|| rt.lookup(b).is_none());
+        rt.send_from(a, b, Term::Int(2), &mut last);
+        assert!(last.is_none(), "an ended destination is let go");
+        drop(pb);
+
+        pa.body.lock().st.last_to = Some(pc.clone());
+        pc.body.lock().st.last_to = Some(pa.clone());
+        rt.shutdown();
+        assert_eq!(Arc::strong_count(&pa), 1, "a is held by nobody but this test");
+        assert_eq!(Arc::strong_count(&pc), 1, "c is held by nobody but this test");
     }
 }
