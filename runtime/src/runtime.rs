@@ -500,10 +500,14 @@ impl Runtime {
     /// `shutdown` lets go of every kept destination, so processes that
     /// sent to each other do not keep each other alive past their runtime.
     pub(crate) fn send_from(&self, from: Pid, to: Pid, msg: Term, last_to: &mut Option<Arc<Process>>) {
-        if to.node != 0 || to == from || self.0.observing.load(Relaxed) || self.0.tracer.is_on() {
+        if to.node != 0 || self.0.observing.load(Relaxed) || self.0.tracer.is_on() {
             return self.deliver(Some(from), to, Signal::Message(msg));
         }
         if !matches!(last_to, Some(p) if p.pid == to) {
+            if to == from {
+                // Never kept, so never a hit: checked only on a miss.
+                return self.deliver(Some(from), to, Signal::Message(msg));
+            }
             *last_to = self.lookup(to);
         }
         let Some(p) = last_to.as_ref() else {

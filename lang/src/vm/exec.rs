@@ -20,12 +20,11 @@ use snow_runtime::{Atom, Term};
 /// which keeps the out-of-line drop off the arithmetic path.
 #[inline(always)]
 fn set(slot: &mut Term, v: Term) {
-    match slot {
-        Term::Int(_) | Term::Float(_) | Term::Atom(_) | Term::Nil | Term::Pid(_) | Term::Ref(_) => {
-            // The old value owns nothing, so forgetting it leaks nothing.
-            std::mem::forget(std::mem::replace(slot, v));
-        }
-        _ => *slot = v,
+    if owns_nothing(slot) {
+        // The old value owns nothing, so forgetting it leaks nothing.
+        std::mem::forget(std::mem::replace(slot, v));
+    } else {
+        *slot = v;
     }
 }
 
