@@ -67,6 +67,17 @@ impl<'a> Cx<'a> {
         Some(msg)
     }
 
+    /// Takes the `i`-th message for `receive` when the receiver read it
+    /// already (its pattern matched a copy): the message itself is dropped.
+    #[inline]
+    pub fn drop_message(&mut self, i: usize) {
+        if i == 0 && !self.rt.tracing() {
+            self.st.mailbox.drop_oldest();
+        } else {
+            drop(self.take_message(i));
+        }
+    }
+
     /// Whether signals (messages among them) arrived during this slice and
     /// wait to be applied. A `receive` about to time out yields first, so
     /// that it sees them, as the BEAM's `receive` looks at its signal queue.

@@ -63,6 +63,23 @@ impl Mailbox {
         Some(t)
     }
 
+    /// `pop_oldest` for a message nobody needs any more (`receive` read a
+    /// copy): dropped where it lies, a scalar without a destructor call.
+    #[inline]
+    pub fn drop_oldest(&mut self) {
+        if let Some(t) = self.queue.pop_front() {
+            if t.owns_nothing() {
+                std::mem::forget(t);
+            } else {
+                drop(t);
+            }
+            self.seen = self.seen.saturating_sub(1);
+            if self.queue.is_empty() && self.queue.capacity() > 64 {
+                self.shrink();
+            }
+        }
+    }
+
     /// A burst is over: give the memory back (idle processes stay small).
     #[cold]
     fn shrink(&mut self) {
@@ -129,5 +146,24 @@ mod tests {
         m.clear();
         m.push(Term::Int(6));
         assert_eq!(unseen(&mut m), [6]);
+    }
+
+    #[test]
+    fn dropping_the_oldest_lets_go_of_it_and_keeps_the_seen_count() {
+        let shared: std::sync::Arc<str> = std::sync::Arc::from("shared");
+        let mut m = Mailbox::new();
+        m.push(Term::Str(shared.clone()));
+        m.push(Term::Int(2));
+        assert_eq!(unseen(&mut m).len(), 2);
+        m.push(Term::Int(3));
+        m.drop_oldest(); // the string: its reference goes with it
+        assert_eq!(std::sync::Arc::strong_count(&shared), 1);
+        m.drop_oldest(); // a scalar, seen
+        assert_eq!(unseen(&mut m), [3]);
+        m.drop_oldest();
+        m.drop_oldest(); // empty: nothing happens
+        assert!(m.is_empty());
+        m.push(Term::Int(4));
+        assert_eq!(unseen(&mut m), [4]);
     }
 }

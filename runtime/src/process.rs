@@ -698,8 +698,7 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
     // What the slice sent to other nodes goes out now, in one write per
     // connection; then, if one of its messages found a connection busy and
     // it still is, the process is suspended on it.
-    crate::dist::connection::flush_dirty();
-    let busy = crate::dist::connection::take_busy();
+    let busy = crate::dist::connection::end_slice();
     if busy.is_none() && st.timer.is_none() && matches!(slice, Some(Slice::Wait(None))) {
         // The commonest end (a `receive` with no `after` found nothing):
         // the `Wait` arm below with nothing to suspend on and no timer.

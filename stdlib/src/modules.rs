@@ -57,7 +57,8 @@ fn module_fun(_: &mut NativeCx<'_, '_>, a: &[Term]) -> Result<Term, Exception> {
 /// `fn w(a0, ...) = Module.fun(a0, ...)`, compiled once per native, so a
 /// native built-in can be called through a module value.
 fn native_wrapper(module: Atom, fun: Atom, arity: u16) -> Result<&'static Proto, Exception> {
-    static CACHE: LazyLock<Mutex<FxHashMap<(Atom, Atom, u16), &'static Proto>>> = LazyLock::new(Default::default);
+    type Wrappers = FxHashMap<(Atom, Atom, u16), &'static Proto>;
+    static CACHE: LazyLock<Mutex<Wrappers>> = LazyLock::new(Default::default);
     if let Some(p) = CACHE.lock().get(&(module, fun, arity)) {
         return Ok(p);
     }

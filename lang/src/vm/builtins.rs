@@ -38,8 +38,11 @@ pub enum BuiltinImpl {
 pub struct LazyUnit {
     pub file: &'static str,
     pub source: &'static str,
-    compiled: OnceLock<Result<FxHashMap<(String, u16), &'static Proto>, String>>,
+    compiled: OnceLock<Result<UnitFns, String>>,
 }
+
+/// A compiled `LazyUnit`'s functions by name and arity.
+type UnitFns = FxHashMap<(String, u16), &'static Proto>;
 
 /// One function of a `LazyUnit`, as its source names it (`service__call`).
 pub struct LazyFn {

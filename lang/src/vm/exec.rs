@@ -32,18 +32,7 @@ fn set(slot: &mut Term, v: Term) {
 /// needs no destructor.
 #[inline(always)]
 fn owns_nothing(t: &Term) -> bool {
-    matches!(t, Term::Int(_) | Term::Float(_) | Term::Atom(_) | Term::Nil | Term::Pid(_) | Term::Ref(_))
-}
-
-/// Lets go of a value. A scalar owns nothing: no call to the destructor
-/// (the message `receive` took, on every hop of the ring).
-#[inline(always)]
-fn discard(t: Term) {
-    if owns_nothing(&t) {
-        std::mem::forget(t);
-    } else {
-        drop(t);
-    }
+    t.owns_nothing()
 }
 
 /// A copy of a register's value: the scalars a process passes around most
@@ -350,21 +339,22 @@ impl Fiber {
             ip = unsafe { ip.add(1) };
             match *op {
                 // Integers are written in place; other scalars copied by `dup`.
-                Op::Move { dst, src } => match *rd!(src) {
-                    Term::Int(i) => set_int(wr!(dst), i),
-                    // A pid or an atom over a scalar (the ring's `send(next,
-                    // ...)`): copied bit for bit, no match on either kind.
-                    Term::Atom(_) | Term::Pid(_) | Term::Nil | Term::Float(_) | Term::Ref(_) if owns_nothing(rd!(dst)) => {
+                Op::Move { dst, src } => {
+                    if let Term::Int(i) = *rd!(src) {
+                        set_int(wr!(dst), i)
+                    } else if owns_nothing(rd!(src)) && owns_nothing(rd!(dst)) {
+                        // A pid or an atom over a scalar (the ring's
+                        // `send(next, ...)`): copied bit for bit; two tests of
+                        // a kind, not a jump on it.
                         // SAFETY: both are registers of the window (see `rd!`);
                         // neither owns anything, so the copy is the value
                         // and nothing is leaked; `copy` allows `src == dst`.
                         unsafe { std::ptr::copy(w.add(src as usize), w.add(dst as usize), 1) }
-                    }
-                    _ => {
+                    } else {
                         let v = dup(rd!(src));
                         set(wr!(dst), v);
                     }
-                },
+                }
                 Op::Int { dst, v } => set_int(wr!(dst), v as i64),
                 Op::Const { dst, k } => set(wr!(dst), dup(&proto.consts[k as usize])),
                 Op::Nil { dst } => set(wr!(dst), Term::Nil),
@@ -505,6 +495,18 @@ impl Fiber {
                     spend!();
                     // SAFETY: as for `Call`.
                     let callee = unsafe { proto.sibling(idx) };
+                    if start == 0 && std::ptr::eq(callee, proto) {
+                        // A loop that passes its parameters on in place (a
+                        // process's `loop(state)`): same frame, same window,
+                        // only back to the first instruction.
+                        if let Err(state) = callee.jit.entry() {
+                            ip = code!();
+                            if callee.jit.warm(state) {
+                                crate::jit::compile(callee);
+                            }
+                            continue;
+                        }
+                    }
                     self.replace_frame_local(start, argc, callee);
                     window!();
                     match callee.jit.entry() {
@@ -567,9 +569,7 @@ impl Fiber {
                 },
                 Op::RecvTake => {
                     // The pattern read the message already (`RecvPeek`).
-                    if let Some(m) = cx.take_message(self.recv_scan) {
-                        discard(m);
-                    }
+                    cx.drop_message(self.recv_scan);
                     self.recv_scan = 0;
                     self.recv_deadline = None;
                 }

@@ -249,7 +249,10 @@ impl Fiber {
         // recursion that waits at every level (`[x | gather(n - 1)]`
         // around a `receive`) must not walk them all each time.
         if self.frames.len() <= TRIM_DEPTH {
-            let live = self.frames.iter().map(|f| f.window_end()).max().unwrap_or(0);
+            let live = match self.frames.as_slice() {
+                [only] => only.window_end(), // a process's loop: no walk
+                frames => frames.iter().map(|f| f.window_end()).max().unwrap_or(0),
+            };
             // Only when something is above: `truncate` to the length itself
             // still calls the slice destructor (the ring paid it each hop).
             if live < self.regs.len() {

@@ -57,6 +57,9 @@ pub fn candidates<'a>(
     // A module's functions defined at the prompt are named `Module.fun`.
     let defined: Vec<(&str, &str)> = names.functions.iter().filter_map(|f| f.split_once('.')).collect();
     let plain = names.functions.iter().filter(|f| !f.contains('.'));
+    // Not the identity: it shortens the built-ins' `'static` to the
+    // lifetime of the names defined at the prompt.
+    #[allow(clippy::map_identity)]
     let all: Vec<(&str, &str)> = builtins.map(|(m, n)| (m, n)).chain(defined).collect();
     let builtins = all.iter().copied();
     if let Some((module, prefix)) = word.rsplit_once('.') {

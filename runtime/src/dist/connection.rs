@@ -132,8 +132,30 @@ thread_local! {
     /// Connections the running slice queued packets on (`enqueue_from_process`).
     static DIRTY: std::cell::RefCell<Vec<Arc<Conn>>> = const { std::cell::RefCell::new(Vec::new()) };
     /// The connection a message of the running slice found busy: the
-    /// process is suspended on it when the slice ends (`take_busy`).
+    /// process is suspended on it when the slice ends (`end_slice`).
     static BUSY: std::cell::RefCell<Option<Arc<Conn>>> = const { std::cell::RefCell::new(None) };
+    /// Which of the two above hold something: every slice asks, almost
+    /// always to hear "nothing", and a plain byte answers that without the
+    /// lazy registration and borrow flag of a `RefCell` with a destructor
+    /// (measured: 40 instructions a message on the ring).
+    static PENDING: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
+const PENDING_DIRTY: u8 = 1;
+const PENDING_BUSY: u8 = 2;
+
+fn mark_pending(bit: u8) {
+    PENDING.with(|p| p.set(p.get() | bit));
+}
+
+/// Clears `bit`; whether it was set.
+#[inline]
+fn take_pending(bit: u8) -> bool {
+    PENDING.with(|p| {
+        let was = p.get();
+        p.set(was & !bit);
+        was & bit != 0
+    })
 }
 
 /// Whether a message sent during the running slice found its connection
@@ -141,25 +163,30 @@ thread_local! {
 /// it now (`Cx::busy`).
 #[inline]
 pub(crate) fn busy_pending() -> bool {
-    BUSY.with(|b| b.borrow().is_some())
+    PENDING.with(|p| p.get() & PENDING_BUSY != 0)
 }
 
-/// The connection the slice's sender is to be suspended on, if any
-/// (cleared: called once as each slice ends).
-pub(crate) fn take_busy() -> Option<Arc<Conn>> {
-    BUSY.with(|b| b.borrow_mut().take())
+/// Ends a slice's traffic: writes what it queued, in one write per
+/// connection, and returns the connection its sender is to be suspended on,
+/// if a message found one busy. Called once as each slice ends, almost
+/// always with nothing to do: then one byte is read.
+#[inline]
+pub(crate) fn end_slice() -> Option<Arc<Conn>> {
+    if PENDING.with(|p| p.get()) == 0 {
+        return None;
+    }
+    if take_pending(PENDING_DIRTY) {
+        flush_queued();
+    }
+    if take_pending(PENDING_BUSY) {
+        return BUSY.with(|b| b.borrow_mut().take());
+    }
+    None
 }
 
-/// Writes what this thread's slice queued (called when a slice ends).
-pub(crate) fn flush_dirty() {
-    // Called after every slice, almost always with nothing to write: then
-    // nothing is built or dropped.
-    let Some(list) = DIRTY.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.is_empty() { None } else { Some(std::mem::take(&mut *d)) }
-    }) else {
-        return;
-    };
+#[inline(never)]
+fn flush_queued() {
+    let list = DIRTY.with(|d| std::mem::take(&mut *d.borrow_mut()));
     for c in list {
         c.state.lock().dirty = false;
         c.flush();
@@ -314,7 +341,7 @@ impl Conn {
     }
 
     /// `enqueue` for a signal sent by a running process: the packet waits
-    /// in the queue until the process's slice ends (`flush_dirty`), so the
+    /// in the queue until the process's slice ends (`end_slice`), so the
     /// messages one slice sends go out in one system call, and a process
     /// that then waits for a reply has it on the wire at once.
     pub(crate) fn enqueue_from_process(self: &Arc<Self>, c: Control, tie: Option<Pid>) -> Result<(), Control> {
@@ -352,6 +379,7 @@ impl Conn {
             if message && st.queued >= busy_limit() {
                 if let Some(me) = defer {
                     BUSY.with(|b| *b.borrow_mut() = Some(me.clone()));
+                    mark_pending(PENDING_BUSY);
                 }
             }
             return Ok(());
@@ -376,10 +404,12 @@ impl Conn {
             Some(me) => {
                 if message && st.queued >= busy_limit() {
                     BUSY.with(|b| *b.borrow_mut() = Some(me.clone()));
+                    mark_pending(PENDING_BUSY);
                 }
                 if !st.dirty {
                     st.dirty = true;
                     DIRTY.with(|d| d.borrow_mut().push(me.clone()));
+                    mark_pending(PENDING_DIRTY);
                 }
             }
             None => {

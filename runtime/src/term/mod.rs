@@ -97,6 +97,13 @@ impl Term {
     pub const NIL_ATOM: Term = Term::Atom(Atom::NIL);
     pub const OK: Term = Term::Atom(Atom::OK);
 
+    /// Whether this term owns nothing (no `Arc`): overwriting or forgetting
+    /// it needs no destructor (`layout::owns_nothing` for its tag).
+    #[inline(always)]
+    pub fn owns_nothing(&self) -> bool {
+        matches!(self, Term::Int(_) | Term::Float(_) | Term::Atom(_) | Term::Nil | Term::Pid(_) | Term::Ref(_))
+    }
+
     pub fn atom(name: &str) -> Term {
         Term::Atom(Atom::new(name))
     }

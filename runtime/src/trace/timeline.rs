@@ -279,9 +279,9 @@ fn lamport_clocks(events: &[TraceEvent], fixed: &[&[Option<usize>]; 2], cause: &
     let preds = |i: usize, cause: &[Option<usize>]| [before[i], anchor[i], cause[i]].into_iter().flatten();
     let mut waiting = vec![0u8; n];
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..n {
+    for (i, waits) in waiting.iter_mut().enumerate() {
         for p in preds(i, cause) {
-            waiting[i] += 1;
+            *waits += 1;
             after[p].push(i);
         }
     }
