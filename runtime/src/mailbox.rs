@@ -65,6 +65,9 @@ impl Mailbox {
 
     /// `pop_oldest` for a message nobody needs any more (`receive` read a
     /// copy): dropped where it lies, a scalar without a destructor call.
+    /// Its own copy of `pop_oldest`'s bookkeeping: written as a call to it,
+    /// the message is moved out through an `Option` first (measured: 13
+    /// instructions a message on the ring).
     #[inline]
     pub fn drop_oldest(&mut self) {
         if let Some(t) = self.queue.pop_front() {

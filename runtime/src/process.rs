@@ -705,20 +705,14 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
         st.last_wait = true;
         discard(batch);
         drop(body);
-        if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
-            p.state.store(RUNNABLE, SeqCst);
-            rt.schedule(p);
-        }
+        wait_or_run_again(rt, p);
         return false;
     }
     let Some(slice) = slice else {
         // Still suspended: wait for the connection's `Wake` (a signal that
         // arrived during this slice runs it again at once, to look again).
         drop(body);
-        if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
-            p.state.store(RUNNABLE, SeqCst);
-            rt.schedule(p);
-        }
+        wait_or_run_again(rt, p);
         return false;
     };
     let slice = match slice {
@@ -758,10 +752,7 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
             // that only the connection's `Wake` runs it again.
             st.last_wait = false;
             drop(body);
-            if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
-                p.state.store(RUNNABLE, SeqCst);
-                rt.schedule(p);
-            }
+            wait_or_run_again(rt, p);
             false
         }
         Slice::Yield => {
@@ -784,13 +775,20 @@ pub(crate) fn run_slice(rt: &Runtime, p: Arc<Process>) -> bool {
                 }
             }
             drop(body);
-            if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
-                // A signal arrived during the slice: run again.
-                p.state.store(RUNNABLE, SeqCst);
-                rt.schedule(p);
-            }
+            wait_or_run_again(rt, p);
             false
         }
+    }
+}
+
+/// The slice ended waiting: the process waits, unless a signal arrived
+/// while it ran (its sender saw `RUNNING` and left `NOTIFIED`), in which
+/// case it runs again.
+#[inline(always)]
+fn wait_or_run_again(rt: &Runtime, p: Arc<Process>) {
+    if p.state.compare_exchange(RUNNING, WAITING, AcqRel, Acquire).is_err() {
+        p.state.store(RUNNABLE, SeqCst);
+        rt.schedule(p);
     }
 }
 

@@ -20,19 +20,12 @@ use snow_runtime::{Atom, Term};
 /// which keeps the out-of-line drop off the arithmetic path.
 #[inline(always)]
 fn set(slot: &mut Term, v: Term) {
-    if owns_nothing(slot) {
+    if slot.owns_nothing() {
         // The old value owns nothing, so forgetting it leaks nothing.
         std::mem::forget(std::mem::replace(slot, v));
     } else {
         *slot = v;
     }
-}
-
-/// Whether a register's value owns nothing (no `Arc`): overwriting it
-/// needs no destructor.
-#[inline(always)]
-fn owns_nothing(t: &Term) -> bool {
-    t.owns_nothing()
 }
 
 /// A copy of a register's value: the scalars a process passes around most
@@ -342,7 +335,7 @@ impl Fiber {
                 Op::Move { dst, src } => {
                     if let Term::Int(i) = *rd!(src) {
                         set_int(wr!(dst), i)
-                    } else if owns_nothing(rd!(src)) && owns_nothing(rd!(dst)) {
+                    } else if rd!(src).owns_nothing() && rd!(dst).owns_nothing() {
                         // A pid or an atom over a scalar (the ring's
                         // `send(next, ...)`): copied bit for bit; two tests of
                         // a kind, not a jump on it.
